@@ -1,0 +1,45 @@
+"""Logging every sign-up attempt, valid or not, to MongoDB."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+
+from actors.broker import broker
+from actors.mongo import attempts
+
+QUEUE = "attempts"
+
+# The statuses an attempt's history can hold.
+QUEUED = "QUEUED"
+SUCCESS_POSTGRES = "SUCCESS_POSTGRES"
+DUPLICATE_DETECTED = "DUPLICATE_DETECTED"
+INVALID = "INVALID"
+RATE_LIMITED = "RATE_LIMITED"
+FAILED_RETRY = "FAILED_RETRY"
+
+
+def now_iso() -> str:
+    """UTC now, in milliseconds (what BSON keeps), as the ISO text messages carry."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def status(name: str, at: str | None = None, error: str | None = None) -> dict[str, Any]:
+    """One entry of an attempt's status history."""
+    entry = {"status": name, "at": at or now_iso()}
+    if error:
+        entry["error"] = error
+    return entry
+
+
+@dramatiq.actor(queue_name=QUEUE, time_limit=30_000, broker=broker)
+def log_attempt(attempt: dict[str, Any], statuses: list[dict[str, Any]]) -> None:
+    """Record an attempt once per request_id and add its statuses; replays change nothing."""
+    history = [{**entry, "at": datetime.fromisoformat(entry["at"])} for entry in statuses]
+    fields = {k: v for k, v in attempt.items() if k not in ("request_id", "received_at")}
+    fields["received_at"] = datetime.fromisoformat(attempt["received_at"])
+    attempts().update_one(
+        {"request_id": attempt["request_id"]},
+        {"$setOnInsert": fields, "$addToSet": {"history": {"$each": history}}},
+        upsert=True,
+    )

@@ -1,0 +1,85 @@
+"""The RabbitMQ broker and its middleware, built from settings.
+
+Imported before any actor module so that `set_broker` runs before `@dramatiq.actor` binds
+actors to a broker. The web app builds its own publishing broker with `build_broker` so a
+test can point one app at another RabbitMQ without touching the workers'.
+"""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import dramatiq
+import redis
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    CurrentMessage,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+from dramatiq.results import Results
+from dramatiq.results.backends import RedisBackend
+
+from actors.db import DatabaseConnections
+from actors.settings import Settings, settings
+
+
+def with_timeouts(url: str, seconds: float) -> str:
+    """Bound every way pika can hang: dead socket, silent broker, memory-alarm block.
+
+    Values already in the URL win, so an operator can tune them without code.
+    """
+    parts = urlsplit(url)
+    query = {
+        "connection_attempts": "1",
+        "socket_timeout": str(seconds),
+        "stack_timeout": str(seconds),
+        "blocked_connection_timeout": str(seconds),
+        **dict(parse_qsl(parts.query)),
+    }
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def build_result_backend(config: Settings) -> RedisBackend:
+    """Dramatiq's Redis result backend with short socket timeouts (Redis may be down)."""
+    client = redis.Redis.from_url(
+        config.redis_url,
+        socket_timeout=config.redis_timeout,
+        socket_connect_timeout=config.redis_timeout,
+    )
+    return RedisBackend(client=client)
+
+
+def build_broker(config: Settings, *, worker: bool) -> RabbitmqBroker:
+    """A RabbitmqBroker that waits for publisher confirms.
+
+    Workers get the full middleware list; Prometheus is left out on purpose (it binds a
+    port by default). A web process only publishes, so it needs no middleware at all.
+    """
+    middleware = []
+    if worker:
+        middleware = [
+            AgeLimit(),
+            TimeLimit(time_limit=config.actor_time_limit_ms),
+            ShutdownNotifications(),
+            CurrentMessage(),
+            Retries(
+                max_retries=config.max_retries,
+                min_backoff=config.retry_min_backoff_ms,
+                max_backoff=config.retry_max_backoff_ms,
+            ),
+            Results(
+                backend=build_result_backend(config),
+                result_ttl=config.result_ttl * 1000,
+            ),
+            DatabaseConnections(),
+        ]
+    return RabbitmqBroker(
+        url=with_timeouts(config.rabbitmq_url, config.publish_timeout),
+        confirm_delivery=True,
+        middleware=middleware,
+    )
+
+
+broker = build_broker(settings, worker=True)
+dramatiq.set_broker(broker)

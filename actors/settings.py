@@ -1,0 +1,67 @@
+"""Every setting landing reads, from the environment, in one place.
+
+The web app and the workers both import this module, so they always agree. Defaults suit
+`honcho start` on a laptop (everything on localhost); with APP_ENV=production the URLs that
+carry credentials have no default and a missing one stops the process at start-up.
+"""
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+DEV_DEFAULTS = {
+    "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/landing",
+    "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "MONGO_URL": "mongodb://127.0.0.1:27017/logs",
+}
+SECRETS = tuple(DEV_DEFAULTS)
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str = "development"
+    database_url: str = DEV_DEFAULTS["DATABASE_URL"]
+    rabbitmq_url: str = DEV_DEFAULTS["RABBITMQ_URL"]
+    redis_url: str = DEV_DEFAULTS["REDIS_URL"]
+    mongo_url: str = DEV_DEFAULTS["MONGO_URL"]
+    rate_limit: str = "20/minute"
+    publish_timeout: float = 2.0  # seconds the broker gets to confirm before we answer 503
+    redis_timeout: float = 0.25  # seconds; Redis serves the limiter and the status placeholders
+    mongo_timeout_ms: int = 2000
+    result_ttl: int = 86_400  # seconds a registration's status stays readable
+    max_retries: int = 5
+    retry_min_backoff_ms: int = 1_000
+    retry_max_backoff_ms: int = 300_000
+    actor_time_limit_ms: int = 30_000
+    db_max_connections: int = 16
+    max_body_bytes: int = 4_096
+    log_level: str = "INFO"
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some values changed (tests pass overrides through create_app)."""
+        return replace(self, **changes)
+
+
+def _convert(field_type: Any, raw: str) -> Any:
+    kind = {"int": int, "float": float}.get(getattr(field_type, "__name__", field_type), str)
+    return kind(raw)
+
+
+def load(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from environment variables named like the fields, upper-cased."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for field in fields(Settings):
+        raw = environ.get(field.name.upper())
+        if raw not in (None, ""):
+            values[field.name] = _convert(field.type, raw)
+    settings = Settings(**values)
+    if settings.app_env == "production":
+        missing = [name for name in SECRETS if not environ.get(name)]
+        if missing:
+            raise RuntimeError(f"APP_ENV=production needs these settings: {', '.join(missing)}")
+    return settings
+
+
+settings = load()

@@ -1,0 +1,55 @@
+"""landing: the front door of a landing page that never loses a sign-up."""
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from actors.broker import build_broker, build_result_backend
+from actors.db import init_database
+from actors.settings import settings as environment_settings
+from landing.cli import register_commands
+from landing.errors import register_error_handlers
+from landing.extensions import limiter
+from landing.publisher import Publisher
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the WSGI app from the environment's settings, with overrides (tests) on top."""
+    settings = environment_settings.replace(**(overrides or {}))
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        RATELIMIT_STORAGE_URI=settings.redis_url,
+        RATELIMIT_STORAGE_OPTIONS={
+            "socket_connect_timeout": settings.redis_timeout,
+            "socket_timeout": settings.redis_timeout,
+        },
+        # Redis down or hung: keep accepting, limiting per process in memory meanwhile.
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+    )
+    _configure_logging(settings.log_level)
+
+    init_database(settings.database_url, settings.db_max_connections)
+    app.extensions["publisher"] = Publisher(
+        build_broker(settings, worker=False), settings.publish_timeout
+    )
+    app.extensions["results"] = build_result_backend(settings)
+    limiter.init_app(app)
+
+    from landing import health, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def _configure_logging(level: str) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pika narrates every connection at INFO; its warnings and errors are what matter.
+    logging.getLogger("pika").setLevel(logging.WARNING)

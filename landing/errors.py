@@ -1,0 +1,71 @@
+"""Every error the API returns is JSON in one shape: {"error", "message"[, "fields"]}."""
+
+import logging
+import time
+
+from flask import Flask, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from actors.attempts import INVALID, RATE_LIMITED
+from landing.extensions import limiter
+from landing.registrations import log_rejected
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "invalid",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+def error_response(status: int, message: str, headers=None, **extra):
+    """The one error shape; extra keys (like fields) are added beside error and message."""
+    body = {"error": CODES.get(status, "error"), "message": message, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in headers or ():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    _log_rejected_attempt(status)
+    return response
+
+
+def _log_rejected_attempt(status: int) -> None:
+    """The attempt log keeps every sign-up attempt, turned away or not."""
+    if request.endpoint == "api.register" and 400 <= status < 500:
+        log_rejected(RATE_LIMITED if status == 429 else INVALID)
+
+
+def handle_http_exception(error: HTTPException):
+    message, headers = error.description or error.name, error.get_headers()
+    if error.code == 429:
+        message = "Too many attempts from your address; try again later."
+        headers.append(("Retry-After", str(_seconds_until_reset())))
+    return error_response(error.code or 500, message, headers)
+
+
+def _seconds_until_reset() -> int:
+    current = limiter.current_limit
+    return max(1, int(current.reset_at - time.time())) if current else 60
+
+
+def handle_validation_error(error: ValidationError):
+    return error_response(400, "Some fields are not valid.", fields=error.messages)
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, InternalServerError.description)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(Exception, handle_unexpected)

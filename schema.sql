@@ -1,0 +1,20 @@
+-- landing's PostgreSQL schema: the source of truth (actors/db.py mirrors it).
+-- Every statement is idempotent: `flask --app landing init-db`, the test fixtures and the
+-- container entrypoint all run this file on every start.
+
+CREATE TABLE IF NOT EXISTS registrations (
+    id          bigserial    PRIMARY KEY,
+    phone       varchar(11)  NOT NULL,  -- normalised: ^0[0-9]{10}$
+    referrer    varchar(2048),
+    request_id  uuid         NOT NULL,
+    ip_address  inet,
+    user_agent  varchar(512),
+    created_at  timestamptz  NOT NULL DEFAULT now(),
+    CONSTRAINT registrations_phone_key UNIQUE (phone),
+    CONSTRAINT registrations_request_id_key UNIQUE (request_id),
+    CONSTRAINT registrations_phone_format CHECK (phone ~ '^0[0-9]{10}$')
+);
+
+-- Reports and exports read sign-ups by time; phone and request_id lookups use the
+-- unique constraints' own indexes.
+CREATE INDEX IF NOT EXISTS registrations_created_at_idx ON registrations (created_at);

@@ -1,0 +1,161 @@
+"""The HTTP contract, through Flask's test client, on the real services (no worker running)."""
+
+import json
+import uuid
+
+import pytest
+
+from actors.db import Registration
+
+PHONE = "09123456789"
+
+
+def post(client, body, **kwargs):
+    return client.post(
+        "/api/register/", data=json.dumps(body), content_type="application/json", **kwargs
+    )
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status
+    assert response.is_json, response.data
+    assert response.json["error"] == code
+    assert response.json["message"]
+
+
+def test_accepted_registration_answers_202_with_status_location(client):
+    response = post(client, {"phone": "+98 912 345 6789", "referrer": "spring-campaign"})
+    assert response.status_code == 202
+    request_id = response.json["request_id"]
+    assert uuid.UUID(request_id).version == 4
+    assert response.json["message"] == "Your phone number has been accepted."
+    assert response.headers["Location"] == f"/api/register/{request_id}"
+    status = client.get(response.headers["Location"])
+    assert status.status_code == 200
+    assert status.json == {"request_id": request_id, "status": "queued"}
+
+
+def test_accepted_message_is_in_rabbitmq_with_the_normalised_phone(client, broker):
+    request_id = str(uuid.uuid4())
+    response = post(client, {"phone": "۰۹۱۲-۳۴۵-۶۷۸۹", "request_id": request_id})
+    assert response.status_code == 202
+    assert response.json["request_id"] == request_id
+    consumer = broker.consume("registrations", timeout=1000)
+    message = next(consumer)
+    consumer.close()
+    assert message.message_id == request_id
+    assert message.args[0]["phone"] == PHONE
+    assert message.args[0]["request_id"] == request_id
+
+
+def test_no_row_is_written_before_a_worker_runs(client, database):
+    assert post(client, {"phone": PHONE}).status_code == 202
+    assert Registration.select().count() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phone": "12345"},
+        {"phone": 9123456789},
+        {},
+        {"phone": PHONE, "unknown": 1},
+        {"phone": PHONE, "request_id": "nope"},
+        {"phone": PHONE, "referrer": "a\x07b"},
+        [1],
+        "x",
+        None,
+    ],
+)
+def test_invalid_bodies_answer_400_with_fields(client, body, broker):
+    response = post(client, body)
+    assert_error(response, 400, "invalid")
+    assert isinstance(response.json["fields"], dict) and response.json["fields"]
+    consumer = broker.consume("registrations", timeout=200)
+    assert next(consumer) is None  # nothing was queued
+    consumer.close()
+
+
+def test_malformed_json_answers_400(client):
+    response = client.post("/api/register/", data="{'phone':", content_type="application/json")
+    assert_error(response, 400, "invalid")
+    assert "_schema" in response.json["fields"]
+
+
+def test_non_json_content_type_answers_415(client):
+    response = client.post("/api/register/", data={"phone": PHONE})
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_body_over_4_kib_answers_413(client):
+    response = post(client, {"phone": PHONE, "referrer": "x" * 5000})
+    assert_error(response, 413, "too_large")
+
+
+def test_unknown_route_and_wrong_method_answer_json(client):
+    assert_error(client.get("/nowhere"), 404, "not_found")
+    assert_error(client.put("/api/register/"), 405, "method_not_allowed")
+
+
+def test_rate_limit_answers_429_with_retry_after(clean):
+    from landing import create_app
+
+    client = create_app({"rate_limit": "2/minute"}).test_client()
+    address = {"X-Forwarded-For": "203.0.113.7"}
+    for _ in range(2):
+        assert post(client, {"phone": PHONE}, headers=address).status_code == 202
+    response = post(client, {"phone": PHONE}, headers=address)
+    assert_error(response, 429, "rate_limited")
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # Another address has its own bucket.
+    other = post(client, {"phone": PHONE}, headers={"X-Forwarded-For": "203.0.113.8"})
+    assert other.status_code == 202
+
+
+def test_rate_limit_keys_on_leftmost_forwarded_address(clean):
+    from landing import create_app
+
+    client = create_app({"rate_limit": "1/minute"}).test_client()
+    assert (
+        post(
+            client, {"phone": PHONE}, headers={"X-Forwarded-For": "198.51.100.1, 10.0.0.1"}
+        ).status_code
+        == 202
+    )
+    limited = post(client, {"phone": PHONE}, headers={"X-Forwarded-For": "198.51.100.1, 10.0.0.2"})
+    assert limited.status_code == 429
+
+
+def test_unknown_request_id_answers_404(client):
+    assert_error(client.get(f"/api/register/{uuid.uuid4()}"), 404, "not_found")
+
+
+def test_malformed_request_id_answers_400(client):
+    assert_error(client.get("/api/register/not-a-uuid"), 400, "invalid")
+
+
+def test_health_touches_nothing(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_ready_reports_every_service(client):
+    response = client.get("/ready")
+    assert response.status_code == 200, response.json
+    assert response.json["checks"] == {
+        "postgresql": "ok",
+        "redis": "ok",
+        "rabbitmq": "ok",
+        "mongodb": "ok",
+    }
+
+
+def test_ready_answers_503_when_a_service_is_down(clean):
+    from landing import create_app
+
+    client = create_app({"rabbitmq_url": "amqp://guest:guest@127.0.0.1:1/%2F"}).test_client()
+    response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json["checks"]["rabbitmq"].startswith("error")
+    assert response.json["checks"]["postgresql"] == "ok"
