@@ -26,7 +26,7 @@ class StoreFailed(Exception):
 
 def describe(error: Exception) -> str:
     """The error's class and SQLSTATE: PostgreSQL's own message may quote the phone number."""
-    original = error.args[0] if error.args and isinstance(error.args[0], Exception) else error
+    original = getattr(error, "orig", error)  # peewee keeps the psycopg2 error here
     code = getattr(original, "pgcode", None)
     diag = getattr(original, "diag", None)
     constraint = getattr(diag, "constraint_name", None)

@@ -1,0 +1,104 @@
+"""The actors called directly, on the real PostgreSQL, RabbitMQ and MongoDB stand-in."""
+
+import uuid
+
+import pytest
+
+from actors.attempts import QUEUED, SUCCESS_POSTGRES, log_attempt, now_iso, status
+from actors.db import Registration
+from actors.registrations import StoreFailed, register
+
+PHONE = "09123456789"
+
+
+def attempt(phone=PHONE, request_id=None, **extra):
+    return {
+        "request_id": request_id or str(uuid.uuid4()),
+        "phone": phone,
+        "referrer": "campaign",
+        "ip": "203.0.113.5",
+        "user_agent": "pytest",
+        "received_at": now_iso(),
+        **extra,
+    }
+
+
+def queued_log_messages(broker):
+    consumer = broker.consume("attempts", timeout=200)
+    messages = []
+    while (message := next(consumer)) is not None:
+        messages.append(message)
+        consumer.ack(message)
+    consumer.close()
+    return messages
+
+
+def test_register_stores_one_row(clean):
+    sent = attempt()
+    assert register(sent) == "registered"
+    row = Registration.get()
+    assert (row.phone, str(row.request_id), row.ip_address, row.referrer) == (
+        PHONE,
+        sent["request_id"],
+        "203.0.113.5",
+        "campaign",
+    )
+
+
+def test_same_phone_again_is_a_duplicate_not_an_error(clean):
+    assert register(attempt()) == "registered"
+    assert register(attempt()) == "duplicate"
+    assert Registration.select().count() == 1
+
+
+def test_same_message_twice_changes_nothing(clean):
+    sent = attempt()
+    assert register(sent) == "registered"
+    assert register(sent) == "registered"
+    assert Registration.select().count() == 1
+
+
+def test_register_forwards_the_outcome_to_the_attempt_log(clean, broker):
+    sent = attempt()
+    register(sent)
+    [message] = queued_log_messages(broker)
+    logged, statuses = message.args
+    assert logged == sent
+    assert [entry["status"] for entry in statuses] == [QUEUED, SUCCESS_POSTGRES]
+
+
+def test_database_rejection_propagates_without_the_phone(clean, broker):
+    # The CHECK constraint in schema.sql refuses a number the web would never send.
+    with pytest.raises(StoreFailed) as caught:
+        register(attempt(phone="12345678901"))
+    assert "12345678901" not in str(caught.value)
+    assert "registrations_phone_format" in str(caught.value)
+    [message] = queued_log_messages(broker)
+    assert message.args[1][0]["status"] == "FAILED_RETRY"
+    assert message.args[1][0]["error"] == "IntegrityError"
+
+
+def test_log_attempt_upserts_one_document_per_request(clean, mongo):
+    sent = attempt()
+    history = [status(QUEUED, at=sent["received_at"]), status(SUCCESS_POSTGRES)]
+    log_attempt(sent, history)
+    log_attempt(sent, history)  # a redelivery
+    log_attempt(sent, [status("DUPLICATE_DETECTED")])
+    [document] = mongo.find({"request_id": sent["request_id"]})
+    assert document["phone"] == PHONE
+    assert document["ip"] == "203.0.113.5"
+    assert document["user_agent"] == "pytest"
+    assert [entry["status"] for entry in document["history"]] == [
+        QUEUED,
+        SUCCESS_POSTGRES,
+        "DUPLICATE_DETECTED",
+    ]
+
+
+def test_attempt_log_has_its_indexes(clean, mongo):
+    log_attempt(attempt(), [status(QUEUED)])
+    keys = {
+        tuple(index["key"].keys())[0]: index.get("unique", False) for index in mongo.list_indexes()
+    }
+    assert keys["request_id"] is True
+    assert "phone" in keys and "received_at" in keys
