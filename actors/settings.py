@@ -31,6 +31,7 @@ class Settings:
     mongo_timeout_ms: int = 2000
     result_ttl: int = 86_400  # seconds a registration's status stays readable
     max_retries: int = 5
+    log_max_retries: int = 20  # the attempt log outlasts a long MongoDB outage
     retry_min_backoff_ms: int = 1_000
     retry_max_backoff_ms: int = 300_000
     actor_time_limit_ms: int = 30_000

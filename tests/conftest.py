@@ -172,3 +172,5 @@ def worker(broker, clean):
     running.start()
     yield running
     running.stop()
+    # Each Worker adds a middleware of its own to the broker and never takes it out.
+    broker.middleware[:] = [m for m in broker.middleware if type(m).__name__ != "_WorkerMiddleware"]

@@ -98,7 +98,8 @@ def test_log_attempt_upserts_one_document_per_request(clean, mongo):
 def test_attempt_log_has_its_indexes(clean, mongo):
     log_attempt(attempt(), [status(QUEUED)])
     keys = {
-        tuple(index["key"].keys())[0]: index.get("unique", False) for index in mongo.list_indexes()
+        next(iter(index["key"].keys())): index.get("unique", False)
+        for index in mongo.list_indexes()
     }
     assert keys["request_id"] is True
     assert "phone" in keys and "received_at" in keys
