@@ -72,7 +72,7 @@ def build_broker(config: Settings, *, worker: bool) -> RabbitmqBroker:
                 backend=build_result_backend(config),
                 result_ttl=config.result_ttl * 1000,
             ),
-            DatabaseConnections(),
+            DatabaseConnections(config.database_url, config.db_max_connections),
         ]
     return RabbitmqBroker(
         url=with_timeouts(config.rabbitmq_url, config.publish_timeout),

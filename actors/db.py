@@ -72,10 +72,17 @@ def apply_schema() -> None:
 
 
 class DatabaseConnections(dramatiq.Middleware):
-    """Give each message's connection back to the pool, whatever the actor did.
+    """Point a worker at PostgreSQL when it boots; give connections back after each message.
 
     Connections are per thread; one left open by a worker thread would pin a pool slot.
     """
+
+    def __init__(self, url: str, max_connections: int) -> None:
+        self.url = url
+        self.max_connections = max_connections
+
+    def before_worker_boot(self, broker, worker):
+        init_database(self.url, self.max_connections)
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if not db.is_closed():

@@ -3,6 +3,10 @@
 import logging
 
 import dramatiq
+from dramatiq.broker import MessageProxy
+
+# Workers handle MessageProxy objects; brokers and middleware plain Messages.
+MESSAGES = (dramatiq.Message, MessageProxy)
 
 
 class MessageIdsOnly(logging.Filter):
@@ -11,7 +15,7 @@ class MessageIdsOnly(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                f"{arg.actor_name}[{arg.message_id}]" if isinstance(arg, dramatiq.Message) else arg
+                f"{arg.actor_name}[{arg.message_id}]" if isinstance(arg, MESSAGES) else arg
                 for arg in record.args
             )
         return True

@@ -1,0 +1,39 @@
+# landing: `make dev` runs the service on localhost, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# Python 3.13: pyenv's shim (via .python-version), or the interpreter our machines ship.
+PYTHON ?= $(shell for p in python3.13 /root/.pyenv/versions/3.13.0/bin/python3 python3; do \
+	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
+	2>/dev/null && echo $$p && break; done)
+
+.PHONY: dev test lint format init-db clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.13 not found" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+init-db: $(VENV)/.installed
+	$(BIN)/flask --app landing init-db
+
+dev: init-db
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+test: lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
