@@ -33,9 +33,7 @@ def status(name: str, at: str | None = None, error: str | None = None) -> dict[s
     return entry
 
 
-@dramatiq.actor(
-    queue_name=QUEUE, time_limit=30_000, max_retries=settings.log_max_retries, broker=broker
-)
+@dramatiq.actor(queue_name=QUEUE, max_retries=settings.log_max_retries, broker=broker)
 def log_attempt(attempt: dict[str, Any], statuses: list[dict[str, Any]]) -> None:
     """Record an attempt once per request_id and add its statuses; replays change nothing."""
     history = [{**entry, "at": datetime.fromisoformat(entry["at"])} for entry in statuses]

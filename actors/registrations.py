@@ -60,7 +60,7 @@ def store(attempt: dict[str, Any]) -> tuple[str, str | None]:
         return REGISTERED, row.created_at.isoformat(timespec="milliseconds")
 
 
-@dramatiq.actor(queue_name=QUEUE, store_results=True, time_limit=30_000, broker=broker)
+@dramatiq.actor(queue_name=QUEUE, store_results=True, broker=broker)
 def register(attempt: dict[str, Any]) -> str:
     """Store one sign-up (registered or duplicate) and forward the outcome to the attempt log."""
     try:
