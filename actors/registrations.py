@@ -3,6 +3,7 @@
 from typing import Any
 
 import dramatiq
+from peewee import InterfaceError, OperationalError
 
 from actors.attempts import (
     DUPLICATE_DETECTED,
@@ -14,14 +15,29 @@ from actors.attempts import (
 )
 from actors.broker import broker
 from actors.db import Registration, db
+from actors.settings import settings
 
 QUEUE = "registrations"
 REGISTERED = "registered"
 DUPLICATE = "duplicate"
 
 
+# Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, or a deadlock.
+TRANSIENT = (OperationalError, InterfaceError, dramatiq.errors.ConnectionError)
+
+
 class StoreFailed(Exception):
     """Storing failed; Retries will try again. Says why without the row's values."""
+
+    def __init__(self, reason: str, transient: bool) -> None:
+        super().__init__(reason)
+        self.transient = transient
+
+
+def should_retry(retries: int, error: Exception) -> bool:
+    """An outage is retried until it ends (a 202 is a promise); anything else MAX_RETRIES times."""
+    transient = getattr(error, "transient", False) or isinstance(error, TRANSIENT)
+    return transient or retries < settings.max_retries
 
 
 def describe(error: Exception) -> str:
@@ -60,14 +76,14 @@ def store(attempt: dict[str, Any]) -> tuple[str, str | None]:
         return REGISTERED, row.created_at.isoformat(timespec="milliseconds")
 
 
-@dramatiq.actor(queue_name=QUEUE, store_results=True, broker=broker)
+@dramatiq.actor(queue_name=QUEUE, store_results=True, retry_when=should_retry, broker=broker)
 def register(attempt: dict[str, Any]) -> str:
     """Store one sign-up (registered or duplicate) and forward the outcome to the attempt log."""
     try:
         outcome, stored_at = store(attempt)
     except Exception as error:
         log_attempt.send(attempt, [status(FAILED_RETRY, error=type(error).__name__)])
-        raise StoreFailed(describe(error)) from None
+        raise StoreFailed(describe(error), isinstance(error, TRANSIENT)) from None
     final = (
         status(SUCCESS_POSTGRES, at=stored_at)
         if outcome == REGISTERED

@@ -20,7 +20,7 @@ def health():
 def ready():
     """Each backing service answers; 503 when any does not."""
     checks = {
-        "postgresql": _check(lambda: db.execute_sql("SELECT 1")),
+        "postgresql": _check(_ping_postgresql),
         "redis": _check(lambda: current_app.extensions["results"].client.ping()),
         "rabbitmq": _check(_ping_rabbitmq),
         "mongodb": _check(lambda: mongo_client().admin.command("ping")),
@@ -38,6 +38,12 @@ def _check(probe) -> str:
         return "ok"
     except Exception as error:
         return f"error: {type(error).__name__}"
+
+
+def _ping_postgresql() -> None:
+    # A pooled connection, given back at once: one that broke is dropped, not reused forever.
+    with db.connection_context():
+        db.execute_sql("SELECT 1")
 
 
 def _ping_rabbitmq() -> None:

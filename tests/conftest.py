@@ -145,7 +145,8 @@ def clean(database, broker, mongo):
     """Every store empty: registrations, Redis db 15, the queues, the attempt log."""
     from actors.settings import settings
 
-    database.execute_sql("TRUNCATE registrations RESTART IDENTITY")
+    with database.connection_context():
+        database.execute_sql("TRUNCATE registrations RESTART IDENTITY")
     redis.Redis.from_url(settings.redis_url).flushdb()
     broker.flush_all()
     yield
