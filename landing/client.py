@@ -1,10 +1,12 @@
 """Who is asking: the visitor's address and user agent."""
 
 import ipaddress
+import re
 
 from flask import request
 
 MAX_USER_AGENT = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def client_ip() -> str | None:
@@ -29,6 +31,6 @@ def rate_limit_key() -> str:
 
 
 def user_agent() -> str | None:
-    """The User-Agent header, cut to what the registrations table keeps."""
-    agent = request.headers.get("User-Agent")
-    return agent[:MAX_USER_AGENT] if agent else None
+    """The User-Agent header without control characters (PostgreSQL refuses NUL), cut to fit."""
+    agent = _CONTROL.sub("", request.headers.get("User-Agent", ""))
+    return agent[:MAX_USER_AGENT] or None

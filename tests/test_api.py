@@ -4,6 +4,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from actors.db import Registration
 
@@ -159,3 +161,48 @@ def test_ready_answers_503_when_a_service_is_down(clean):
     assert response.status_code == 503
     assert response.json["checks"]["rabbitmq"].startswith("error")
     assert response.json["checks"]["postgresql"] == "ok"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"phone": json_values}, optional={"referrer": json_values, "request_id": json_values}
+    ),
+    st.fixed_dictionaries({"phone": st.text(alphabet="0123456789۰۹+ -()", max_size=16)}),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=bodies, agent=st.text(max_size=40).filter(lambda t: "\n" not in t and "\r" not in t))
+def test_no_client_input_causes_a_500(clean, body, agent):
+    from landing import create_app
+
+    client = create_app({"rate_limit": "100000/minute"}).test_client()
+    response = post(client, body, headers={"User-Agent": agent, "X-Forwarded-For": agent})
+    assert response.status_code in (202, 400), response.data
+    assert response.is_json
+
+
+def test_user_agent_loses_control_characters_postgres_would_refuse(app):
+    from landing.client import user_agent
+
+    with app.test_request_context(headers={"User-Agent": "bot\x00/1\x07" + "x" * 600}):
+        agent = user_agent()
+    assert agent.startswith("bot/1x") and len(agent) == 512
+
+
+def test_forged_garbage_in_x_forwarded_for_falls_back_to_the_peer(app):
+    from landing.client import client_ip
+
+    headers = {"X-Forwarded-For": "'; DROP TABLE--, 10.0.0.1"}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.4"}):
+        assert client_ip() == "192.0.2.4"
