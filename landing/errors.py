@@ -7,9 +7,7 @@ from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from actors.attempts import INVALID, RATE_LIMITED
 from landing.extensions import limiter
-from landing.registrations import log_rejected
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +31,7 @@ def error_response(status: int, message: str, headers=None, **extra):
     for name, value in headers or ():
         if name.lower() != "content-type":
             response.headers[name] = value
-    _log_rejected_attempt(status)
     return response
-
-
-def _log_rejected_attempt(status: int) -> None:
-    """The attempt log keeps every sign-up attempt, turned away or not."""
-    if request.endpoint == "api.register" and 400 <= status < 500:
-        log_rejected(RATE_LIMITED if status == 429 else INVALID)
 
 
 def handle_http_exception(error: HTTPException):

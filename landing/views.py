@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from actors.attempts import INVALID, RATE_LIMITED
 from landing.extensions import limiter
-from landing.registrations import accept, new_attempt, read_status
+from landing.registrations import accept, log_rejected, new_attempt, read_status
 from landing.schemas import RegistrationSchema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -40,6 +41,14 @@ def register():
         "request_id": attempt["request_id"],
     }
     return body, 202, {"Location": location}
+
+
+@bp.after_request
+def log_turned_away(response):
+    """The attempt log keeps every sign-up attempt: invalid and rate-limited ones too."""
+    if request.endpoint == "api.register" and 400 <= response.status_code < 500:
+        log_rejected(RATE_LIMITED if response.status_code == 429 else INVALID)
+    return response
 
 
 @bp.get("/register/<request_id>")
