@@ -2,7 +2,8 @@
 
 Tests never touch a developer's data: they use the `landing_test` database, Redis db 15,
 the RabbitMQ vhost `landing_test` and a MongoDB-wire stand-in of their own (or MONGO_URL
-when it names a real MongoDB). The environment is set here, before landing or actors is
+when it names a real MongoDB). TEST_NAMESPACE and TEST_REDIS_DB rename the database/vhost
+and the Redis db, so two test runs on one machine keep out of each other's way. The environment is set here, before landing or actors is
 imported, because the workers read their settings once, at import.
 """
 
@@ -19,7 +20,8 @@ import redis
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parent.parent
-VHOST = "landing_test"
+VHOST = os.environ.get("TEST_NAMESPACE", "landing_test")
+REDIS_DB = os.environ.get("TEST_REDIS_DB", "15")
 
 
 def _free_port() -> int:
@@ -30,9 +32,9 @@ def _free_port() -> int:
 
 MONGO_STANDIN = "MONGO_URL" not in os.environ
 os.environ.update(
-    DATABASE_URL="postgresql://postgres@127.0.0.1:5432/landing_test",
-    RABBITMQ_URL="amqp://guest:guest@127.0.0.1:5672/landing_test",
-    REDIS_URL="redis://127.0.0.1:6379/15",
+    DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{VHOST}",
+    RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
+    REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
     MAX_RETRIES="2",
     RETRY_MIN_BACKOFF_MS="100",
     RETRY_MAX_BACKOFF_MS="500",
