@@ -37,6 +37,9 @@ class Settings:
     actor_time_limit_ms: int = 30_000
     db_max_connections: int = 16
     max_body_bytes: int = 4_096
+    web_bind: str = "127.0.0.1:8000"  # gunicorn's address; compose binds 0.0.0.0:8000
+    web_workers: int = 0  # gunicorn processes; 0 means 2 * CPU cores + 1
+    web_threads: int = 4  # threads per gunicorn process (gthread worker)
     log_level: str = "INFO"
 
     def replace(self, **changes: Any) -> "Settings":

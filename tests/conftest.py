@@ -24,7 +24,7 @@ VHOST = os.environ.get("TEST_NAMESPACE", "landing_test")
 REDIS_DB = os.environ.get("TEST_REDIS_DB", "15")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -41,7 +41,7 @@ os.environ.update(
     MONGO_TIMEOUT_MS="1000",
 )
 if MONGO_STANDIN:
-    os.environ["MONGO_URL"] = f"mongodb://127.0.0.1:{_free_port()}/logs_test"
+    os.environ["MONGO_URL"] = f"mongodb://127.0.0.1:{free_port()}/logs_test"
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
