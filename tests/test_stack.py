@@ -1,0 +1,237 @@
+"""The production stack for real: nginx (our nginx.conf) -> gunicorn (gunicorn.conf.py) ->
+RabbitMQ -> a `dramatiq actors` worker -> PostgreSQL.
+
+Each test talks to nginx from its own loopback address (127.0.0.x), so nginx's per-address
+limit and the app's see different clients and the tests can't throttle each other.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from actors.db import Registration
+from tests.conftest import ROOT, free_port, wait_for
+
+BIN = Path(sys.executable).parent
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Stack:
+    port: int
+    gunicorn_log: Path
+    nginx_log: Path
+
+    def request(self, method, path, body=None, client="127.0.0.2", headers=None) -> Response:
+        """One request to nginx, sent from the loopback address `client`."""
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=10, source_address=(client, 0)
+        )
+        try:
+            data = json.dumps(body) if isinstance(body, dict) else body
+            sent = {"Content-Type": "application/json", **(headers or {})}
+            connection.request(method, path, body=data, headers=sent)
+            answer = connection.getresponse()
+            return Response(answer.status, answer.headers, answer.read())
+        finally:
+            connection.close()
+
+    def register(self, phone, client, headers=None) -> Response:
+        return self.request("POST", "/api/register/", {"phone": phone}, client, headers)
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if not found:
+        pytest.fail("nginx is not installed (Debian package nginx; .ci/run installs it)")
+    return found
+
+
+def render_nginx(folder: Path, upstream_port: int, port: int) -> Path:
+    """Our nginx.conf, unchanged, beside a local upstream.conf and listen.conf."""
+    shutil.copy(ROOT / "nginx.conf", folder / "nginx.conf")
+    (folder / "upstream.conf").write_text(f"server 127.0.0.1:{upstream_port};\n")
+    (folder / "listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
+    return folder / "nginx.conf"
+
+
+def start(command, log: Path, **env) -> subprocess.Popen:
+    environment = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **env}
+    with log.open("w") as output:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, database, broker, mongo_server):
+    folder = tmp_path_factory.mktemp("stack")
+    web_port, port = free_port(), free_port()
+    config = render_nginx(folder, web_port, port)
+    processes = [
+        start(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "landing:create_app()"],
+            folder / "gunicorn.log",
+            WEB_BIND=f"127.0.0.1:{web_port}",
+            WEB_WORKERS="2",
+            # The app's own limit stays out of the way: these tests are about nginx's.
+            RATE_LIMIT="100000/minute",
+        ),
+        start(
+            [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "2"],
+            folder / "worker.log",
+        ),
+        start(
+            [nginx_binary(), "-p", str(folder), "-c", str(config), "-g", "daemon off;"],
+            folder / "nginx.log",
+        ),
+    ]
+    running = Stack(port, folder / "gunicorn.log", folder / "nginx.log")
+
+    def ready():
+        try:
+            return running.request("GET", "/health", client="127.0.0.1").status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(ready, timeout=30)
+        yield running
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def test_nginx_t_accepts_the_config(tmp_path):
+    config = render_nginx(tmp_path, free_port(), free_port())
+    result = subprocess.run(
+        [nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+
+
+def test_sign_up_through_nginx_reaches_postgres(stack, clean):
+    response = stack.register("0912 555 0101", client="127.0.0.2")
+    assert response.status == 202, response.body
+    request_id = response.json["request_id"]
+    row = wait_for(
+        lambda: Registration.get_or_none(Registration.request_id == request_id), timeout=30
+    )
+    assert row.phone == "09125550101"
+    assert str(row.ip_address) == "127.0.0.2"
+    assert len(response.headers["X-Request-ID"]) == 32  # nginx's $request_id
+
+
+def test_headers_carry_no_version_and_the_security_set(stack, clean):
+    for response in (
+        stack.request("GET", "/health"),
+        stack.register("0912 555 0102", client="127.0.0.3"),
+        stack.request("GET", "/nowhere"),
+    ):
+        assert response.headers["Server"] == "nginx"
+        assert "X-Powered-By" not in response.headers
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_forged_forwarded_for_changes_neither_client_ip_nor_rate_limit_key(stack, clean):
+    from actors.settings import settings
+
+    forged = "203.0.113.9"
+    response = stack.register(
+        "0912 555 0103", client="127.0.0.4", headers={"X-Forwarded-For": forged}
+    )
+    assert response.status == 202
+    request_id = response.json["request_id"]
+    row = wait_for(
+        lambda: Registration.get_or_none(Registration.request_id == request_id), timeout=30
+    )
+    assert str(row.ip_address) == "127.0.0.4"
+    keys = [key.decode() for key in redis.Redis.from_url(settings.redis_url).keys("LIMITS*")]
+    assert any("127.0.0.4" in key for key in keys), keys
+    assert not any(forged in key for key in keys), keys
+
+
+def test_nginx_limit_answers_json_429_before_the_app(stack, clean):
+    answers = [stack.register(f"0912 556 {n:04d}", client="127.0.0.5") for n in range(40)]
+    limited = [answer for answer in answers if answer.status == 429]
+    accepted = [answer for answer in answers if answer.status == 202]
+    assert limited and accepted and len(limited) + len(accepted) == 40
+    assert limited[0].json == {
+        "error": "rate_limited",
+        "message": "Too many requests; try again shortly.",
+    }
+    assert limited[0].headers["Content-Type"].startswith("application/json")
+    assert limited[0].headers["Retry-After"] == "1"
+    assert limited[0].headers["X-Content-Type-Options"] == "nosniff"
+    # nginx answered the 429s itself: gunicorn logged only the accepted requests.
+    limited_ids = {answer.headers["X-Request-ID"] for answer in limited}
+    app_ids = {
+        json.loads(line)["request_id"]
+        for line in stack.gunicorn_log.read_text().splitlines()
+        if line.startswith("{") and '"gunicorn.access"' in line
+    }
+    assert {answer.headers["X-Request-ID"] for answer in accepted} <= app_ids
+    assert not limited_ids & app_ids
+
+
+def test_large_body_is_refused_as_json_413(stack, clean):
+    body = json.dumps({"phone": "09125550104", "referrer": "x" * 5120})
+    response = stack.request("POST", "/api/register/", body, client="127.0.0.6")
+    assert response.status == 413
+    assert response.json == {"error": "too_large", "message": "Request body too large."}
+    assert Registration.select().count() == 0
+
+
+def test_only_the_api_and_health_are_proxied(stack, clean):
+    for path in ("/metrics", "/dashboard/", "/"):
+        response = stack.request("GET", path, client="127.0.0.7")
+        assert response.status == 404, path
+        assert response.json["error"] == "not_found"
+    assert stack.request("GET", "/ready", client="127.0.0.7").json["status"] == "ok"
+
+
+def test_access_logs_are_json_without_client_addresses(stack, clean):
+    stack.register("0912 555 0105", client="127.0.0.8")
+    lines = [line for line in stack.nginx_log.read_text().splitlines() if line.startswith("{")]
+    records = [json.loads(line) for line in lines]
+    assert any(r["path"] == "/api/register/" and r["status"] == 202 for r in records)
+    assert all(r["client_network"] in ("127.0.0.0", "-") for r in records)
+    assert "127.0.0.8" not in stack.nginx_log.read_text()
+    assert "09125550105" not in stack.gunicorn_log.read_text()
