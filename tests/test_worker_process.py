@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,55 @@ def test_cli_worker_stores_a_registration_and_logs_no_phone(client, worker_proce
     text = worker_process.read_text()
     assert failing["request_id"] in text
     assert "9" * 11 not in text and PHONE not in text
+
+
+def test_sigterm_mid_batch_loses_no_message(clean, broker, tmp_path):
+    """SIGTERM (what docker stop sends) to a worker in the middle of a batch: every message
+    is either finished before it exits or redelivered to the next worker."""
+    from actors.attempts import now_iso
+    from actors.registrations import registration_message
+
+    batch = 2500  # a worker notices SIGTERM within 1 s; it stores ~1,000 in that time
+    for n in range(batch):
+        attempt = {
+            "request_id": str(uuid.UUID(int=n + 1)),
+            "phone": f"0912{n:07d}",
+            "referrer": None,
+            "ip": None,
+            "user_agent": None,
+            "received_at": now_iso(),
+        }
+        broker.enqueue(registration_message(attempt["request_id"], attempt))
+
+    def stored() -> int:
+        return Registration.select().count()
+
+    command = [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "4"]
+    command += ["--queues", "registrations"]  # the attempt log's stand-in is slow by design
+    log = tmp_path / "worker.log"
+    first = start_worker(command, log)
+    wait_for(stored, timeout=30, interval=0.01)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0, log.read_text()
+    done_before_exit = stored()
+    assert done_before_exit < batch, "the batch finished before SIGTERM; make it bigger"
+    assert "Killing worker" not in log.read_text()
+
+    second = start_worker(command, tmp_path / "second.log")
+    try:
+        wait_for(lambda: stored() == batch, timeout=60)
+    finally:
+        second.terminate()
+        second.wait(timeout=60)
+    dead = broker.channel.queue_declare("registrations.XQ", passive=True).method.message_count
+    assert dead == 0
+
+
+def start_worker(command: list[str], log) -> subprocess.Popen:
+    with log.open("w") as output:
+        return subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
+        )
