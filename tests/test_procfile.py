@@ -1,0 +1,83 @@
+"""`honcho start` runs our Procfile for real: the web answers, the worker stores, and saving a
+Python file reloads the worker."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from actors.db import Registration
+from tests.conftest import ROOT, free_port, wait_for
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def honcho(clean, mongo_server, tmp_path):
+    port = free_port()
+    log = tmp_path / "honcho.log"
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "WEB_BIND": f"127.0.0.1:{port}"}
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(BIN / "honcho"), "start"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def register(base: str, phone: str) -> str:
+    request = urllib.request.Request(
+        f"{base}/api/register/",
+        data=json.dumps({"phone": phone}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+        return json.load(response)["request_id"]
+
+
+def stored(request_id: str):
+    return lambda: Registration.get_or_none(Registration.request_id == request_id)
+
+
+def test_honcho_runs_web_and_a_worker_that_reloads_on_save(honcho):
+    base, log = honcho
+    wait_for(lambda: answers(f"{base}/health"), timeout=30)
+    wait_for(stored(register(base, "09125550201")), timeout=30)
+
+    probe = ROOT / "actors" / f"_reload_probe_{uuid.uuid4().hex}.py"
+    try:
+        wait_for(lambda: "Worker process is ready" in log.read_text(), timeout=30)
+        probe.write_text("# written by tests/test_procfile.py; safe to delete\n")
+        wait_for(lambda: "Detected changes to" in log.read_text(), timeout=30)
+    finally:
+        probe.unlink(missing_ok=True)
+    # The reloaded worker still drains the queue.
+    wait_for(lambda: log.read_text().count("Worker process is ready") >= 2, timeout=60)
+    wait_for(stored(register(base, "09125550202")), timeout=30)
