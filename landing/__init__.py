@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from actors.broker import build_broker, build_result_backend
+from actors.broker import build_result_backend, with_timeouts
 from actors.db import init_database
 from actors.settings import settings as environment_settings
 from landing.cli import register_commands
@@ -34,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     init_database(settings.database_url, settings.db_max_connections)
     app.extensions["publisher"] = Publisher(
-        build_broker(settings, worker=False), settings.publish_timeout
+        with_timeouts(settings.rabbitmq_url, settings.publish_timeout), settings.publish_timeout
     )
     app.extensions["results"] = build_result_backend(settings)
     limiter.init_app(app)

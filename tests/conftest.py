@@ -158,7 +158,9 @@ def clean(database, broker, mongo):
 def app(clean):
     from landing import create_app
 
-    return create_app()
+    app = create_app()
+    yield app
+    app.extensions["publisher"].close()
 
 
 @pytest.fixture

@@ -1,0 +1,60 @@
+"""The pipelined publisher against the real RabbitMQ: every confirmed message is in the queue."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from actors.broker import with_timeouts
+from actors.registrations import registration_message
+from actors.settings import settings
+from landing.publisher import Publisher, PublishFailed, queue_declarations
+from tests.conftest import wait_for
+
+
+def message(n: int):
+    return registration_message(f"00000000-0000-0000-0000-{n:012d}", {"n": n})
+
+
+@pytest.fixture
+def publisher(clean):
+    publishing = Publisher(with_timeouts(settings.rabbitmq_url, 2.0), timeout=2.0)
+    yield publishing
+    publishing.close()
+
+
+def test_many_threads_publish_at_once_and_every_message_is_queued(publisher, broker):
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda n: publisher.publish(message(n)), range(300)))
+    depth = broker.channel.queue_declare("registrations", passive=True).method.message_count
+    assert depth == 300
+
+
+def test_queues_are_declared_as_dramatiq_declares_them(broker):
+    declared = {name: arguments for name, arguments in queue_declarations("registrations")}
+    assert declared["registrations"] == broker._build_queue_arguments("registrations")
+    assert declared["registrations.DQ"] == broker._build_queue_arguments("registrations")
+    assert set(declared) == {"registrations", "registrations.DQ", "registrations.XQ"}
+
+
+def test_unreachable_broker_fails_fast_then_tries_again_later():
+    publisher = Publisher("amqp://guest:guest@127.0.0.1:1/%2F?connection_attempts=1", 2.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(PublishFailed):
+            publisher.publish(message(1))
+        with pytest.raises(PublishFailed, match="unreachable"):
+            publisher.publish(message(2))  # within RECONNECT_DELAY: no new attempt
+        assert time.monotonic() - started < 1.0
+    finally:
+        publisher.close()
+
+
+def test_publish_later_does_not_wait_and_still_delivers(publisher, broker):
+    for n in range(20):
+        publisher.publish_later(message(n))
+
+    def queued():
+        return broker.channel.queue_declare("registrations", passive=True).method.message_count
+
+    wait_for(lambda: queued() == 20)
