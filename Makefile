@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 /root/.pyenv/versions/3.13.0/bin/python3 p
 	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
 	2>/dev/null && echo $$p && break; done)
 
-.PHONY: dev test lint format init-db clean
+.PHONY: dev test lint format init-db system-deps clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found" >&2; exit 1; }
@@ -24,8 +24,12 @@ init-db: $(VENV)/.installed
 dev: init-db
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest
+
+# nginx, shellcheck, Chromium and RabbitMQ's management API, which the tests run for real.
+system-deps:
+	scripts/system-deps.sh
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Programs the test suite runs for real, installed from Debian's packages when missing:
+# nginx in front of gunicorn, shellcheck for our scripts, Chromium for the dashboard's
+# browser test. Also enables RabbitMQ's management API (the dashboard's queue counts).
+set -euo pipefail
+
+missing=()
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v chromium >/dev/null || missing+=(chromium)
+if ((${#missing[@]})); then
+    if ((EUID != 0)); then
+        echo "missing: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! curl -sf -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null; then
+    echo "enabling RabbitMQ's management plugin"
+    rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+    for _ in $(seq 60); do
+        curl -sf -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null && exit 0
+        sleep 1
+    done
+    echo "RabbitMQ's management API did not come up on 127.0.0.1:15672" >&2
+    exit 1
+fi
