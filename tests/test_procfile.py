@@ -1,11 +1,12 @@
-"""`honcho start` runs our Procfile for real: the web answers, the worker stores, and saving a
-Python file reloads the worker."""
+"""`honcho start` runs our Procfile for real: the web answers, the dashboard asks for a
+password, the worker stores, and saving a Python file reloads the worker."""
 
 import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -20,9 +21,14 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture
 def honcho(clean, mongo_server, tmp_path):
-    port = free_port()
+    port, dashboard_port = free_port(), free_port()
     log = tmp_path / "honcho.log"
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "WEB_BIND": f"127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "WEB_BIND": f"127.0.0.1:{port}",
+        "DASHBOARD_BIND": f"127.0.0.1:{dashboard_port}",
+    }
     with log.open("w") as output:
         process = subprocess.Popen(
             [str(BIN / "honcho"), "start"],
@@ -33,7 +39,7 @@ def honcho(clean, mongo_server, tmp_path):
             start_new_session=True,
         )
     try:
-        yield f"http://127.0.0.1:{port}", log
+        yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{dashboard_port}", log
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -43,12 +49,14 @@ def honcho(clean, mongo_server, tmp_path):
             process.wait()
 
 
-def answers(url: str) -> bool:
+def status(url: str) -> int | None:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
     except OSError:
-        return False
+        return None
 
 
 def register(base: str, phone: str) -> str:
@@ -66,9 +74,10 @@ def stored(request_id: str):
     return lambda: Registration.get_or_none(Registration.request_id == request_id)
 
 
-def test_honcho_runs_web_and_a_worker_that_reloads_on_save(honcho):
-    base, log = honcho
-    wait_for(lambda: answers(f"{base}/health"), timeout=30)
+def test_honcho_runs_web_dashboard_and_a_worker_that_reloads_on_save(honcho):
+    base, dashboard, log = honcho
+    wait_for(lambda: status(f"{base}/health") == 200, timeout=30)
+    wait_for(lambda: status(f"{dashboard}/dashboard/") == 401, timeout=30)
     wait_for(stored(register(base, "09125550201")), timeout=30)
 
     probe = ROOT / "actors" / f"_reload_probe_{uuid.uuid4().hex}.py"

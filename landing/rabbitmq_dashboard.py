@@ -1,0 +1,170 @@
+"""What dramatiq-dashboard reads and does, on RabbitMQ instead of Redis.
+
+The same surface as dramatiq_dashboard's RedisInterface (pinned at 0.4.0): `queues`,
+`workers`, `get_queue`, `get_jobs`, `get_job`, `delete_message`, plus `requeue_message`.
+Counts and consumers come from the management API. Only dead letters (`q.XQ`, which no
+worker consumes) are ever listed: they are fetched unacknowledged with basic_get and put back
+in place before we answer. Live queues (`q`, `q.DQ`) show counts only, so the dashboard never
+takes a message away from a worker. Every message shown has its phone numbers masked.
+"""
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from operator import attrgetter
+
+import pika
+from dramatiq import Message
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.common import dq_name, q_name, xq_name
+from dramatiq.errors import DecodeError
+from dramatiq_dashboard.interface import Job, Queue, Worker
+from pika.adapters.blocking_connection import BlockingChannel
+
+from actors.privacy import mask_phones_in
+from landing.rabbitmq_management import ManagementAPI
+
+PAGE = 100  # dead letters per page; a page holds that many unacknowledged for a moment
+# What Retries wrote into a message; a requeued message starts over without it.
+RETRY_STATE = ("retries", "traceback", "requeue_timestamp", "eta")
+
+Held = tuple[int, Message]  # a delivery tag and its decoded message
+
+
+class RabbitmqInterface:
+    """dramatiq-dashboard's data interface backed by RabbitMQ (AMQP + management API)."""
+
+    def __init__(self, broker: RabbitmqBroker, api: ManagementAPI) -> None:
+        self.broker = broker
+        self.api = api
+
+    @property
+    def queues(self) -> list[Queue]:
+        totals = self.api.queue_totals()
+        return [_queue(name, totals) for name in sorted({q_name(name) for name in totals})]
+
+    @property
+    def workers(self) -> list[Worker]:
+        """One row per consumer: its queue, its address, the messages it holds right now."""
+        unacked = self.api.unacked_per_channel()
+        now = datetime.now(UTC).replace(tzinfo=None)  # the templates compare naive UTC
+        rows = []
+        for consumer in self.api.consumers():
+            channel = consumer["channel_details"]
+            name = f"{consumer['queue']['name']} @ {channel['peer_host']}:{channel['peer_port']}"
+            in_flight = unacked.get(channel["name"], 0)
+            rows.append(Worker(name=name, last_seen=now, jobs_in_flight=in_flight))
+        return sorted(rows, key=attrgetter("name"))
+
+    def get_queue(self, queue_name: str) -> Queue:
+        return _queue(q_name(queue_name), self.api.queue_totals())
+
+    def get_jobs(self, queue_name: str, cursor: int = 0) -> tuple[int | None, list[Job]]:
+        """A page of dead letters, oldest first; a live queue lists nothing (counts only)."""
+        if not _is_dead_letters(queue_name):
+            return None, []
+        with self._holding(queue_name) as channel:
+            held = list(self._take(channel, queue_name, limit=cursor + PAGE + 1))
+        next_cursor = cursor + PAGE if len(held) > cursor + PAGE else None
+        return next_cursor, [_display(message) for _, message in held[cursor : cursor + PAGE]]
+
+    def get_job(self, queue_name: str, message_id: str) -> Job | None:
+        if not _is_dead_letters(queue_name):
+            return None
+        with self._holding(queue_name) as channel:
+            found = self._find(channel, queue_name, message_id)
+        return _display(found[1]) if found else None
+
+    def delete_message(self, queue_name: str, message_id: str) -> bool:
+        """Remove one dead letter for good (ack it); the others go back in place."""
+        if not _is_dead_letters(queue_name):
+            return False
+        with self._holding(queue_name) as channel:
+            found = self._find(channel, queue_name, message_id)
+            if found:
+                channel.basic_ack(found[0])
+        return found is not None
+
+    def requeue_message(self, queue_name: str, message_id: str) -> Message | None:
+        """Send a dead letter back to its queue with fresh retries, then drop it from q.XQ.
+
+        Publish (confirmed) before ack: a crash in between leaves a duplicate, never a loss,
+        and our actors are idempotent. The message keeps its id, so its status follows it.
+        """
+        if not _is_dead_letters(queue_name):
+            return None
+        with self._holding(queue_name) as channel:
+            found = self._find(channel, queue_name, message_id)
+            if not found:
+                return None
+            fresh = found[1].copy(queue_name=q_name(queue_name))
+            for key in RETRY_STATE:
+                fresh.options.pop(key, None)
+            sent = self.broker.enqueue(fresh)
+            channel.basic_ack(found[0])
+        return sent
+
+    @contextmanager
+    def _holding(self, queue_name: str) -> Iterator[BlockingChannel]:
+        """A channel of our own; what it takes and does not ack goes back in place.
+
+        If we die meanwhile, RabbitMQ requeues them when the connection drops.
+        """
+        connection = pika.BlockingConnection(self.broker.parameters)
+        try:
+            channel = connection.channel()
+            yield channel
+            channel.basic_nack(delivery_tag=0, multiple=True, requeue=True)
+            # A round trip after the nack: once it answers, the queue has them back.
+            channel.queue_declare(queue_name, passive=True)
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    @staticmethod
+    def _take(
+        channel: BlockingChannel, queue_name: str, limit: int | None = None
+    ) -> Iterator[Held]:
+        """Messages from the head of the queue, unacknowledged, until it is empty or limit."""
+        taken = 0
+        while limit is None or taken < limit:
+            method, _, body = channel.basic_get(queue_name, auto_ack=False)
+            if method is None:
+                return
+            taken += 1
+            try:
+                message = Message.decode(body)
+            except DecodeError:
+                continue  # not a Dramatiq message: held, and put back with the rest
+            yield method.delivery_tag, message
+
+    def _find(self, channel: BlockingChannel, queue_name: str, message_id: str) -> Held | None:
+        for tag, message in self._take(channel, queue_name):
+            if message.message_id == message_id:
+                return tag, message
+        return None
+
+
+def _queue(name: str, totals: dict[str, int]) -> Queue:
+    return Queue(
+        name=name,
+        jobs=totals.get(name, 0),
+        jobs_delayed=totals.get(dq_name(name), 0),
+        jobs_dead=totals.get(xq_name(name), 0),
+    )
+
+
+def _is_dead_letters(queue_name: str) -> bool:
+    return queue_name == xq_name(queue_name)
+
+
+def _display(message: Message) -> Job:
+    """The Job the templates render: the message with its phone numbers masked."""
+    masked = dataclasses.replace(
+        message,
+        args=tuple(mask_phones_in(list(message.args))),
+        kwargs=mask_phones_in(dict(message.kwargs)),
+        options=mask_phones_in(dict(message.options)),
+    )
+    return Job.from_message(masked)

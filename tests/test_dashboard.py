@@ -1,0 +1,297 @@
+"""The task dashboard on the real RabbitMQ: auth, counts, dead letters listed, deleted, requeued.
+
+Dead letters are made the way production makes them: PostgreSQL refuses a sign-up (here a
+CHECK the test adds on the referrer), Retries gives up after MAX_RETRIES=2 and RabbitMQ moves
+the message to registrations.XQ. The dashboard's counts come from the management API, whose
+statistics lag by up to 5 s, so tests poll the page; exact counts are read with a passive
+queue_declare (broker.get_queue_message_counts).
+"""
+
+import base64
+import re
+import uuid
+
+import pytest
+from werkzeug.test import Client
+
+from actors.attempts import now_iso
+from actors.db import Registration
+from actors.privacy import mask_phone, mask_phones_in
+from actors.registrations import QUEUE, registration_message
+from actors.settings import load, settings
+from landing.dashboard import create_dashboard
+from landing.rabbitmq_management import ManagementAPI
+from tests.conftest import VHOST, wait_for
+
+PHONES = ["09121234561", "09351234562", "09901234563"]
+REFUSED = "dashboard-refused"  # a referrer PostgreSQL refuses while refused_referrer is on
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+AUTH = basic("admin", "admin")
+
+
+def management_api() -> ManagementAPI:
+    """The management API on the tests' vhost, once it answers; a failure, never a skip."""
+    api = ManagementAPI(settings.rabbitmq_management_url, VHOST)
+
+    def management_answers() -> bool:
+        try:
+            return isinstance(api.queue_totals(), dict)
+        except OSError:
+            return False
+
+    try:
+        wait_for(management_answers, timeout=30, interval=0.5)
+    except AssertionError:
+        pytest.fail(
+            "RabbitMQ's management API does not answer at RABBITMQ_MANAGEMENT_URL: "
+            "run `rabbitmq-plugins enable rabbitmq_management`"
+        )
+    return api
+
+
+@pytest.fixture(scope="session")
+def management(broker):
+    return management_api()
+
+
+@pytest.fixture
+def dashboard(clean, management):
+    """The dashboard's WSGI app behind a test client that keeps its CSRF cookie."""
+    return Client(create_dashboard())
+
+
+def refuse_referrer(database, refused: bool) -> None:
+    """Make PostgreSQL refuse (or take again) sign-ups whose referrer is REFUSED."""
+    with database.connection_context():
+        database.execute_sql(
+            "ALTER TABLE registrations DROP CONSTRAINT IF EXISTS dashboard_refused"
+        )
+        if refused:
+            database.execute_sql(
+                "ALTER TABLE registrations ADD CONSTRAINT dashboard_refused"
+                f" CHECK (referrer IS DISTINCT FROM '{REFUSED}')"
+            )
+
+
+@pytest.fixture
+def refused_referrer(database):
+    refuse_referrer(database, True)
+    yield
+    refuse_referrer(database, False)
+
+
+def send_sign_up(broker, phone: str, referrer: str = REFUSED) -> str:
+    request_id = str(uuid.uuid4())
+    attempt = {
+        "request_id": request_id,
+        "phone": phone,
+        "referrer": referrer,
+        "ip": "127.0.0.1",
+        "user_agent": "pytest",
+        "received_at": now_iso(),
+    }
+    broker.enqueue(registration_message(request_id, attempt))
+    return request_id
+
+
+def dead_letters(broker, phones: list[str]) -> list[str]:
+    """Send sign-ups PostgreSQL refuses and wait until all of them are in registrations.XQ."""
+    ids = [send_sign_up(broker, phone) for phone in phones]
+    wait_for(lambda: broker.get_queue_message_counts(QUEUE)[2] == len(ids), timeout=30)
+    return ids
+
+
+def exact_dead_count(broker) -> int:
+    return broker.get_queue_message_counts(QUEUE)[2]
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def shown_counts(page: str, queue: str = QUEUE) -> tuple[str, ...] | None:
+    """Jobs, Delayed and Failed as the dashboard's queue table shows them."""
+    cell = r"\s*<td[^>]*>\s*(\S+)\s*</td>"
+    match = re.search(rf'queues/{queue}">\s*{queue}\s*</a>\s*</td>{cell}{cell}{cell}', page)
+    return match.groups() if match else None
+
+
+def wait_for_counts(client: Client, wanted: tuple[str, str, str]) -> str:
+    def dashboard_shows_counts():
+        page = text(client.get("/dashboard/", headers=AUTH))
+        return page if shown_counts(page) == wanted else None
+
+    return wait_for(dashboard_shows_counts, timeout=20, interval=0.5)
+
+
+def csrf_token(client: Client) -> str:
+    """The double-submit token: the dashboard's pages set it as a cookie, forms echo it."""
+    client.get(f"/dashboard/queues/{QUEUE}/failed", headers=AUTH)
+    return client.get_cookie("__dd_csrf").value
+
+
+def post_action(client: Client, action: str, message_id: str, queue: str = f"{QUEUE}.XQ"):
+    form = {"id": message_id, "queue": queue, "__dd_csrf": csrf_token(client)}
+    return client.post(f"/dashboard/{action}", data=form, headers=AUTH)
+
+
+# Auth and configuration.
+
+
+def test_every_path_needs_the_configured_credentials(management):
+    client = Client(create_dashboard())
+    for headers in ({}, basic("admin", "wrong"), basic("root", "admin"), {"Authorization": "x"}):
+        response = client.get("/dashboard/", headers=headers)
+        assert response.status_code == 401
+        assert response.json["error"] == "unauthorized" and response.json["message"]
+        assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+    for path in ("/", "/dashboard"):
+        response = client.get(path, headers=AUTH)
+        assert (response.status_code, response.headers["Location"]) == (302, "/dashboard/")
+    assert client.get("/dashboard/", headers=AUTH).status_code == 200
+    assert client.get("/elsewhere", headers=AUTH).json["error"] == "not_found"
+
+
+def test_configured_credentials_replace_the_development_ones(management):
+    client = Client(create_dashboard({"dashboard_user": "ops", "dashboard_password": "s3 cret"}))
+    assert client.get("/dashboard/", headers=AUTH).status_code == 401
+    assert client.get("/dashboard/", headers=basic("ops", "s3 cret")).status_code == 200
+
+
+def test_production_has_no_dashboard_password_or_management_url_default():
+    urls = {name: "scheme://u:p@host/x" for name in ("DATABASE_URL", "RABBITMQ_URL")}
+    urls |= {"REDIS_URL": "redis://h/0", "MONGO_URL": "mongodb://h/logs"}
+    with pytest.raises(RuntimeError) as caught:
+        load({"APP_ENV": "production", **urls})
+    assert "DASHBOARD_PASSWORD" in str(caught.value)
+    assert "RABBITMQ_MANAGEMENT_URL" in str(caught.value)
+    with pytest.raises(RuntimeError):
+        create_dashboard({"dashboard_password": ""})
+
+
+@pytest.mark.parametrize(
+    "url", ["http://guest:guest@127.0.0.1:1", "http://guest:wrong@127.0.0.1:15672"]
+)
+def test_management_api_unreachable_or_refusing_answers_503(management, url):
+    response = Client(create_dashboard({"rabbitmq_management_url": url})).get(
+        "/dashboard/", headers=AUTH
+    )
+    assert response.status_code == 503
+    assert response.json["error"] == "unavailable"
+
+
+# Masking (actors.privacy is shared with the logs).
+
+
+def test_mask_phone_keeps_four_digits_at_each_end_and_hides_at_least_three():
+    assert mask_phone("09123456789") == "0912***6789"
+    assert mask_phone("+989123456789") == "+989***6789"
+    assert mask_phone("1234567") == "12***67"
+    assert mask_phone("12") == "***"
+
+
+def test_mask_phones_in_masks_phone_fields_and_phone_shaped_text_only():
+    request_id = "12345678-1234-1234-1234-123456789012"  # all-digit UUID groups stay
+    data = {
+        "phone": "0912 345 6789",
+        "request_id": request_id,
+        "received_at": "2026-11-24T10:00:00.000+00:00",
+        "history": [{"error": 'dup key: { phone: "09123456789" }'}],
+    }
+    masked = mask_phones_in((data, 42))
+    assert masked[0]["phone"] == "0912***6789"
+    assert masked[0]["request_id"] == request_id
+    assert masked[0]["received_at"] == data["received_at"]
+    assert masked[0]["history"][0]["error"] == 'dup key: { phone: "0912***6789" }'
+    assert masked[1] == 42 and data["phone"] == "0912 345 6789"  # a copy, not in place
+
+
+# The adapter against the real RabbitMQ.
+
+
+def test_live_queues_show_counts_but_are_never_consumed(dashboard, broker):
+    ids = [send_sign_up(broker, phone, referrer="live") for phone in PHONES]  # no worker
+    assert broker.get_queue_message_counts(QUEUE) == (3, 0, 0)
+    wait_for_counts(dashboard, ("3", "0", "0"))
+    page = text(dashboard.get(f"/dashboard/queues/{QUEUE}", headers=AUTH))
+    assert 'Standard (<em class="em em--primary">3</em>)' in page
+    assert "There are no jobs in this queue." in page
+    job = dashboard.get(f"/dashboard/queues/{QUEUE}/standard/{ids[0]}", headers=AUTH)
+    assert job.status_code == 302  # not listed: back to the queue page
+    assert post_action(dashboard, "delete-message", ids[0], queue=QUEUE).status_code == 302
+    assert broker.get_queue_message_counts(QUEUE) == (3, 0, 0)
+
+
+def test_dead_letters_are_counted_listed_masked_and_left_in_place(
+    dashboard, worker, refused_referrer, broker
+):
+    ids = dead_letters(broker, PHONES)
+    home = wait_for_counts(dashboard, ("0", "0", "3"))
+    wait_for(
+        lambda: "registrations @ 127.0.0.1:" in text(dashboard.get("/dashboard/", headers=AUTH))
+    )
+    assert "attempts" in home
+
+    page = text(dashboard.get(f"/dashboard/queues/{QUEUE}/failed", headers=AUTH))
+    assert 'Failed (<em class="em em--tertiary">3</em>)' in page
+    assert all(f"/failed/{request_id}" in page for request_id in ids)
+    assert all(mask_phone(phone) in page and phone not in page for phone in PHONES)
+    assert page.count('table__number--tertiary"> 2 </td>') == 3  # retries: MAX_RETRIES
+    assert exact_dead_count(broker) == 3  # listing took nothing away
+
+    job = text(dashboard.get(f"/dashboard/queues/{QUEUE}/failed/{ids[0]}", headers=AUTH))
+    assert "<pre>register</pre>" in job and mask_phone(PHONES[0]) in job
+    assert PHONES[0] not in job
+    assert "<th>Traceback</th>" in job and "StoreFailed" in job
+    assert "<th>Retries</th> <td><pre>2</pre>" in job
+    assert exact_dead_count(broker) == 3
+
+
+def test_delete_removes_exactly_one_dead_letter_and_keeps_the_order(
+    dashboard, worker, refused_referrer, broker
+):
+    ids = dead_letters(broker, PHONES)
+    before = _listed_ids(dashboard, ids)
+    form = {"id": ids[1], "queue": f"{QUEUE}.XQ"}
+    assert dashboard.post("/dashboard/delete-message", data=form, headers=AUTH).status_code == 403
+    assert exact_dead_count(broker) == 3  # no CSRF token, nothing deleted
+
+    response = post_action(dashboard, "delete-message", ids[1])
+    assert (response.status_code, response.headers["Location"]) == (
+        302,
+        f"/dashboard/queues/{QUEUE}/failed",
+    )
+    assert exact_dead_count(broker) == 2
+    assert _listed_ids(dashboard, ids) == [i for i in before if i != ids[1]]
+
+
+def test_requeue_sends_a_dead_letter_back_with_fresh_retries_and_it_is_processed(
+    dashboard, client, worker, database, refused_referrer, broker
+):
+    ids = dead_letters(broker, PHONES[:2])
+    wait_for(lambda: client.get(f"/api/register/{ids[0]}").json["status"] == "failed")
+    refuse_referrer(database, False)  # the operator fixed what PostgreSQL refused
+
+    response = post_action(dashboard, "requeue-message", ids[0])
+    assert (response.status_code, response.headers["Location"]) == (
+        302,
+        f"/dashboard/queues/{QUEUE}/failed",
+    )
+    wait_for(lambda: client.get(f"/api/register/{ids[0]}").json["status"] == "registered")
+    row = Registration.get(Registration.request_id == ids[0])
+    assert row.phone == PHONES[0]  # the real number was requeued, not the masked one
+    assert exact_dead_count(broker) == 1
+    assert _listed_ids(dashboard, ids) == [ids[1]]
+    assert post_action(dashboard, "requeue-message", ids[0]).status_code == 410
+
+
+def _listed_ids(client: Client, ids: list[str]) -> list[str]:
+    """The given message ids in the order the Failed tab lists them."""
+    page = text(client.get(f"/dashboard/queues/{QUEUE}/failed", headers=AUTH))
+    return sorted((i for i in ids if i in page), key=page.index)
