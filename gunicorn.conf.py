@@ -6,10 +6,14 @@ command-line flag still wins, e.g. `--bind 127.0.0.1:8001` for the dashboard pro
 
 import json
 import multiprocessing
+import os
+import shutil
+import tempfile
 import time
 
 from gunicorn.glogging import Logger
 
+from actors.logs import JsonFormatter
 from actors.settings import settings
 
 bind = settings.web_bind
@@ -57,3 +61,53 @@ class JsonAccessLogger(Logger):
 
 
 logger_class = JsonAccessLogger
+
+# Every other line (gunicorn's own and the app's) is JSON too, in the same shape plus level
+# and message (actors/logs.py). Access lines are already JSON, so they pass through as they
+# are. This replaces the handlers gunicorn sets up: --access-logfile/--error-logfile are moot.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": JsonFormatter},
+        "as_is": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "as_is",
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "root": {"level": settings.log_level.upper(), "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+    },
+}
+
+
+# Metrics (landing/metrics.py): each worker process writes its samples to files in one
+# directory and a scrape of /metrics, whichever worker answers it, adds them all up. Each
+# master makes a fresh directory (so a restart starts from zero and two masters on one
+# machine, e.g. web and dashboard, never mix) before it forks a worker: prometheus_client
+# reads PROMETHEUS_MULTIPROC_DIR when the app first imports it. Do not preload the app.
+def on_starting(server) -> None:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="landing-web-metrics-")
+
+
+def child_exit(server, worker) -> None:
+    # A dead worker's counters still count; its share of the in-progress gauge does not.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(directory, ignore_errors=True)

@@ -21,6 +21,8 @@ from dramatiq.results import Results
 from dramatiq.results.backends import RedisBackend
 
 from actors.db import DatabaseConnections
+from actors.logs import WorkerLogs
+from actors.metrics import WorkerMetrics
 from actors.settings import Settings, settings
 
 
@@ -53,12 +55,16 @@ def build_result_backend(config: Settings) -> RedisBackend:
 def build_broker(config: Settings, *, worker: bool) -> RabbitmqBroker:
     """A RabbitmqBroker that waits for publisher confirms.
 
-    Workers get the full middleware list; Prometheus is left out on purpose (it binds a
-    port by default). A web process only publishes, so it needs no middleware at all.
+    Workers get the full middleware list, with Prometheus configured by us (WorkerMetrics:
+    our port, and inert outside `dramatiq actors`) and JSON logs. WorkerLogs comes early so
+    its after-hooks run late: every line about a message, retries included, has its id.
+    A web process only publishes, so it needs no middleware at all.
     """
     middleware = []
     if worker:
         middleware = [
+            WorkerMetrics(),
+            WorkerLogs(),
             AgeLimit(),
             TimeLimit(time_limit=config.actor_time_limit_ms),
             ShutdownNotifications(),

@@ -2,7 +2,8 @@
 
 The web app and the workers both import this module, so they always agree. Defaults suit
 `honcho start` on a laptop (everything on localhost); with APP_ENV=production the URLs that
-carry credentials have no default and a missing one stops the process at start-up.
+carry credentials and the dashboard password have no default, and a missing one stops the
+process at start-up.
 """
 
 import os
@@ -14,6 +15,9 @@ DEV_DEFAULTS = {
     "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "MONGO_URL": "mongodb://127.0.0.1:27017/logs",
+    # The task dashboard: RabbitMQ's management API, and the password operators type.
+    "RABBITMQ_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
+    "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
 }
 SECRETS = tuple(DEV_DEFAULTS)
 
@@ -41,6 +45,11 @@ class Settings:
     web_workers: int = 0  # gunicorn processes; 0 means 2 * CPU cores + 1
     web_threads: int = 4  # threads per gunicorn process (gthread worker)
     log_level: str = "INFO"
+    worker_metrics_host: str = "127.0.0.1"  # the workers' /metrics; compose: 0.0.0.0
+    worker_metrics_port: int = 9191
+    rabbitmq_management_url: str = DEV_DEFAULTS["RABBITMQ_MANAGEMENT_URL"]
+    dashboard_user: str = "admin"
+    dashboard_password: str = DEV_DEFAULTS["DASHBOARD_PASSWORD"]
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some values changed (tests pass overrides through create_app)."""

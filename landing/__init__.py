@@ -7,11 +7,14 @@ from flask import Flask
 
 from actors.broker import build_result_backend, with_timeouts
 from actors.db import init_database
+from actors.logs import use_json_logs
 from actors.settings import settings as environment_settings
 from landing.cli import register_commands
 from landing.errors import register_error_handlers
 from landing.extensions import limiter
+from landing.metrics import init_metrics
 from landing.publisher import Publisher
+from landing.request_ids import init_request_ids
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -31,6 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     _configure_logging(settings.log_level)
+    # First, so their hooks wrap every other one (the limiter's included).
+    init_request_ids(app)
+    init_metrics(app)
 
     init_database(settings.database_url, settings.db_max_connections)
     app.extensions["publisher"] = Publisher(
@@ -49,7 +55,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _configure_logging(level: str) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """JSON lines on stderr, unless the host set logging up (gunicorn.conf.py, pytest)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        use_json_logs()
+        root.setLevel(level)
     # pika narrates every connection at INFO; its warnings and errors are what matter.
     logging.getLogger("pika").setLevel(logging.WARNING)

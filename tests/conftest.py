@@ -3,8 +3,9 @@
 Tests never touch a developer's data: they use the `landing_test` database, Redis db 15,
 the RabbitMQ vhost `landing_test` and a MongoDB-wire stand-in of their own (or MONGO_URL
 when it names a real MongoDB). TEST_NAMESPACE and TEST_REDIS_DB rename the database/vhost
-and the Redis db, so two test runs on one machine keep out of each other's way. The environment is set here, before landing or actors is
-imported, because the workers read their settings once, at import.
+and the Redis db, so two test runs on one machine keep out of each other's way. The
+environment is set here, before landing or actors is imported, because the workers read
+their settings once, at import.
 """
 
 import os
@@ -39,6 +40,8 @@ os.environ.update(
     RETRY_MIN_BACKOFF_MS="100",
     RETRY_MAX_BACKOFF_MS="500",
     MONGO_TIMEOUT_MS="1000",
+    # CLI workers started by tests serve their metrics here, not on a developer's 9191.
+    WORKER_METRICS_PORT=str(free_port()),
 )
 if MONGO_STANDIN:
     os.environ["MONGO_URL"] = f"mongodb://127.0.0.1:{free_port()}/logs_test"

@@ -154,6 +154,7 @@ def test_sign_up_through_nginx_reaches_postgres(stack, clean):
     )
     assert row.phone == "09125550101"
     assert str(row.ip_address) == "127.0.0.2"
+    assert len(response.headers.get_all("X-Request-ID")) == 1
     assert len(response.headers["X-Request-ID"]) == 32  # nginx's $request_id
 
 

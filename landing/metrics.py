@@ -1,0 +1,105 @@
+"""Prometheus metrics of the web: requests by route and status, latency, queue depths.
+
+`GET /metrics` serves them on the app's own port; nginx does not proxy it, so only the
+internal network reaches it. Under gunicorn every worker process writes its samples to files
+in PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py makes a fresh one per master), and a scrape,
+whichever process answers it, adds up all of them, including processes gunicorn has
+recycled. Elsewhere (tests, `flask run`) the app's own registry answers.
+
+Routes are labelled by their rule (`/api/register/<request_id>`), never the raw path, so ids
+cannot multiply the time series.
+"""
+
+import time
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
+from actors.broker import broker as workers_broker
+from landing.queue_depths import QueueDepths, queue_names
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"  # 404s: no route, and no raw path in a label
+
+bp = Blueprint("metrics", __name__)
+
+
+class WebMetrics:
+    """The app's metrics and the registry a scrape reads."""
+
+    def __init__(self, rabbitmq_url: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "landing_http_requests_total",
+            "HTTP requests answered, by method, route and status.",
+            ["method", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "landing_http_request_duration_seconds",
+            "Time from the request reaching Flask to its response, by method and route.",
+            ["method", "endpoint"],
+            registry=self.registry,
+        )
+        self.in_progress = Gauge(
+            "landing_http_requests_inprogress",
+            "Requests being handled.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.queues = QueueDepths(rabbitmq_url, queue_names(workers_broker.get_declared_queues()))
+        self.registry.register(self.queues)
+
+    def scrape_registry(self) -> CollectorRegistry:
+        """This process's registry, or, under gunicorn, every worker process's files."""
+        if not getattr(values.ValueClass, "_multiprocess", False):
+            return self.registry
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(self.queues)
+        return registry
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus's scrape: HTTP counters and histograms, queue depths (absent if unknown)."""
+    registry = current_app.extensions["metrics"].scrape_registry()
+    return Response(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _started() -> None:
+    g.metrics_started = time.perf_counter()
+    current_app.extensions["metrics"].in_progress.inc()
+
+
+def _answered(response: Response) -> Response:
+    web = current_app.extensions["metrics"]
+    method = request.method if request.method in METHODS else "other"
+    endpoint = request.url_rule.rule if request.url_rule else UNMATCHED
+    web.requests.labels(method, endpoint, str(response.status_code)).inc()
+    if "metrics_started" in g:
+        web.latency.labels(method, endpoint).observe(time.perf_counter() - g.metrics_started)
+    return response
+
+
+def _finished(error: BaseException | None) -> None:
+    if g.pop("metrics_started", None) is not None:
+        current_app.extensions["metrics"].in_progress.dec()
+
+
+def init_metrics(app: Flask) -> None:
+    """Count and time every request and serve /metrics (register before other hooks)."""
+    app.extensions["metrics"] = WebMetrics(app.config["SETTINGS"].rabbitmq_url)
+    app.before_request(_started)
+    app.after_request(_answered)
+    app.teardown_request(_finished)
+    app.register_blueprint(bp)

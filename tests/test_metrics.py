@@ -1,0 +1,271 @@
+"""Prometheus metrics: the web's /metrics (in process and under gunicorn) and the workers'."""
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from actors.db import Registration
+from landing import create_app
+from tests.conftest import ROOT, wait_for
+
+BIN = Path(sys.executable).parent
+PHONES = [f"0912000000{i}" for i in range(10)]
+REQUESTS = "landing_http_requests_total"
+LATENCY = "landing_http_request_duration_seconds"
+READY = "landing_queue_messages_ready"
+
+
+def listen_port() -> int:
+    """A free port below the ephemeral range, so no outgoing connection takes it meanwhile."""
+    for port in random.sample(range(20_000, 32_000), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def parse(text: str) -> dict[tuple, float]:
+    """Every sample of a scrape: (name, sorted label pairs) -> value."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[tuple, float], name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def attempt(phone: str, request_id: str | None = None, **changes) -> dict:
+    """A register message's body, as the web would send it."""
+    from actors.attempts import now_iso
+
+    body = {
+        "request_id": request_id or str(uuid.uuid4()),
+        "phone": phone,
+        "referrer": None,
+        "ip": None,
+        "user_agent": None,
+        "received_at": now_iso(),
+    }
+    return {**body, **changes}
+
+
+def enqueue_registration(broker, body: dict) -> None:
+    from actors.registrations import registration_message
+
+    broker.enqueue(registration_message(body["request_id"], body))
+
+
+def http(url: str, body: dict | None = None, headers: dict | None = None):
+    """(status, headers, text) of a GET, or of a JSON POST when body is given."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def answers(url: str) -> bool:
+    try:
+        return http(url)[0] == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Process:
+    process: subprocess.Popen
+    url: str
+    output: Path
+    errors: Path | None = None
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=60)
+
+
+@contextmanager
+def running_gunicorn(tmp_path: Path, *args: str, env: dict | None = None):
+    """gunicorn with gunicorn.conf.py (as Procfile and compose run it) on a free port."""
+    port = listen_port()
+    output, errors = tmp_path / "gunicorn.out", tmp_path / "gunicorn.err"
+    with output.open("w") as stdout, errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *args, "landing:create_app()"],
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=stderr,
+            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})},
+        )
+        web = Process(process, f"http://127.0.0.1:{port}", output, errors)
+        try:
+            wait_for(lambda: answers(f"{web.url}/health"), timeout=30)
+            yield web
+        finally:
+            web.stop()
+
+
+@contextmanager
+def running_worker(tmp_path: Path, processes: int = 2):
+    """`dramatiq actors` as compose runs it, its metrics on a free port; stopped at the end."""
+    port = listen_port()
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(BIN / "dramatiq"), "actors", "--processes", str(processes), "--threads", "2"],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                "PATH": f"{BIN}:{os.environ['PATH']}",
+                "WORKER_METRICS_HOST": "127.0.0.1",
+                "WORKER_METRICS_PORT": str(port),
+            },
+        )
+        worker = Process(process, f"http://127.0.0.1:{port}/metrics", log)
+        try:
+            yield worker
+        finally:
+            worker.stop()
+
+
+def scrape(client) -> dict[tuple, float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    return parse(response.text)
+
+
+def post(client, body: dict):
+    return client.post("/api/register/", data=json.dumps(body), content_type="application/json")
+
+
+def test_web_counts_and_times_requests_by_route_and_status(client):
+    for phone in PHONES[:3]:
+        assert post(client, {"phone": phone}).status_code == 202
+    assert post(client, {"phone": "12"}).status_code == 400
+    unknown = str(uuid.uuid4())
+    assert client.get(f"/api/register/{unknown}").status_code == 404
+    assert client.get("/no/such/page").status_code == 404
+
+    samples = scrape(client)
+    register = {"method": "POST", "endpoint": "/api/register/"}
+    assert value(samples, REQUESTS, status="202", **register) == 3
+    assert value(samples, REQUESTS, status="400", **register) == 1
+    status_route = {"method": "GET", "endpoint": "/api/register/<request_id>"}
+    assert value(samples, REQUESTS, status="404", **status_route) == 1
+    assert value(samples, REQUESTS, method="GET", endpoint="unmatched", status="404") == 1
+    assert value(samples, f"{LATENCY}_count", **register) == 4
+    assert value(samples, f"{LATENCY}_bucket", le="+Inf", **register) == 4
+    assert value(samples, f"{LATENCY}_bucket", le="0.005", **register) is not None
+    # Labels name routes, never paths: no id, no made-up page.
+    labels = " ".join(str(key) for key in samples)
+    assert unknown not in labels and "/no/such/page" not in labels
+    # The three accepted sign-ups wait in RabbitMQ (no worker runs here).
+    assert value(samples, READY, queue="registrations") == 3
+
+
+def test_queue_depths_come_from_rabbitmq(client, broker):
+    for phone in PHONES[:5]:
+        enqueue_registration(broker, attempt(phone))
+    samples = scrape(client)
+    assert value(samples, READY, queue="registrations") == 5
+    for queue in ("registrations.DQ", "registrations.XQ"):
+        assert value(samples, READY, queue=queue) == 0
+    assert value(samples, "landing_queue_consumers", queue="registrations") == 0
+
+
+def test_metrics_answer_without_queue_depths_when_rabbitmq_is_silent():
+    # A socket that accepts connections and never speaks AMQP: the worst kind of outage.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"amqp://guest:guest@127.0.0.1:{silent.getsockname()[1]}/%2F"
+        client = create_app({"rabbitmq_url": url}).test_client()
+        started = time.monotonic()
+        samples = scrape(client)
+    assert time.monotonic() - started < 5
+    assert not [key for key in samples if key[0] == READY]
+    assert value(samples, "landing_http_requests_inprogress") == 1  # the scrape itself
+
+
+def test_gunicorn_adds_up_every_worker_process(clean, tmp_path):
+    # Each worker process quits after two requests, so six are served by at least three.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    recycle = ("--workers", "2", "--max-requests", "2", "--max-requests-jitter", "0")
+    with running_gunicorn(tmp_path, *recycle, env={"TMPDIR": str(temp)}) as web:
+        for _ in range(6):
+            assert http(f"{web.url}/api/register/", {"phone": "12"})[0] == 400
+        status, _, text = http(f"{web.url}/metrics")
+        assert status == 200
+        samples = parse(text)
+        register = {"method": "POST", "endpoint": "/api/register/"}
+        assert value(samples, REQUESTS, status="400", **register) == 6
+        assert value(samples, f"{LATENCY}_count", **register) == 6
+        assert len(list(temp.glob("landing-web-metrics-*"))) == 1
+        assert web.stop() == 0
+    assert not list(temp.glob("landing-web-metrics-*")), "the master leaves no metric files"
+
+
+def test_cli_worker_serves_message_counts_of_all_its_processes(clean, tmp_path, broker):
+    with running_worker(tmp_path, processes=2) as worker:
+        wait_for(lambda: answers(worker.url), timeout=30)
+        bodies = [attempt(phone) for phone in PHONES[:4]]
+        for body in bodies:
+            enqueue_registration(broker, body)
+        failing = attempt("9" * 11)  # PostgreSQL's CHECK refuses it: retried, dead-lettered
+        enqueue_registration(broker, failing)
+        wait_for(lambda: Registration.select().count() == 4, timeout=30)
+
+        register = {"queue_name": "registrations", "actor_name": "register"}
+
+        def counted():
+            samples = parse(http(worker.url)[2])
+            done = value(samples, "dramatiq_message_rejects_total", **register) == 1
+            return samples if done else None
+
+        samples = wait_for(counted, timeout=30)
+        # 4 stored + the failing one tried 3 times (MAX_RETRIES=2 in the tests).
+        assert value(samples, "dramatiq_messages_total", **register) == 7
+        assert value(samples, "dramatiq_message_errors_total", **register) == 3
+        assert value(samples, "dramatiq_message_retries_total", **register) == 2
+        durations = "dramatiq_message_duration_milliseconds_count"
+        assert value(samples, durations, **register) == 7
+        assert worker.stop() == 0
+    with socket.socket() as probe:  # the metrics server went with its master
+        assert probe.connect_ex(("127.0.0.1", urlsplit(worker.url).port)) != 0
+    log = worker.output.read_text()
+    assert "Unexpected failure" not in log and "AttributeError" not in log
+
+
+def test_in_process_worker_keeps_prometheus_quiet(worker, broker, caplog):
+    body = attempt(PHONES[0])
+    enqueue_registration(broker, body)
+    wait_for(lambda: Registration.get_or_none(Registration.request_id == body["request_id"]))
+    assert not [r for r in caplog.records if "Unexpected failure" in r.getMessage()]
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
