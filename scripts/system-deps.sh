@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Programs the test suite runs for real, installed from Debian's packages when missing:
-# nginx in front of gunicorn, shellcheck for our scripts, Chromium for the dashboard's
-# browser test. Also enables RabbitMQ's management API (the dashboard's queue counts).
+# nginx in front of gunicorn and Chromium for the dashboard's browser test (shellcheck,
+# hadolint and docker-compose come from PyPI, in requirements-dev.txt). Also enables
+# RabbitMQ's management API (the dashboard's queue counts).
 set -euo pipefail
 
 missing=()
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
-command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
     if ((EUID != 0)); then

@@ -1,0 +1,347 @@
+"""The Docker side of the production stack, checked without a Docker engine.
+
+hadolint lints the Dockerfile, check-jsonschema validates docker-compose.yml against the
+Compose Specification, the real docker-compose CLI resolves it as `docker compose up` would,
+shellcheck checks every shell script, and the entrypoint runs for real against the local
+services. requirements-dev.txt installs every tool; a missing one fails, never skips.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from actors.settings import SECRETS, Settings, load
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
+APP_SERVICES = ("web", "worker", "migrate", "dashboard")
+STATEFUL = {
+    "postgres": "pg_isready",
+    "rabbitmq": "rabbitmq-diagnostics",
+    "redis": "redis-cli",
+    "mongo": "mongosh",
+}
+OPERATOR_PORTS = {"dashboard", "rabbitmq", "mongo-express"}  # published on 127.0.0.1 only
+REFERENCE = re.compile(r"\$\{(\w+)([^}]*)\}")
+
+
+def tool(name: str) -> str:
+    """The venv's copy of a tool, else PATH's; fail (not skip) when neither exists."""
+    for candidate in (Path(sys.executable).parent / name, shutil.which(name)):
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    pytest.fail(f"{name} is missing: pip install -r requirements-dev.txt")
+
+
+def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    kwargs.setdefault("cwd", ROOT)
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, **kwargs)
+
+
+def required_variables() -> set[str]:
+    return {name for name, rest in REFERENCE.findall(COMPOSE.read_text()) if rest.startswith(":?")}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def compose(tmp_path: Path, variables: dict | Path, *args: str) -> subprocess.CompletedProcess:
+    """docker-compose with exactly these variables (or this env file): no shell's, no .env."""
+    env_file = variables
+    if isinstance(variables, dict):
+        env_file = tmp_path / "compose.env"
+        env_file.write_text("".join(f"{name}={value}\n" for name, value in variables.items()))
+    command = ["-f", str(COMPOSE), "--project-directory", str(ROOT), "--env-file", str(env_file)]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    return run(tool("docker-compose"), *command, *args, env=env)
+
+
+@pytest.fixture(scope="module")
+def filled() -> dict[str, str]:
+    return {name: f"v4lue{name.lower().replace('_', '')}" for name in required_variables()}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, filled) -> dict:
+    """The stack as `docker compose config` resolves it with every secret filled in."""
+    result = compose(tmp_path_factory.mktemp("compose"), filled, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_dockerfile_passes_hadolint():
+    result = run(tool("hadolint"), "--no-color", "--failure-threshold", "style", "Dockerfile")
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+
+
+def test_dockerfile_builds_wheels_then_runs_them_as_a_user():
+    text = (ROOT / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM python:3\.13[\w.-]*-slim", text, re.M)) == 2
+    assert "pip wheel" in text and "--no-index" in text
+    for line in (
+        "ENV PYTHONUNBUFFERED=1",
+        "PYTHONDONTWRITEBYTECODE=1",
+        "EXPOSE 8000",
+        'ENTRYPOINT ["/app/docker/entrypoint.sh"]',
+        "/health",
+    ):
+        assert line in text
+    user = re.findall(r"^USER (\S+)", text, re.M)
+    assert user and user[-1].split(":")[0] not in ("root", "0")
+    assert re.search(
+        r'^CMD \["gunicorn", "-c", "gunicorn.conf.py", "landing:create_app\(\)"\]', text, re.M
+    )
+    ignored = dockerignore()
+    for copy in re.findall(r"^COPY (?!--from)(?:--\S+ )*(.+) \S+$", text, re.M):
+        for source in copy.split():
+            assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which is missing"
+            assert source.strip("/") not in ignored, f".dockerignore keeps out {source}"
+
+
+def test_the_files_the_image_gets_are_enough_to_run(tmp_path):
+    """Every module imports from a copy of only what the Dockerfile COPYs (no tests/, scripts/)."""
+    text = (ROOT / "Dockerfile").read_text()
+    for copy in re.findall(r"^COPY (?!--from)(?:--\S+ )*(.+) \S+$", text, re.M):
+        for source in copy.split():
+            target = tmp_path / source.strip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(ROOT / source, target)
+    check = (
+        "import pkgutil, runpy, importlib, actors, landing\n"
+        "for package in (actors, landing):\n"
+        "    for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(module.name)\n"
+        "runpy.run_path('gunicorn.conf.py')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = run(sys.executable, "-c", check, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "schema.sql").is_file()
+    assert os.access(tmp_path / "docker" / "entrypoint.sh", os.X_OK)
+
+
+def dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_dockerignore_keeps_secrets_and_clutter_out():
+    ignored = dockerignore()
+    for entry in (".env", ".git", ".venv", "tests", "results", "**/__pycache__", ".pytest_cache"):
+        assert entry in ignored
+
+
+def test_compose_file_follows_the_compose_specification():
+    result = run(tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_credential_is_required_without_a_default():
+    for name, rest in REFERENCE.findall(COMPOSE.read_text()):
+        if name.endswith(("PASSWORD", "_USER")):
+            assert rest == f":?set {name} in .env (see .env.example)", f"${{{name}{rest}}}"
+    required = required_variables()
+    for name in (
+        "POSTGRES_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "MONGO_ROOT_PASSWORD",
+        "MONGO_EXPRESS_PASSWORD",
+        "DASHBOARD_PASSWORD",
+    ):
+        assert name in required
+    # In every environment value, a URL's user and password come from those variables only.
+    services = YAML(typ="safe").load(COMPOSE.read_text())["services"]
+    for service in services.values():
+        for value in (service.get("environment") or {}).values():
+            for userinfo in re.findall(r"://([^/]*)@", str(value)):
+                assert re.fullmatch(r"\$\{\w+:\?[^}]*\}:\$\{\w+:\?[^}]*\}", userinfo), value
+
+
+def test_every_compose_variable_is_in_env_example():
+    documented = set(re.findall(r"^(\w+)=", (ROOT / ".env.example").read_text(), re.M))
+    missing = {name for name, _ in REFERENCE.findall(COMPOSE.read_text())} - documented
+    assert not missing, f"add to .env.example: {sorted(missing)}"
+
+
+def test_compose_stops_when_a_secret_is_missing(tmp_path, filled):
+    for name in ("POSTGRES_PASSWORD", "DASHBOARD_PASSWORD"):
+        result = compose(tmp_path, {k: v for k, v in filled.items() if k != name}, "config", "-q")
+        assert result.returncode != 0
+        assert f"set {name} in .env (see .env.example)" in result.stderr
+    # .env.example as it is: the passwords are still empty, so nothing starts.
+    result = compose(tmp_path, ROOT / ".env.example", "config", "-q")
+    assert result.returncode != 0 and "set POSTGRES_PASSWORD in .env" in result.stderr
+
+
+def test_only_nginx_is_public_and_operator_uis_listen_on_localhost(stack):
+    for name, service in stack["services"].items():
+        assert "container_name" not in service, name
+        ports = service.get("ports", [])
+        if name == "nginx":
+            assert [(p.get("host_ip"), p["published"], p["target"]) for p in ports] == [
+                (None, "8080", 80)
+            ]
+        elif name in OPERATOR_PORTS:
+            assert ports and all(p.get("host_ip") == "127.0.0.1" for p in ports), name
+        else:
+            assert not ports, f"{name} must not publish a port"
+
+
+def test_app_services_share_one_image_and_a_production_environment(stack):
+    services = stack["services"]
+    assert {services[name]["image"] for name in APP_SERVICES} == {"landing:latest"}
+    assert {services[name]["build"]["context"] for name in APP_SERVICES} == {str(ROOT)}
+    environment = services["web"]["environment"]
+    assert environment["APP_ENV"] == "production"
+    assert environment["WEB_BIND"] == "0.0.0.0:8000"
+    assert environment["MONGO_URL"].endswith("?authSource=admin")
+    missing = {f.name.upper() for f in fields(Settings)} - set(environment)
+    assert not missing, f"settings that never reach the containers: {sorted(missing)}"
+    settings = load(environment)  # production start-up accepts what compose hands over
+    assert "@postgres:5432/" in settings.database_url
+    assert all(environment[name] for name in SECRETS)
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["DATABASE_URL"] == settings.database_url
+
+
+def test_start_order_and_health(stack):
+    services = stack["services"]
+    for name, command in STATEFUL.items():
+        assert command in services[name]["healthcheck"]["test"][1], name
+    assert "/health" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+    for name in ("web", "worker", "dashboard"):
+        depends_on = services[name]["depends_on"]
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully"
+        assert {depends_on[s]["condition"] for s in STATEFUL} == {"service_healthy"}
+    assert services["migrate"]["command"] == ["flask", "--app", "landing", "init-db"]
+    for name, service in services.items():
+        assert service["restart"] == ("no" if name == "migrate" else "unless-stopped"), name
+
+
+def test_data_lives_in_named_volumes(stack):
+    for name, target in (
+        ("postgres", "/var/lib/postgresql/data"),
+        ("mongo", "/data/db"),
+        ("rabbitmq", "/var/lib/rabbitmq"),
+    ):
+        volumes = {(v["type"], v["target"]) for v in stack["services"][name]["volumes"]}
+        assert ("volume", target) in volumes, name
+
+
+def test_workers_drain_before_docker_kills_them(stack):
+    worker = stack["services"]["worker"]
+    command = worker["command"]
+    assert command[:2] == ["dramatiq", "actors"] and "--processes" in command
+    shutdown_ms = int(command[command.index("--worker-shutdown-timeout") + 1])
+    grace_ms = _milliseconds(worker["stop_grace_period"])
+    assert Settings().actor_time_limit_ms < shutdown_ms < grace_ms
+    for name in ("web", "worker"):
+        assert set(stack["services"][name]["deploy"]["resources"]["limits"]) >= {"cpus", "memory"}
+
+
+def test_files_compose_mounts_exist(stack):
+    for service in stack["services"].values():
+        for volume in service.get("volumes", []):
+            if volume["type"] == "bind":
+                assert Path(volume["source"]).is_file(), f"{volume['source']} is missing"
+
+
+def _milliseconds(duration: str) -> int:
+    units = {"h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|h|m|s)", duration))
+
+
+def shell_scripts() -> list[str]:
+    """Every tracked or new (not ignored) file named *.sh or starting with a shell's #!."""
+    listed = run("git", "ls-files", "--cached", "--others", "--exclude-standard", check=True)
+    scripts = []
+    for name in listed.stdout.splitlines():
+        path = ROOT / name
+        if path.is_file() and (path.suffix == ".sh" or _shell_shebang(path)):
+            scripts.append(name)
+    return scripts
+
+
+def _shell_shebang(path: Path) -> bool:
+    with path.open("rb") as file:
+        first = file.read(64)
+    return re.match(rb"#!\s*(/usr)?/bin/(env\s+)?(ba|da|k)?sh\b", first) is not None
+
+
+def test_shell_scripts_pass_shellcheck():
+    scripts = shell_scripts()
+    assert {"docker/entrypoint.sh", ".ci/run"} <= set(scripts)
+    result = run(tool("shellcheck"), *scripts)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def entrypoint(*command: str, **variables: str) -> tuple[subprocess.CompletedProcess, float]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.update({"WAIT_TIMEOUT": "30", "WAIT_FOR": "", **variables})
+    started = time.monotonic()
+    result = run(str(ENTRYPOINT), *command, env=env)
+    return result, time.monotonic() - started
+
+
+@pytest.fixture
+def services(broker, mongo_server):
+    """PostgreSQL, RabbitMQ (the tests' vhost), Redis and a MongoDB all answering."""
+
+
+def test_entrypoint_waits_for_each_service_then_runs_the_command(services):
+    secret_url = os.environ["DATABASE_URL"].replace("postgres@", "postgres:Pg0Secret@")
+    result, _ = entrypoint("echo", "ready", DATABASE_URL=secret_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    *waits, last = result.stdout.splitlines()
+    for line, name in zip(waits, ("postgresql", "rabbitmq", "redis", "mongodb"), strict=True):
+        assert re.fullmatch(rf"waiting for {name}\.\.\. ok \(\d+ s\)", line)
+    assert last == "ready"
+    assert "Pg0Secret" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "service", "url"),
+    [
+        ("DATABASE_URL", "postgresql", "postgresql://landing:Sec0ret@127.0.0.1:{port}/landing"),
+        ("RABBITMQ_URL", "rabbitmq", "amqp://landing:Sec0ret@127.0.0.1:{port}/%2F"),
+        ("REDIS_URL", "redis", "redis://:Sec0ret@127.0.0.1:{port}/0"),
+        ("MONGO_URL", "mongodb", "mongodb://landing:Sec0ret@127.0.0.1:{port}/logs"),
+    ],
+)
+def test_entrypoint_gives_up_on_a_closed_port_and_names_the_service(
+    services, variable, service, url
+):
+    closed = url.format(port=free_port())
+    result, seconds = entrypoint("echo", "ready", **{variable: closed, "WAIT_TIMEOUT": "2"})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and seconds < 15, output
+    assert re.search(rf"gave up on {service} after \d+ s", result.stderr), output
+    assert "ready" not in result.stdout.splitlines()
+    assert "Sec0ret" not in output and closed not in output
+
+
+def test_entrypoint_can_skip_or_narrow_the_wait(services):
+    closed = f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F"
+    skipped, _ = entrypoint("echo", "ready", RABBITMQ_URL=closed, WAIT_TIMEOUT="0")
+    assert skipped.stdout == "ready\n", skipped.stderr
+    narrowed, _ = entrypoint("echo", "ready", RABBITMQ_URL=closed, WAIT_FOR="postgresql")
+    assert narrowed.stdout.splitlines()[-1] == "ready", narrowed.stderr
+    assert "rabbitmq" not in narrowed.stdout
