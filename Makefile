@@ -41,3 +41,14 @@ format: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# The benchmark (not part of `make test`): matplotlib into the venv, wrk from Debian if
+# missing. BENCH_DURATION, BENCH_REPEAT, BENCH_CONCURRENCY and BENCH_SIGNUPS tune it.
+.PHONY: bench
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(BIN)/python -m bench.run

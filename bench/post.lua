@@ -1,0 +1,96 @@
+-- wrk script for `make bench`: POST a distinct valid phone per request and print one JSON
+-- line from done(), so the driver parses numbers instead of wrk's text.
+--
+-- Environment (read by every thread):
+--   BENCH_PHONE_OFFSET  first phone number of this run, so runs never reuse a phone
+--   BENCH_THREADS       wrk's -t, so threads interleave their numbers without overlap
+--   BENCH_LIMIT         if > 0, each thread stops after this many responses (end-to-end)
+
+local offset = tonumber(os.getenv("BENCH_PHONE_OFFSET") or "0")
+local thread_count = tonumber(os.getenv("BENCH_THREADS") or "2")
+local limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
+local headers = { ["Content-Type"] = "application/json" }
+
+-- Per-thread counters (globals, so done() can read them with thread:get).
+sent, responses, non2xx, status_4xx, status_5xx = 0, 0, 0, 0, 0
+
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+   thread:set("id", next_id)
+   next_id = next_id + 1
+   table.insert(threads, thread)
+end
+
+function request()
+   -- Thread `id` takes every thread_count-th number: distinct across threads, and across
+   -- runs because the driver moves the offset past the highest number a run used.
+   local n = (offset + sent * thread_count + id) % 1000000000
+   sent = sent + 1
+   local body = string.format('{"phone":"09%09d","referrer":"bench"}', n)
+   return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, headers, body)
+   responses = responses + 1
+   if status < 200 or status > 299 then
+      non2xx = non2xx + 1
+      if status >= 500 then
+         status_5xx = status_5xx + 1
+      elseif status >= 400 then
+         status_4xx = status_4xx + 1
+      end
+   end
+   if limit > 0 and responses == limit then
+      -- wrk's main thread sleeps for the whole -d regardless; the driver sends SIGINT once
+      -- every thread has said this, and wrk then prints its summary as usual.
+      io.write("BENCH_THREAD_DONE\n")
+      io.flush()
+      wrk.thread:stop()
+   end
+end
+
+local function json_object(pairs_list)
+   local parts = {}
+   for _, pair in ipairs(pairs_list) do
+      table.insert(parts, string.format('"%s":%s', pair[1], pair[2]))
+   end
+   return "{" .. table.concat(parts, ",") .. "}"
+end
+
+local function totals()
+   local sum = { sent = 0, sent_max = 0, responses = 0, non2xx = 0, status_4xx = 0, status_5xx = 0 }
+   for _, thread in ipairs(threads) do
+      for _, name in ipairs({ "sent", "responses", "non2xx", "status_4xx", "status_5xx" }) do
+         sum[name] = sum[name] + thread:get(name)
+      end
+      sum.sent_max = math.max(sum.sent_max, thread:get("sent"))
+   end
+   return sum
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   local t = totals()
+   local fmt = function(v) return string.format("%d", v) end
+   local line = json_object({
+      { "duration_us", fmt(summary.duration) },
+      { "requests", fmt(summary.requests) },
+      { "bytes", fmt(summary.bytes) },
+      { "errors", json_object({
+         { "connect", fmt(e.connect) }, { "read", fmt(e.read) }, { "write", fmt(e.write) },
+         { "status", fmt(e.status) }, { "timeout", fmt(e.timeout) },
+      }) },
+      { "latency_us", json_object({
+         { "min", fmt(latency.min) }, { "mean", string.format("%.1f", latency.mean) },
+         { "max", fmt(latency.max) }, { "p50", fmt(latency:percentile(50)) },
+         { "p90", fmt(latency:percentile(90)) }, { "p99", fmt(latency:percentile(99)) },
+         { "p999", fmt(latency:percentile(99.9)) },
+      }) },
+      { "sent", fmt(t.sent) }, { "sent_max", fmt(t.sent_max) },
+      { "responses", fmt(t.responses) }, { "non2xx", fmt(t.non2xx) },
+      { "status_4xx", fmt(t.status_4xx) }, { "status_5xx", fmt(t.status_5xx) },
+   })
+   io.write("BENCH_JSON " .. line .. "\n")
+end

@@ -1,0 +1,166 @@
+"""The benchmark's own stores on the local services: prepare, empty, count."""
+
+import subprocess
+import time
+from collections.abc import Callable
+
+import pika
+import psycopg2
+import redis
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from bench.config import NAMESPACE, Stores
+
+QUEUES = ("registrations", "attempts")
+ATTEMPTS_COLLECTION = "landing_attempts"
+
+
+def prepare(stores: Stores) -> None:
+    """Create the database (schema.sql applied) and the vhost when they are missing."""
+    from actors.db import apply_schema, create_database_if_missing, init_database
+
+    create_database_if_missing(stores.database_url)
+    init_database(stores.database_url, 2)
+    apply_schema()
+    ensure_vhost(stores.rabbitmq_url)
+
+
+def ensure_vhost(url: str) -> None:
+    """rabbitmqctl add_vhost + guest's permissions, as tests/conftest.py does."""
+    try:
+        pika.BlockingConnection(pika.URLParameters(url)).close()
+    except pika.exceptions.ProbableAccessDeniedError:
+        _rabbitmqctl("add_vhost", NAMESPACE)
+        _rabbitmqctl("set_permissions", "-p", NAMESPACE, "guest", ".*", ".*", ".*")
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+# The services are shared with other engineers' runs, whose fault tests stop and start
+# them: an outage of up to OUTAGE_SECONDS is waited out, not a reason to lose a run.
+OUTAGE_SECONDS = 90
+OUTAGES = (
+    pika.exceptions.AMQPConnectionError,
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    PyMongoError,
+)
+
+
+def outlasting_outages[T](action: Callable[[], T]) -> T:
+    """action(), tried again every second while a service it needs is down."""
+    deadline = time.monotonic() + OUTAGE_SECONDS
+    while True:
+        try:
+            return action()
+        except OUTAGES:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def _connect(url: str) -> pika.BlockingConnection:
+    return outlasting_outages(lambda: pika.BlockingConnection(pika.URLParameters(url)))
+
+
+def _queue_names() -> list[str]:
+    return [name + suffix for name in QUEUES for suffix in ("", ".DQ", ".XQ")]
+
+
+def purge_queues(url: str) -> None:
+    """Empty every queue of ours that exists (a missing one closes the channel: reopen)."""
+    connection = _connect(url)
+    try:
+        channel = connection.channel()
+        for name in _queue_names():
+            try:
+                channel.queue_purge(name)
+            except pika.exceptions.ChannelClosedByBroker:
+                channel = connection.channel()
+    finally:
+        connection.close()
+
+
+def queue_state(url: str, name: str) -> tuple[int, int]:
+    """(ready messages, consumers) of a queue; (0, 0) when it does not exist yet."""
+    connection = _connect(url)
+    try:
+        method = connection.channel().queue_declare(name, passive=True).method
+        return method.message_count, method.consumer_count
+    except pika.exceptions.ChannelClosedByBroker:
+        return 0, 0
+    finally:
+        connection.close()
+
+
+def reset(stores: Stores) -> None:
+    """Between scenarios: empty queues, registrations, Redis db and the attempt log."""
+    outlasting_outages(lambda: _reset(stores))
+
+
+def _reset(stores: Stores) -> None:
+    purge_queues(stores.rabbitmq_url)
+    with psycopg2.connect(stores.database_url) as connection, connection.cursor() as cursor:
+        cursor.execute("TRUNCATE registrations RESTART IDENTITY")
+    connection.close()
+    redis.Redis.from_url(stores.redis_url).flushdb()
+    # Dropped, not emptied: the stand-in slows down as a collection grows, and workers
+    # recreate the indexes when they start.
+    with MongoClient(stores.mongo_url, serverSelectionTimeoutMS=5000) as client:
+        client.get_default_database()[ATTEMPTS_COLLECTION].drop()
+
+
+class RowCounter:
+    """`SELECT count(*) FROM registrations` on one connection, polled several times a second
+    (reconnecting after a PostgreSQL restart)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connection = None
+
+    def __call__(self) -> int:
+        return outlasting_outages(self._count)
+
+    def _count(self) -> int:
+        if self.connection is None or self.connection.closed:
+            self.connection = psycopg2.connect(self.url)
+            self.connection.autocommit = True
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM registrations")
+                return cursor.fetchone()[0]
+        except psycopg2.Error:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def mongo_count(url: str) -> int | None:
+    """Documents in the attempt log; None when MongoDB does not answer in time."""
+    try:
+        with MongoClient(url, serverSelectionTimeoutMS=5000, socketTimeoutMS=60_000) as client:
+            return client.get_default_database()[ATTEMPTS_COLLECTION].count_documents({})
+    except Exception:
+        return None
+
+
+def wait_for_mongo(url: str, timeout: float = 30) -> None:
+    """Return once MongoDB (or the stand-in we just started) answers ping at url."""
+    deadline = time.monotonic() + timeout
+    with MongoClient(url, serverSelectionTimeoutMS=200) as client:
+        while time.monotonic() < deadline:
+            try:
+                client.admin.command("ping")
+                return
+            except Exception:
+                time.sleep(0.2)
+    raise RuntimeError(f"MongoDB did not answer at {url} within {timeout:.0f} s")

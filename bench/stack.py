@@ -1,0 +1,116 @@
+"""The stack under test: gunicorn (production config) and the two dramatiq workers.
+
+Each runs in its own process group, so stopping it can never leave a forked worker behind.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from bench import procs, services
+from bench.config import BIN, ROOT, Stores, free_port, metrics_port_variable
+
+LANDING = "landing:create_app()"
+BARE = "bench.bare:create_app()"
+
+
+class Group:
+    """One command in a process group of its own, logging to a file."""
+
+    def __init__(self, name: str, command: list[str], env: dict, log_dir: Path, stdout=None):
+        self.name = name
+        self.url: str | None = None  # set for web servers
+        self.log = (log_dir / f"{name}.log").open("a")
+        out = self.log if stdout is None else stdout
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=self.log, start_new_session=True
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def children(self) -> list[int]:
+        return procs.descendants(self.pid)
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM the leader (gunicorn and dramatiq shut their workers down), then make sure."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)  # anything the leader left behind
+        self.process.wait()
+        self.log.close()
+
+
+def start_web(app: str, name: str, stores: Stores, log_dir: Path, access_log=None) -> Group:
+    """gunicorn -c gunicorn.conf.py on a free port; returns once /health answers.
+
+    The access log (stdout) costs what it costs in production, but we keep it only when
+    asked (end-to-end counts the 202s the server sent); otherwise it goes to /dev/null.
+    """
+    port = free_port()
+    env = stores.child_env(WEB_BIND=f"127.0.0.1:{port}")
+    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app]
+    stdout = access_log if access_log is not None else subprocess.DEVNULL
+    group = Group(name, command, env, log_dir, stdout=stdout)
+    group.url = f"http://127.0.0.1:{port}"
+    _wait(lambda: _answers(group.url + "/health"), 60, f"{name} did not answer /health")
+    return group
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def _wait(predicate, timeout: float, failure: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(failure)
+
+
+def start_workers(stores: Stores, log_dir: Path) -> list[Group]:
+    """The registrations worker (dramatiq's defaults) and a small one for the MongoDB log.
+
+    The attempt log has its own worker so the slow stand-in can never hold back a thread
+    that PostgreSQL's queue needs. Returns once both queues have consumers.
+    """
+    commands = {
+        "worker-registrations": ["--queues", "registrations"],
+        "worker-attempts": ["--queues", "attempts", "--processes", "1", "--threads", "2"],
+    }
+    groups = []
+    port_variable = metrics_port_variable()
+    for name, args in commands.items():
+        extra = {port_variable: str(free_port())} if port_variable else {}
+        command = [str(BIN / "dramatiq"), "actors", *args]
+        groups.append(Group(name, command, stores.child_env(**extra), log_dir))
+    for queue in services.QUEUES:
+        _wait(
+            lambda queue=queue: services.queue_state(stores.rabbitmq_url, queue)[1] > 0,
+            60,
+            f"no worker consumes {queue}",
+        )
+    return groups
+
+
+def stop_all(groups: list) -> None:
+    """Stop every group, workers first, and never let one failure skip the others."""
+    for group in reversed(groups):
+        try:
+            group.stop()
+        except Exception as error:  # keep stopping the rest
+            print(f"bench: stopping {group.name} failed: {error!r}")
