@@ -51,9 +51,12 @@ class RabbitmqInterface:
         now = datetime.now(UTC).replace(tzinfo=None)  # the templates compare naive UTC
         rows = []
         for consumer in self.api.consumers():
-            channel = consumer["channel_details"]
-            name = f"{consumer['queue']['name']} @ {channel['peer_host']}:{channel['peer_port']}"
-            in_flight = unacked.get(channel["name"], 0)
+            # The API gives [] instead of a dict for a channel it has no details of (yet).
+            channel = consumer.get("channel_details") or {}
+            channel = channel if isinstance(channel, dict) else {}
+            peer = f"{channel.get('peer_host', '?')}:{channel.get('peer_port', '?')}"
+            name = f"{consumer['queue']['name']} @ {peer}"
+            in_flight = unacked.get(channel.get("name"), 0)
             rows.append(Worker(name=name, last_seen=now, jobs_in_flight=in_flight))
         return sorted(rows, key=attrgetter("name"))
 
