@@ -42,8 +42,8 @@ class Settings:
     db_max_connections: int = 16
     max_body_bytes: int = 4_096
     web_bind: str = "127.0.0.1:8000"  # gunicorn's address; compose binds 0.0.0.0:8000
-    web_workers: int = 0  # gunicorn processes; 0 means 2 * CPU cores + 1
-    web_threads: int = 4  # threads per gunicorn process (gthread worker)
+    web_workers: int = 0  # gunicorn processes; 0 means one per CPU core
+    web_connections: int = 1000  # requests one gunicorn process serves at once (gevent)
     log_level: str = "INFO"
     worker_metrics_host: str = "127.0.0.1"  # the workers' /metrics; compose: 0.0.0.0
     worker_metrics_port: int = 9191

@@ -25,13 +25,14 @@ def run_info(context: Context) -> dict:
     from actors.settings import load
 
     web = load(context.stores.child_env())
-    workers = web.web_workers or 2 * os.cpu_count() + 1
+    workers = web.web_workers or os.cpu_count()
     params = context.params
     return {
         "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": _command(),
         "machine": _machine(),
-        "web": f"gunicorn -c gunicorn.conf.py: {workers} workers x {web.web_threads} threads",
+        "web": f"gunicorn -c gunicorn.conf.py: {workers} gevent workers"
+        f" x {web.web_connections} connections",
         "wrk_threads": params.threads,
         "repeat": params.repeat,
         "duration_s": params.duration,
