@@ -5,8 +5,9 @@ from typing import Any
 
 import dramatiq
 
-from actors.broker import broker
+from actors.broker import broker, with_timeouts
 from actors.mongo import attempts
+from actors.publisher import Publisher
 from actors.settings import settings
 
 QUEUE = "attempts"
@@ -31,6 +32,18 @@ def status(name: str, at: str | None = None, error: str | None = None) -> dict[s
     if error:
         entry["error"] = error
     return entry
+
+
+# Actors hand their outcome to the log on one pipelined, confirmed connection per process:
+# a broker send would wait for its confirm alone, holding a thread for a disk flush.
+_forwarder = Publisher(
+    with_timeouts(settings.rabbitmq_url, settings.publish_timeout), settings.publish_timeout
+)
+
+
+def forward(attempt: dict[str, Any], statuses: list[dict[str, Any]]) -> None:
+    """Queue a log entry and return once RabbitMQ has confirmed it (PublishFailed if not)."""
+    _forwarder.publish(log_attempt.message(attempt, statuses))
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=settings.log_max_retries, broker=broker)

@@ -10,11 +10,12 @@ from actors.attempts import (
     FAILED_RETRY,
     QUEUED,
     SUCCESS_POSTGRES,
-    log_attempt,
+    forward,
     status,
 )
 from actors.broker import broker
 from actors.db import Registration, db
+from actors.publisher import PublishFailed
 from actors.settings import settings
 
 QUEUE = "registrations"
@@ -23,7 +24,7 @@ DUPLICATE = "duplicate"
 
 
 # Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, or a deadlock.
-TRANSIENT = (OperationalError, InterfaceError, dramatiq.errors.ConnectionError)
+TRANSIENT = (OperationalError, InterfaceError, dramatiq.errors.ConnectionError, PublishFailed)
 
 
 class StoreFailed(Exception):
@@ -82,14 +83,14 @@ def register(attempt: dict[str, Any]) -> str:
     try:
         outcome, stored_at = store(attempt)
     except Exception as error:
-        log_attempt.send(attempt, [status(FAILED_RETRY, error=type(error).__name__)])
+        forward(attempt, [status(FAILED_RETRY, error=type(error).__name__)])
         raise StoreFailed(describe(error), isinstance(error, TRANSIENT)) from None
     final = (
         status(SUCCESS_POSTGRES, at=stored_at)
         if outcome == REGISTERED
         else status(DUPLICATE_DETECTED)
     )
-    log_attempt.send(attempt, [status(QUEUED, at=attempt["received_at"]), final])
+    forward(attempt, [status(QUEUED, at=attempt["received_at"]), final])
     return outcome
 
 

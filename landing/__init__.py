@@ -8,12 +8,12 @@ from flask import Flask
 from actors.broker import build_result_backend, with_timeouts
 from actors.db import init_database
 from actors.logs import use_json_logs
+from actors.publisher import Publisher
 from actors.settings import settings as environment_settings
 from landing.cli import register_commands
 from landing.errors import register_error_handlers
 from landing.extensions import limiter
 from landing.metrics import init_metrics
-from landing.publisher import Publisher
 from landing.request_ids import init_request_ids
 
 

@@ -11,9 +11,9 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound, ServiceUnavailable
 
 from actors.attempts import log_attempt, now_iso, status
+from actors.publisher import PublishFailed
 from actors.registrations import registration_message
 from landing.client import client_ip, user_agent
-from landing.publisher import PublishFailed
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from actors.broker import with_timeouts
+from actors.publisher import Publisher, PublishFailed, queue_declarations
 from actors.registrations import registration_message
 from actors.settings import settings
-from landing.publisher import Publisher, PublishFailed, queue_declarations
 from tests.conftest import wait_for
 
 

@@ -3,9 +3,10 @@ publisher confirm, never past the publish timeout.
 
 One confirm per publish, round trip by round trip, caps a connection at ~1,300 messages/s
 here: RabbitMQ confirms a persistent message once it is on disk, and it writes to disk in
-batches. So each web process keeps one connection, driven by one I/O thread (pika's
-SelectConnection), that publishes whatever request threads hand it without waiting, and
-settles their futures as confirms arrive (RabbitMQ acks many deliveries with one frame).
+batches. So each process (web, and workers forwarding to the attempt log) keeps one
+connection, driven by one I/O thread (pika's SelectConnection), that publishes whatever
+other threads hand it without waiting, and settles their futures as confirms arrive
+(RabbitMQ acks many deliveries with one frame).
 """
 
 import logging
