@@ -112,7 +112,8 @@ class ConfirmedLink:
         self._declared: set[str] = set()
         self._closing = False
         self._down_at = 0.0
-        threading.Thread(target=self._run, name="amqp-publisher", daemon=True).start()
+        self.thread = threading.Thread(target=self._run, name="amqp-publisher", daemon=True)
+        self.thread.start()
 
     def send(self, queue_name: str, body: bytes, properties: pika.BasicProperties) -> Future:
         future: Future = Future()
@@ -152,6 +153,9 @@ class ConfirmedLink:
 
     def _ready(self, channel) -> None:
         self._channel, self._tag, self.state = channel, 0, "open"
+        if self._closing:  # close() came while we were connecting
+            self._connection.close()
+            return
         self._declared.clear()
         self._flush()
 
@@ -214,7 +218,9 @@ class ConfirmedLink:
 
     def _shutdown(self) -> None:
         self._closing = True
-        if self._connection is not None and not self._connection.is_closed:
-            self._connection.close()
-        else:
+        if self.state == "open":
+            self._connection.close()  # _lost stops the loop
+        elif self.state != "connecting":
             self._ioloop.stop()
+        # While connecting, pika can't be interrupted cleanly (closing mid-handshake trips
+        # an assertion inside it): _ready or _lost finishes the shutdown.

@@ -1,5 +1,7 @@
 """The pipelined publisher against the real RabbitMQ: every confirmed message is in the queue."""
 
+import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -58,3 +60,23 @@ def test_publish_later_does_not_wait_and_still_delivers(publisher, broker):
         return broker.channel.queue_declare("registrations", passive=True).method.message_count
 
     wait_for(lambda: queued() == 20)
+
+
+def test_close_while_still_connecting_ends_the_io_thread_cleanly(monkeypatch):
+    crashed = []
+    monkeypatch.setattr(threading, "excepthook", crashed.append)
+    with socket.socket() as silent:  # accepts TCP, never speaks AMQP: stuck in the handshake
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        publisher = Publisher(
+            f"amqp://guest:guest@127.0.0.1:{port}/%2F?socket_timeout=1&stack_timeout=1", 2.0
+        )
+        publisher.publish_later(message(1))  # the link starts connecting
+        link = publisher._link
+        silent.settimeout(5)
+        connection, _ = silent.accept()  # connected; the AMQP handshake now waits
+        publisher.close()
+        wait_for(lambda: not link.thread.is_alive(), timeout=15)
+        connection.close()
+    assert crashed == []
