@@ -66,15 +66,17 @@ def assemble(info: dict, context: Context, runs: list[dict], e2e_runs: list[dict
     """Every run, the medians, and the targets: everything results.json keeps."""
     cells = summary.matrix_medians(runs)
     ratios = summary.paired_ratios(runs)
+    drains = summary.drain_medians(runs)
     e2e = summary.e2e_medians(e2e_runs) if e2e_runs else None
     return {
         "run": info,
         "params": asdict(context.params),
         "matrix": cells,
         "ratios": ratios,
+        "drain": drains,
         "e2e": e2e,
         "memory": context.memory.summary(),
-        "targets": summary.targets(runs, cells, ratios, e2e, e2e_runs),
+        "targets": summary.targets(runs, cells, ratios, drains, e2e, e2e_runs),
         "runs": runs,
         "e2e_runs": e2e_runs,
     }

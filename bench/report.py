@@ -26,6 +26,7 @@ def markdown(results: dict) -> str:
         _header(results["run"]),
         ["## Throughput and latency", "", *_matrix_table(results)],
         ["## CPU per request (ms, median)", "", *_cpu_table(results)],
+        ["## Drain only (d)", "", *_drain_lines(results)] if results.get("drain") else [],
         ["## End to end", "", *_e2e_lines(results)] if results.get("e2e") else [],
         [f"**End to end failed**: {results['run']['e2e_error']}"]
         if results["run"].get("e2e_error")
@@ -94,6 +95,23 @@ def _cpu_table(results: dict) -> list[str]:
         for s, c, cell in sorted(cells, key=lambda item: (item[0], item[1]))
     ]
     return _table(["scenario", "c", *names], rows)
+
+
+def _drain_lines(results: dict) -> list[str]:
+    """(d): how fast the workers alone empty what (b) left, and what each row cost."""
+    drains = results["drain"]
+    names = [n for n in CPU_ORDER if any(n in d["cpu_ms_per_row"] for d in drains.values())]
+    rows = []
+    for c, drain in sorted(drains.items(), key=lambda item: int(item[0])):
+        ingest = results["matrix"].get("b", {}).get(c, {}).get("rps")
+        rows.append([int(c), drain["backlog"], drain["rows_per_s"], ingest,
+                     *(drain["cpu_ms_per_row"].get(name) for name in names)])  # fmt: skip
+    return [
+        "After each (b) run, workers start on the backlog it left in RabbitMQ; timed from "
+        "when they consume until PostgreSQL holds every row. CPU in ms per row.",
+        "",
+        *_table(["after (b) at c", "backlog", "rows/s", "(b) req/s", *names], rows),
+    ]
 
 
 def _e2e_lines(results: dict) -> list[str]:

@@ -15,6 +15,10 @@ from bench import procs, services
 from bench.config import BIN, ROOT, Stores, free_port, metrics_port_variable
 
 LANDING = "landing:create_app()"
+# The MongoDB log (its worker and the stand-in) runs on cores nothing else wants: the
+# stand-in costs far more CPU per document than mongod would, and the issue asks that it
+# never gate the PostgreSQL numbers. Its CPU is still measured; its backlog drains later.
+LOWEST_PRIORITY = ["nice", "-n", "19"]
 BARE = "bench.bare:create_app()"
 
 
@@ -83,7 +87,8 @@ def _wait(predicate, timeout: float, failure: str) -> None:
 
 
 def start_workers(stores: Stores, log_dir: Path) -> list[Group]:
-    """The registrations worker (dramatiq's defaults) and a small one for the MongoDB log.
+    """The registrations worker (dramatiq's defaults) and a small one for the MongoDB log,
+    at the lowest CPU priority.
 
     The attempt log has its own worker so the slow stand-in can never hold back a thread
     that PostgreSQL's queue needs. Returns once both queues have consumers.
@@ -97,6 +102,8 @@ def start_workers(stores: Stores, log_dir: Path) -> list[Group]:
     for name, args in commands.items():
         extra = {port_variable: str(free_port())} if port_variable else {}
         command = [str(BIN / "dramatiq"), "actors", *args]
+        if name == "worker-attempts":
+            command = [*LOWEST_PRIORITY, *command]
         groups.append(Group(name, command, stores.child_env(**extra), log_dir))
     for queue in services.QUEUES:
         _wait(

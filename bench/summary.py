@@ -62,6 +62,30 @@ def paired_ratios(runs: list[dict]) -> dict[int, dict]:
     return {c: {"median": median(v), "runs": [round(x, 3) for x in v]} for c, v in ratios.items()}
 
 
+def drain_medians(runs: list[dict]) -> dict[int, dict]:
+    """(d) per concurrency of the (b) run that left the backlog: medians of each drain."""
+    by_c: dict[int, list[dict]] = {}
+    for run in runs:
+        if run.get("drain"):
+            by_c.setdefault(run["concurrency"], []).append(run["drain"])
+    table = {}
+    for c, drains in by_c.items():
+        names = [name for name in drains[0]["cpu_s"] if name != "machine_busy_cores"]
+        table[c] = {
+            **{key: median([d[key] for d in drains]) for key in _DRAIN_KEYS},
+            "all_drained": all(d["drained"] for d in drains),
+            "runs": len(drains),
+            "cpu_ms_per_row": {
+                name: median([_ms(d["cpu_s"].get(name), d["timed_rows"]) for d in drains])
+                for name in names
+            },
+        }
+    return table
+
+
+_DRAIN_KEYS = ("backlog", "rows_per_s", "seconds", "worker_cpu_ms_per_row")
+
+
 def e2e_medians(reps: list[dict]) -> dict[str, Any]:
     keys = (
         "accepted",
@@ -87,7 +111,12 @@ def e2e_medians(reps: list[dict]) -> dict[str, Any]:
 
 
 def targets(
-    runs: list[dict], cells: dict, ratios: dict, e2e: dict | None, e2e_reps: list[dict]
+    runs: list[dict],
+    cells: dict,
+    ratios: dict,
+    drains: dict,
+    e2e: dict | None,
+    e2e_reps: list[dict],
 ) -> list[dict]:
     """Each target: what it asks, what we measured (medians), PASS or FAIL."""
     found = []
@@ -107,6 +136,7 @@ def targets(
     found.append(_target("0 non-2xx from POST /api/register/ ((b), (c), e2e)", non2xx, non2xx == 0))
     found.append(_target("0 socket errors ((b), (c), e2e)", socket, socket == 0))
     found.append(_promise_target(runs))
+    found += _drain_targets(cells, drains)
     if e2e:
         found += _e2e_targets(e2e, e2e_reps)
     return found
@@ -135,6 +165,17 @@ def _promise_target(runs: list[dict]) -> dict:
         if r["scenario"] == "b"
     )
     return _target("(b) every 202 is a message in RabbitMQ (202s not queued)", short, short == 0)
+
+
+def _drain_targets(cells: dict, drains: dict) -> list[dict]:
+    """A spike's backlog shrinks: workers alone store faster than the web alone accepts."""
+    found = []
+    for c, drain in sorted(drains.items()):
+        ingest = cells.get("b", {}).get(c, {}).get("rps")
+        rate = drain["rows_per_s"]
+        ok = drain["all_drained"] and ingest is not None and rate is not None and rate > ingest
+        found.append(_target(f"(d) drain-only rows/s > (b) ingest req/s at c={c}", rate, ok))
+    return found
 
 
 def _at_least(value: float | None, floor: float) -> bool:
