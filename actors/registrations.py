@@ -1,9 +1,13 @@
 """Storing a sign-up in PostgreSQL exactly once."""
 
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import dramatiq
 from peewee import InterfaceError, OperationalError
+from peewee import __exception_wrapper__ as peewee_errors
+from psycopg2.extras import execute_values
 
 from actors.attempts import (
     DUPLICATE_DETECTED,
@@ -14,7 +18,8 @@ from actors.attempts import (
     status,
 )
 from actors.broker import broker
-from actors.db import Registration, db
+from actors.db import db
+from actors.group_commit import FlushInterrupted, GroupCommit
 from actors.publisher import PublishFailed
 from actors.settings import settings
 
@@ -24,7 +29,14 @@ DUPLICATE = "duplicate"
 
 
 # Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, or a deadlock.
-TRANSIENT = (OperationalError, InterfaceError, dramatiq.errors.ConnectionError, PublishFailed)
+# Or the batch our row was in was interrupted before it was written.
+TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    dramatiq.errors.ConnectionError,
+    PublishFailed,
+    FlushInterrupted,
+)
 
 
 class StoreFailed(Exception):
@@ -50,31 +62,73 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__} sqlstate={code} constraint={constraint}"
 
 
-def store(attempt: dict[str, Any]) -> tuple[str, str | None]:
-    """Insert the sign-up unless its phone or request_id is already there.
+# One multi-row statement for a batch. ON CONFLICT DO NOTHING skips a row whose phone or
+# request_id is taken, by an earlier row or by another row of the same batch.
+INSERT_SQL = """
+    INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
+    VALUES %s
+    ON CONFLICT DO NOTHING
+    RETURNING request_id, created_at
+"""
+# Rows the INSERT skipped: a request_id already there is this very message seen again.
+STORED_SQL = "SELECT request_id, created_at FROM registrations WHERE request_id = ANY(%s::uuid[])"
 
-    Returns the outcome and, when registered, the row's created_at. A request_id already in
-    the table is this very message seen again (a redelivery or a client retry): registered.
+
+def insert_batch(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """Insert the sign-ups unless their phone or request_id is already stored; in one commit.
+
+    Returns (outcome, created_at) per attempt, in order. A request_id already in the table is
+    this very message seen again (a redelivery or a client retry): registered, with the
+    stored row's time. Rows go in phone order so two workers' batches lock alike.
     """
-    with db.atomic():
-        inserted = (
-            Registration.insert(
-                phone=attempt["phone"],
-                referrer=attempt["referrer"],
-                request_id=attempt["request_id"],
-                ip_address=attempt["ip"],
-                user_agent=attempt["user_agent"],
-            )
-            .on_conflict_ignore()
-            .returning(Registration.created_at)
-            .execute()
-        )
-        row = next(iter(inserted), None)
-        if row is None:
-            row = Registration.get_or_none(Registration.request_id == attempt["request_id"])
-        if row is None:
-            return DUPLICATE, None
-        return REGISTERED, row.created_at.isoformat(timespec="milliseconds")
+    ids = [str(uuid.UUID(attempt["request_id"])) for attempt in batch]
+    rows = sorted(
+        (a["phone"], a["referrer"], request_id, a["ip"], a["user_agent"])
+        for a, request_id in zip(batch, ids, strict=True)
+    )
+    # peewee's wrapper: psycopg2's errors come out as peewee's, as from any other query.
+    with db.atomic(), peewee_errors:
+        cursor = db.cursor()
+        inserted = execute_values(cursor, INSERT_SQL, rows, page_size=len(rows), fetch=True)
+        stored = {str(request_id): at for request_id, at in inserted}
+        skipped = [request_id for request_id in ids if request_id not in stored]
+        if skipped:
+            cursor.execute(STORED_SQL, (skipped,))
+            stored.update((str(request_id), at) for request_id, at in cursor.fetchall())
+    return [
+        (REGISTERED, stored[request_id].isoformat(timespec="milliseconds"))
+        if request_id in stored
+        else (DUPLICATE, None)
+        for request_id in ids
+    ]
+
+
+def write(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None] | Exception]:
+    """GroupCommit's writer: the batch in one statement; if that fails, each row on its own,
+    so one row PostgreSQL refuses (or a deadlock) fails only its own message."""
+    try:
+        return insert_batch(batch)
+    except Exception as error:
+        if len(batch) == 1:
+            return [error]
+    if not db.is_closed():
+        db.close()  # a broken connection goes back to the pool, which drops it
+    return [_insert_one(attempt) for attempt in batch]
+
+
+def _insert_one(attempt: dict[str, Any]) -> tuple[str, str | None] | Exception:
+    try:
+        return insert_batch([attempt])[0]
+    except Exception as error:
+        return error
+
+
+_store = GroupCommit(write)
+
+
+def store(attempt: dict[str, Any]) -> tuple[str, str | None]:
+    """Store one sign-up, in a batch with whatever other threads of this process are storing."""
+    return _store.submit(attempt)
 
 
 @dramatiq.actor(queue_name=QUEUE, store_results=True, retry_when=should_retry, broker=broker)

@@ -1,12 +1,14 @@
 """The actors called directly, on the real PostgreSQL, RabbitMQ and MongoDB stand-in."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from peewee import IntegrityError
 
 from actors.attempts import QUEUED, SUCCESS_POSTGRES, log_attempt, now_iso, status
-from actors.db import Registration
-from actors.registrations import StoreFailed, register
+from actors.db import Registration, db
+from actors.registrations import StoreFailed, insert_batch, register, write
 
 PHONE = "09123456789"
 
@@ -56,6 +58,46 @@ def test_same_message_twice_changes_nothing(clean):
     assert register(sent) == "registered"
     assert register(sent) == "registered"
     assert Registration.select().count() == 1
+
+
+def test_one_batch_tells_new_duplicate_and_replayed_rows_apart(clean):
+    earlier = attempt(phone="09120000001")
+    assert register(earlier) == "registered"
+    stored_at = Registration.get().created_at.isoformat(timespec="milliseconds")
+    new, twin_a, twin_b = (attempt(phone=p) for p in ("09120000002", "09120000003", "09120000003"))
+    taken = attempt(phone="09120000001")
+    outcomes = insert_batch([taken, new, earlier, twin_a, twin_b, new])
+    assert outcomes[0] == ("duplicate", None)  # the phone belongs to another request
+    assert outcomes[1][0] == outcomes[5][0] == "registered"  # the same message twice
+    assert outcomes[1][1] == outcomes[5][1]
+    assert outcomes[2] == ("registered", stored_at)  # a redelivery: the row it made
+    # Two requests for one phone in one batch: exactly one gets it.
+    assert sorted(outcome[0] for outcome in outcomes[3:5]) == ["duplicate", "registered"]
+    assert Registration.select().count() == 3
+
+
+def test_a_refused_row_fails_only_itself_in_a_batch(clean):
+    good, refused, also_good = attempt("09120000001"), attempt("123"), attempt("09120000002")
+    outcomes = write([good, refused, also_good])
+    assert outcomes[0][0] == outcomes[2][0] == "registered"
+    assert isinstance(outcomes[1], IntegrityError)
+    assert {row.phone for row in Registration.select()} == {"09120000001", "09120000002"}
+
+
+def test_threads_registering_at_once_store_each_phone_once(clean):
+    phones = [f"0912{n:07d}" for n in range(60)]
+    attempts = [attempt(phone) for phone in phones + phones[:20]]
+
+    def register_and_let_go(sent):
+        try:
+            return register(sent)
+        finally:
+            db.close()  # the worker's middleware does this after each message
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(register_and_let_go, attempts))
+    assert outcomes.count("registered") == 60 and outcomes.count("duplicate") == 20
+    assert Registration.select().count() == 60
 
 
 def test_register_forwards_the_outcome_to_the_attempt_log(clean, broker):

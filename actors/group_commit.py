@@ -1,0 +1,70 @@
+"""Group commit: threads that each want something written share one write.
+
+A worker process runs several threads, each handling one message. Storing each row in its
+own transaction costs a round trip, a commit and a WAL flush per row. Here a thread queues
+its item and then takes its turn at the flush lock; whoever holds the lock writes everything
+queued so far, its own item and those of the threads that arrived meanwhile, in one go.
+Under load a batch is as large as the number of threads waiting; a thread alone writes
+just its own item at once: no timer, no added latency. Every thread still gets its own
+outcome (or exception) back, so each message keeps its own ack, result and retries.
+"""
+
+import threading
+from collections.abc import Callable, Sequence
+
+
+class FlushInterrupted(Exception):
+    """The thread writing a batch was interrupted (a time limit, a shutdown) before it ended."""
+
+    transient = True  # the item was not written by us; retrying it is safe
+
+
+class _Item:
+    __slots__ = ("done", "outcome", "value")
+
+    def __init__(self, value) -> None:
+        self.value = value
+        self.done = False
+        self.outcome = None
+
+
+class GroupCommit[T, R]:
+    """Calls write(values) with the values of every waiting caller; one write at a time.
+
+    write returns one outcome per value, in order: a result, or an exception instance for
+    that value alone. An exception raised by write itself fails the whole batch.
+    """
+
+    def __init__(self, write: Callable[[Sequence[T]], list[R | Exception]]) -> None:
+        self._write = write
+        self._queue: list[_Item] = []
+        self._queue_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    def submit(self, value: T) -> R:
+        """Write value (with whatever else is waiting); its outcome, or raise its exception."""
+        item = _Item(value)
+        with self._queue_lock:
+            self._queue.append(item)
+        with self._write_lock:
+            if not item.done:  # nobody wrote it while we waited for our turn: we write
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write_batch(batch)
+        if isinstance(item.outcome, Exception):
+            raise item.outcome
+        return item.outcome
+
+    def _write_batch(self, batch: list[_Item]) -> None:
+        try:
+            outcomes = self._write([item.value for item in batch])
+            for item, outcome in zip(batch, outcomes, strict=True):
+                item.outcome = outcome
+                item.done = True
+        finally:
+            # Interrupted (TimeLimit raises inside this thread) or write raised: nobody in
+            # this batch may wait for an outcome that will never come.
+            for item in batch:
+                if not item.done:
+                    item.outcome = FlushInterrupted("the batch this item was in did not finish")
+                    item.done = True
