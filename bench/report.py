@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-NAMES = {"a": "(a) bare Flask", "b": "(b) ingest only", "c": "(c) ingest + drain"}
-COLORS = {"a": "#9e9e9e", "b": "#1f77b4", "c": "#ff7f0e"}
+NAMES = {"a": "(a) bare Flask", "b": "(b) ingest only", "c": "(c) ingest + drain",
+         "d": "(d) drain only (rows/s)"}  # fmt: skip
+COLORS = {"a": "#9e9e9e", "b": "#1f77b4", "c": "#ff7f0e", "d": "#2ca02c"}
 
 
 def _fmt(value, digits: int = 1) -> str:
@@ -142,7 +143,8 @@ def _e2e_lines(results: dict) -> list[str]:
 
 
 def plot(results: dict, path: Path) -> None:
-    """Median req/s and p99 per scenario and concurrency; e2e rows over time if measured."""
+    """Median req/s (and (d)'s rows/s) and p99 per scenario and concurrency; e2e rows over
+    time if measured."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on our machines
@@ -150,7 +152,8 @@ def plot(results: dict, path: Path) -> None:
 
     panels = 3 if results.get("e2e_runs") else 2
     figure, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), constrained_layout=True)
-    _bars(axes[0], results["matrix"], "rps", "median requests/s")
+    drained = {"d": {c: {"rps": d["rows_per_s"]} for c, d in results.get("drain", {}).items()}}
+    _bars(axes[0], {**results["matrix"], **drained}, "rps", "median requests/s (rows/s for d)")
     _bars(axes[1], results["matrix"], "p99_ms", "median p99 latency (ms)")
     axes[1].axhline(50, color="red", linestyle="--", linewidth=1, label="target 50 ms")
     axes[1].legend(fontsize=8)
