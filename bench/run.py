@@ -13,7 +13,7 @@ from bench import output, procs, services
 from bench.config import ROOT, Context, make_stores, parse_params
 from bench.e2e import EndToEnd
 from bench.matrix import Matrix
-from bench.stack import BARE, LANDING, LOWEST_PRIORITY, Group, start_web, stop_all
+from bench.stack import BARE, LANDING, Group, start_web, stop_all
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,8 +88,8 @@ def _end_to_end(context: Context, started: list[Group], info: dict) -> list[dict
 def _mongo_standin(context: Context) -> Group:
     url = context.stores.mongo_url
     script = str(ROOT / "scripts" / "mongo_standin.py")
-    command = [*LOWEST_PRIORITY, sys.executable, script, url]
-    group = Group("mongo-standin", command, dict(os.environ), context.log_dir)
+    command = [sys.executable, script, url]
+    group = Group("mongo-standin", command, dict(os.environ), context.log_dir, nice=True)
     services.wait_for_mongo(url)
     return group
 
