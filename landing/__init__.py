@@ -14,6 +14,7 @@ from landing.cli import register_commands
 from landing.errors import register_error_handlers
 from landing.extensions import limiter
 from landing.metrics import init_metrics
+from landing.placeholders import placeholder_writer
 from landing.request_ids import init_request_ids
 
 
@@ -43,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         with_timeouts(settings.rabbitmq_url, settings.publish_timeout), settings.publish_timeout
     )
     app.extensions["results"] = build_result_backend(settings)
+    app.extensions["placeholders"] = placeholder_writer(app.extensions["results"])
     limiter.init_app(app)
 
     from landing import health, views

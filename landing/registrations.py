@@ -96,7 +96,9 @@ def _mark_queued(message, ttl_seconds: int) -> bytes | None:
     backend = current_app.extensions["results"]
     encoded = backend.encoder.encode(wrap_result(QUEUED))
     try:
-        backend.store_result(message, QUEUED, ttl_seconds * 1000)
+        current_app.extensions["placeholders"].submit(
+            (backend.build_message_key(message), encoded, ttl_seconds * 1000)
+        )
     except RedisError:
         # Fail open: the registration matters more than its status page.
         log.warning(

@@ -1,0 +1,38 @@
+"""The `queued` placeholders, written in shared pipelines, on the real Redis."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
+from dramatiq.results.backend import wrap_result
+from redis.exceptions import RedisError
+
+from actors.broker import build_result_backend
+from actors.registrations import registration_message
+from actors.settings import settings
+from landing.placeholders import placeholder_writer
+from tests.conftest import free_port
+
+
+def test_many_requests_get_placeholders_dramatiq_can_read(clean):
+    backend = build_result_backend(settings)
+    writer = placeholder_writer(backend)
+    messages = [registration_message(f"00000000-0000-4000-8000-{n:012d}") for n in range(50)]
+    encoded = backend.encoder.encode(wrap_result("queued"))
+
+    def mark(message):
+        writer.submit((backend.build_message_key(message), encoded, 60_000))
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(mark, messages))
+    # Exactly what dramatiq itself would have stored: its reader sees "queued", with a TTL.
+    assert {backend.get_result(message) for message in messages} == {"queued"}
+    ttl = redis.Redis.from_url(settings.redis_url).pttl(backend.build_message_key(messages[0]))
+    assert 0 < ttl <= 60_000
+
+
+def test_redis_down_fails_each_request_with_its_own_error(clean):
+    down = settings.replace(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    writer = placeholder_writer(build_result_backend(down))
+    with pytest.raises(RedisError):
+        writer.submit(("landing:key", b"{}", 1000))
