@@ -48,15 +48,18 @@ class GroupCommit[T, R]:
             self._queue.append(item)
         with self._write_lock:
             if not item.done:  # nobody wrote it while we waited for our turn: we write
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self._write_batch(batch)
+                self._write_queued()
+        if not item.done:  # taken by a write that was interrupted before it could say so
+            raise FlushInterrupted("the batch this item was in did not finish")
         if isinstance(item.outcome, Exception):
             raise item.outcome
         return item.outcome
 
-    def _write_batch(self, batch: list[_Item]) -> None:
+    def _write_queued(self) -> None:
+        batch: list[_Item] = []
         try:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
             outcomes = self._write([item.value for item in batch])
             for item, outcome in zip(batch, outcomes, strict=True):
                 item.outcome = outcome

@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound, ServiceUnavailable
 
 from actors.attempts import log_attempt, now_iso, status
+from actors.group_commit import FlushInterrupted
 from actors.publisher import PublishFailed
 from actors.registrations import registration_message
 from landing.client import client_ip, user_agent
@@ -99,7 +100,7 @@ def _mark_queued(message, ttl_seconds: int) -> bytes | None:
         current_app.extensions["placeholders"].submit(
             (backend.build_message_key(message), encoded, ttl_seconds * 1000)
         )
-    except RedisError:
+    except (RedisError, FlushInterrupted):  # ours failed, or the shared write it was in
         # Fail open: the registration matters more than its status page.
         log.warning(
             "status placeholder for %s not stored: Redis unavailable",
