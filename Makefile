@@ -18,8 +18,9 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# PostgreSQL's schema and RabbitMQ's queues, as this version declares them (idempotent).
 init-db: $(VENV)/.installed
-	$(BIN)/flask --app landing init-db
+	$(BIN)/flask --app landing migrate
 
 dev: init-db
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start

@@ -5,11 +5,8 @@ actors to a broker. The web app builds its own publishing broker with `build_bro
 test can point one app at another RabbitMQ without touching the workers'.
 """
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
 import dramatiq
 import redis
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.middleware import (
     AgeLimit,
     CurrentMessage,
@@ -23,23 +20,10 @@ from dramatiq.results.backends import RedisBackend
 from actors.db import DatabaseConnections
 from actors.logs import WorkerLogs
 from actors.metrics import WorkerMetrics
+from actors.rabbitmq import LandingBroker, node_urls, with_timeouts
 from actors.settings import Settings, settings
 
-
-def with_timeouts(url: str, seconds: float) -> str:
-    """Bound every way pika can hang: dead socket, silent broker, memory-alarm block.
-
-    Values already in the URL win, so an operator can tune them without code.
-    """
-    parts = urlsplit(url)
-    query = {
-        "connection_attempts": "1",
-        "socket_timeout": str(seconds),
-        "stack_timeout": str(seconds),
-        "blocked_connection_timeout": str(seconds),
-        **dict(parse_qsl(parts.query)),
-    }
-    return urlunsplit(parts._replace(query=urlencode(query)))
+__all__ = ["broker", "build_broker", "build_result_backend", "node_urls", "with_timeouts"]
 
 
 def build_result_backend(config: Settings) -> RedisBackend:
@@ -52,8 +36,8 @@ def build_result_backend(config: Settings) -> RedisBackend:
     return RedisBackend(client=client)
 
 
-def build_broker(config: Settings, *, worker: bool) -> RabbitmqBroker:
-    """A RabbitmqBroker that waits for publisher confirms.
+def build_broker(config: Settings, *, worker: bool) -> LandingBroker:
+    """A RabbitmqBroker that waits for publisher confirms and fails over between nodes.
 
     Workers get the full middleware list, with Prometheus configured by us (WorkerMetrics:
     our port, and inert outside `dramatiq actors`) and JSON logs. WorkerLogs comes early so
@@ -80,10 +64,11 @@ def build_broker(config: Settings, *, worker: bool) -> RabbitmqBroker:
             ),
             DatabaseConnections(config.database_url, config.db_max_connections),
         ]
-    return RabbitmqBroker(
-        url=with_timeouts(config.rabbitmq_url, config.publish_timeout),
+    return LandingBroker(
+        url=node_urls(config.rabbitmq_url, config.publish_timeout),
         confirm_delivery=True,
         middleware=middleware,
+        queue_type=config.rabbitmq_queue_type,
     )
 
 

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from actors.queues import check_queue_type
+
 DEV_DEFAULTS = {
     "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/landing",
     "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
@@ -26,7 +28,8 @@ SECRETS = tuple(DEV_DEFAULTS)
 class Settings:
     app_env: str = "development"
     database_url: str = DEV_DEFAULTS["DATABASE_URL"]
-    rabbitmq_url: str = DEV_DEFAULTS["RABBITMQ_URL"]
+    rabbitmq_url: str = DEV_DEFAULTS["RABBITMQ_URL"]  # several nodes: comma-separated URLs
+    rabbitmq_queue_type: str = "classic"  # or quorum (replicated; for a cluster)
     redis_url: str = DEV_DEFAULTS["REDIS_URL"]
     mongo_url: str = DEV_DEFAULTS["MONGO_URL"]
     rate_limit: str = "20/minute"
@@ -70,6 +73,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         if raw not in (None, ""):
             values[field.name] = _convert(field.type, raw)
     settings = Settings(**values)
+    check_queue_type(settings.rabbitmq_queue_type)
     if settings.app_env == "production":
         missing = [name for name in SECRETS if not environ.get(name)]
         if missing:

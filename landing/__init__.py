@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from actors.broker import build_result_backend, with_timeouts
+from actors.broker import build_result_backend
 from actors.db import init_database
 from actors.logs import use_json_logs
 from actors.publisher import Publisher
@@ -40,9 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_metrics(app)
 
     init_database(settings.database_url, settings.db_max_connections)
-    app.extensions["publisher"] = Publisher(
-        with_timeouts(settings.rabbitmq_url, settings.publish_timeout), settings.publish_timeout
-    )
+    app.extensions["publisher"] = Publisher.for_settings(settings)
     app.extensions["results"] = build_result_backend(settings)
     app.extensions["placeholders"] = placeholder_writer(app.extensions["results"])
     limiter.init_app(app)

@@ -1,4 +1,8 @@
-"""Operator commands: `flask --app landing init-db` and `flask --app landing wait-for-services`."""
+"""Operator commands: `flask --app landing migrate|init-db|migrate-queues|wait-for-services`.
+
+`migrate` prepares every store this version needs (PostgreSQL's schema, then RabbitMQ's
+queues); deploys run it before web and workers start (compose's one-shot `migrate`).
+"""
 
 import logging
 import time
@@ -8,12 +12,14 @@ import click
 import pika
 import psycopg2
 import redis
+from dramatiq.common import q_name
 from flask import Flask, current_app
 from playhouse.db_url import parse
 from pymongo import MongoClient
 
-from actors.broker import with_timeouts
 from actors.db import apply_schema, create_database_if_missing
+from actors.queue_migration import MigrationRefused, migrate_queues
+from actors.rabbitmq import node_urls
 from actors.settings import Settings
 
 SERVICES = ("postgresql", "rabbitmq", "redis", "mongodb")
@@ -21,14 +27,45 @@ ATTEMPT_SECONDS = 2.0  # one connection attempt never runs past this, so the dea
 PAUSE_SECONDS = 0.5
 
 
+@click.command("migrate")
+def migrate() -> None:
+    """init-db, then migrate-queues: everything a new version needs before it starts."""
+    _init_db(current_app.config["SETTINGS"])
+    _migrate_queues(current_app.config["SETTINGS"])
+
+
 @click.command("init-db")
 def init_db() -> None:
     """Create the database if needed and apply schema.sql (safe to run on every start)."""
-    url = current_app.config["SETTINGS"].database_url
-    if create_database_if_missing(url):
+    _init_db(current_app.config["SETTINGS"])
+
+
+@click.command("migrate-queues")
+def migrate_queues_command() -> None:
+    """Give RabbitMQ's queues the arguments this version declares (idempotent; workers stopped)."""
+    _migrate_queues(current_app.config["SETTINGS"])
+
+
+def _init_db(config: Settings) -> None:
+    if create_database_if_missing(config.database_url):
         click.echo("created the database")
     apply_schema()
     click.echo("schema.sql applied")
+
+
+def _migrate_queues(config: Settings) -> None:
+    from actors.broker import broker as workers_broker  # the actor queues, as workers declare
+
+    logging.getLogger("pika").setLevel(logging.ERROR)  # each refused declare is a warning
+    nodes = [pika.URLParameters(url) for url in node_urls(config.rabbitmq_url, ATTEMPT_SECONDS)]
+    queues = {q_name(name) for name in workers_broker.get_declared_queues()}
+    try:
+        changes = migrate_queues(nodes, queues, config.rabbitmq_queue_type)
+    except MigrationRefused as error:
+        raise click.ClickException(str(error)) from None
+    for line in changes:
+        click.echo(line)
+    click.echo(f"queues up to date ({config.rabbitmq_queue_type}): {', '.join(sorted(queues))}")
 
 
 @click.command("wait-for-services")
@@ -92,8 +129,8 @@ def _probes(config: Settings) -> dict[str, Callable[[float], None]]:
         psycopg2.connect(dbname="postgres", connect_timeout=max(int(seconds), 1), **params).close()
 
     def rabbitmq(seconds: float) -> None:
-        url = with_timeouts(config.rabbitmq_url, seconds)
-        pika.BlockingConnection(pika.URLParameters(url)).close()
+        urls = node_urls(config.rabbitmq_url, seconds)
+        pika.BlockingConnection([pika.URLParameters(url) for url in urls]).close()
 
     def redis_(seconds: float) -> None:
         client = redis.Redis.from_url(
@@ -118,5 +155,7 @@ def _probes(config: Settings) -> dict[str, Callable[[float], None]]:
 
 
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(migrate)
     app.cli.add_command(init_db)
+    app.cli.add_command(migrate_queues_command)
     app.cli.add_command(wait_for_services)

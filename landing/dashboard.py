@@ -67,7 +67,7 @@ def create_dashboard(overrides: dict[str, Any] | None = None) -> WSGIApp:
     if not settings.dashboard_user or not settings.dashboard_password:
         raise RuntimeError("the task dashboard needs DASHBOARD_USER and DASHBOARD_PASSWORD")
     broker = build_broker(settings, worker=False)
-    vhost = pika.URLParameters(settings.rabbitmq_url.split(";")[0]).virtual_host
+    vhost = pika.URLParameters(settings.rabbitmq_url.split(",")[0]).virtual_host
     api = ManagementAPI(settings.rabbitmq_management_url, vhost)
     dashboard = RabbitmqDashboardApp(RabbitmqInterface(broker, api), PREFIX)
     return BasicAuth(_routed(dashboard), settings.dashboard_user, settings.dashboard_password)

@@ -3,9 +3,9 @@
 import pika
 from flask import Blueprint, current_app
 
-from actors.broker import with_timeouts
 from actors.db import db
 from actors.mongo import client as mongo_client
+from actors.rabbitmq import node_urls
 
 bp = Blueprint("health", __name__)
 
@@ -48,5 +48,5 @@ def _ping_postgresql() -> None:
 
 def _ping_rabbitmq() -> None:
     config = current_app.config["SETTINGS"]
-    url = with_timeouts(config.rabbitmq_url, config.publish_timeout)
-    pika.BlockingConnection(pika.URLParameters(url)).close()
+    urls = node_urls(config.rabbitmq_url, config.publish_timeout)
+    pika.BlockingConnection([pika.URLParameters(url) for url in urls]).close()

@@ -16,7 +16,7 @@ from dramatiq.common import dq_name, q_name, xq_name
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from actors.broker import with_timeouts
+from actors.rabbitmq import node_urls
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class QueueDepths(Collector):
     """Gauges landing_queue_messages_ready and landing_queue_consumers, by queue."""
 
     def __init__(self, rabbitmq_url: str, queues: list[str]) -> None:
-        self.url = with_timeouts(rabbitmq_url, TIMEOUT)
+        self.nodes = [pika.URLParameters(url) for url in node_urls(rabbitmq_url, TIMEOUT)]
         self.queues = queues
         self._lock = threading.Lock()
         self._read_at = float("-inf")
@@ -85,7 +85,7 @@ class QueueDepths(Collector):
 
     def _ask_rabbitmq(self) -> dict[str, tuple[int, int]]:
         try:
-            connection = pika.BlockingConnection(pika.URLParameters(self.url))
+            connection = pika.BlockingConnection(self.nodes)
         except Exception as error:
             log.warning("queue depths unavailable: %s", type(error).__name__)
             return {}

@@ -124,11 +124,17 @@ def database():
 
 @pytest.fixture(scope="session")
 def broker():
-    """The workers' RabbitmqBroker, on the tests' own vhost."""
+    """The workers' RabbitmqBroker, on the tests' own vhost, its queues migrated as a deploy
+    would (a vhost an older version used may still hold dead letters with a TTL)."""
+    from dramatiq.common import q_name
+
     from actors import broker
+    from actors.queue_migration import migrate_queues
     from actors.settings import settings
 
     ensure_vhost(settings.rabbitmq_url)
+    queues = {q_name(name) for name in broker.get_declared_queues()}
+    migrate_queues([pika.URLParameters(settings.rabbitmq_url)], queues, "classic")
     return broker
 
 

@@ -231,7 +231,7 @@ def test_start_order_and_health(stack):
         depends_on = services[name]["depends_on"]
         assert depends_on["migrate"]["condition"] == "service_completed_successfully"
         assert {depends_on[s]["condition"] for s in STATEFUL} == {"service_healthy"}
-    assert services["migrate"]["command"] == ["flask", "--app", "landing", "init-db"]
+    assert services["migrate"]["command"] == ["flask", "--app", "landing", "migrate"]
     for name, service in services.items():
         assert service["restart"] == ("no" if name == "migrate" else "unless-stopped"), name
 

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from actors.broker import with_timeouts
-from actors.publisher import Publisher, PublishFailed, queue_declarations
+from actors.publisher import Publisher, PublishFailed
+from actors.queues import queue_declarations
 from actors.registrations import registration_message
 from actors.settings import settings
 from tests.conftest import wait_for
@@ -33,10 +34,13 @@ def test_many_threads_publish_at_once_and_every_message_is_queued(publisher, bro
 
 
 def test_queues_are_declared_as_dramatiq_declares_them(broker):
-    declared = {name: arguments for name, arguments in queue_declarations("registrations")}
+    declared = {
+        name: arguments for name, arguments in queue_declarations("registrations", "classic")
+    }
     assert declared["registrations"] == broker._build_queue_arguments("registrations")
     assert declared["registrations.DQ"] == broker._build_queue_arguments("registrations")
     assert set(declared) == {"registrations", "registrations.DQ", "registrations.XQ"}
+    assert declared["registrations.XQ"] == {}  # no TTL: dead letters wait for an operator
 
 
 def test_unreachable_broker_fails_fast_then_tries_again_later():

@@ -1,0 +1,105 @@
+"""Dramatiq's RabbitmqBroker, made to keep landing's promise: no message silently dropped.
+
+Three changes to dramatiq 1.18's broker, each for a way it can lose or stall messages:
+- Every publish is `mandatory`: RabbitMQ confirms (and drops) a message whose queue is
+  missing unless it was published mandatory, in which case it returns it. A returned
+  message's queue is declared again and the message published again (Retries' delayed
+  messages and the dashboard's requeues go through here).
+- A consumer declares its queues every time it (re)starts: dramatiq declares a queue once
+  per process, so a queue deleted under a running worker (or a delay queue consumed before
+  its queue was declared, on a first start) kept its consumer failing with NOT_FOUND.
+- Queues are declared with actors.queues' arguments: no TTL on dead letters, and quorum
+  queues when RABBITMQ_QUEUE_TYPE=quorum (dramatiq core has no option for either).
+"""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pika
+from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker
+from dramatiq.common import current_millis, dq_name, q_name, xq_name
+from dramatiq.errors import ConnectionClosed
+
+from actors.queues import dead_letter_arguments, queue_arguments
+
+
+def with_timeouts(url: str, seconds: float) -> str:
+    """Bound every way pika can hang: dead socket, silent broker, memory-alarm block.
+
+    Values already in the URL win, so an operator can tune them without code.
+    """
+    parts = urlsplit(url)
+    query = {
+        "connection_attempts": "1",
+        "socket_timeout": str(seconds),
+        "stack_timeout": str(seconds),
+        "blocked_connection_timeout": str(seconds),
+        **dict(parse_qsl(parts.query)),
+    }
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def node_urls(urls: str, seconds: float) -> list[str]:
+    """RABBITMQ_URL's nodes (comma-separated), each with timeouts; clients try them in turn."""
+    return [with_timeouts(url.strip(), seconds) for url in urls.split(",") if url.strip()]
+
+
+class LandingBroker(RabbitmqBroker):
+    """A RabbitmqBroker with mandatory publishes, self-healing consumers and typed queues."""
+
+    def __init__(self, *, queue_type: str = "classic", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.queue_type = queue_type
+
+    def _build_queue_arguments(self, queue_name: str) -> dict:
+        return queue_arguments(q_name(queue_name), self.queue_type)
+
+    def _declare_xq_queue(self, queue_name: str):
+        arguments = dead_letter_arguments(self.queue_type)
+        return self.channel.queue_declare(xq_name(queue_name), durable=True, arguments=arguments)
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000):
+        """A consumer on queue_name, after declaring its queue family again (cheap, idempotent)."""
+        canonical = q_name(queue_name)
+        self.declare_queue(canonical)  # registers it on first use, as dramatiq does
+        self.queues_pending.add(canonical)  # and declares it on the server now, every time
+        self._ensure_queue(canonical)
+        return self.consumer_class(self.parameters, queue_name, prefetch, timeout)
+
+    def enqueue(self, message, *, delay=None):
+        """Publish message (to its delay queue if delay is set) once RabbitMQ has routed it.
+
+        dramatiq's own enqueue, with `mandatory=True` and an unroutable message handled like
+        a missing queue: declared again, then published again.
+        """
+        canonical = message.queue_name
+        if delay is not None:
+            eta = {"eta": current_millis() + delay}
+            message = message.copy(queue_name=dq_name(canonical), options=eta)
+        for attempt in range(MAX_ENQUEUE_ATTEMPTS + 1):
+            try:
+                return self._publish(canonical, message, delay)
+            except pika.exceptions.UnroutableError as error:
+                self.queues_pending.add(q_name(canonical))  # gone: declare it before the retry
+                failure = error
+            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as error:
+                del self.connection  # the next attempt opens new ones
+                if getattr(error, "reply_code", None) == 404:
+                    self.queues_pending.add(q_name(canonical))
+                failure = error
+            self.logger.debug("Retrying enqueue [%d/%d]", attempt + 1, MAX_ENQUEUE_ATTEMPTS)
+        raise ConnectionClosed(failure) from None
+
+    def _publish(self, canonical: str, message, delay):
+        self.declare_queue(canonical, ensure=True)
+        self.emit_before("enqueue", message, delay)
+        self.channel.basic_publish(
+            exchange="",
+            routing_key=message.queue_name,
+            body=message.encode(),
+            properties=pika.BasicProperties(
+                delivery_mode=2, priority=message.options.get("broker_priority")
+            ),
+            mandatory=True,
+        )
+        self.emit_after("enqueue", message, delay)
+        return message

@@ -1,0 +1,150 @@
+"""Messages RabbitMQ could not route are never taken as delivered (the real RabbitMQ).
+
+A queue can vanish under running processes (deleted in the management UI, a vhost reset, a
+node that held it gone). RabbitMQ confirms a non-mandatory publish to a missing queue and
+drops it; ours are mandatory, come back, and go out again after the queue is declared.
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pika
+import pytest
+
+from actors.attempts import now_iso
+from actors.publisher import Publisher
+from actors.registrations import registration_message
+from actors.settings import settings
+from tests.conftest import _rabbitmqctl, ensure_vhost, free_port, wait_for
+
+BIN = Path(sys.executable).parent
+
+
+def depth(broker, queue: str) -> int:
+    return broker.channel.queue_declare(queue, passive=True).method.message_count
+
+
+def delete_queue(broker, queue: str) -> None:
+    broker.channel.queue_delete(queue)
+
+
+def attempt(n: int) -> dict:
+    return {
+        "request_id": str(uuid.UUID(int=0xABC000 + n)),
+        "phone": f"0913{n:07d}",
+        "referrer": None,
+        "ip": None,
+        "user_agent": None,
+        "received_at": now_iso(),
+    }
+
+
+def test_queue_deleted_under_a_running_web_every_202_is_in_the_queue(client, broker):
+    post = lambda phone: client.post(  # noqa: E731
+        "/api/register/", data=json.dumps({"phone": phone}), content_type="application/json"
+    )
+    assert post("09130000000").status_code == 202  # the web has declared the queue
+    delete_queue(broker, "registrations")
+    answers = [post(f"0913000000{n}").status_code for n in range(1, 6)]
+    assert answers == [202] * 5
+    assert depth(broker, "registrations") == 5  # every 202 is a message in the queue
+
+
+def test_publisher_declares_a_deleted_queue_again_and_its_messages_arrive(clean, broker):
+    publisher = Publisher(settings.rabbitmq_url, timeout=2.0)
+    try:
+        publisher.publish(registration_message(attempt(0)["request_id"], attempt(0)))
+        delete_queue(broker, "registrations")
+        for n in range(1, 4):
+            publisher.publish(registration_message(attempt(n)["request_id"], attempt(n)))
+    finally:
+        publisher.close()
+    assert depth(broker, "registrations") == 3
+
+
+def test_retries_delayed_publish_declares_a_deleted_delay_queue_again(clean, broker):
+    message = registration_message(attempt(1)["request_id"], attempt(1))
+    broker.enqueue(message, delay=60_000)
+    delete_queue(broker, "registrations.DQ")
+    broker.enqueue(message, delay=60_000)  # dramatiq's own enqueue confirmed and dropped this
+    assert depth(broker, "registrations.DQ") == 1
+
+
+def test_worker_recovers_from_a_deleted_queue_without_critical_logs(client, worker, broker, caplog):
+    from actors.db import Registration
+
+    caplog.set_level(logging.INFO, logger="dramatiq")
+    delete_queue(broker, "registrations")
+    response = client.post(
+        "/api/register/",
+        data=json.dumps({"phone": "09131234567"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    request_id = response.json["request_id"]
+    wait_for(lambda: Registration.get_or_none(Registration.request_id == request_id), timeout=20)
+    critical = [r for r in caplog.records if r.levelno >= logging.CRITICAL]
+    assert critical == [], [r.getMessage() for r in critical]
+
+
+def test_publisher_fails_over_to_the_next_node(clean, broker):
+    dead = f"amqp://guest:guest@127.0.0.1:{free_port()}/{settings.rabbitmq_url.rsplit('/', 1)[1]}"
+    publisher = Publisher([dead, settings.rabbitmq_url], timeout=2.0)
+    try:
+        publisher.publish(registration_message(attempt(7)["request_id"], attempt(7)))
+    finally:
+        publisher.close()
+    assert depth(broker, "registrations") == 1
+
+
+@pytest.fixture
+def fresh_vhost():
+    """A vhost nobody has declared anything in: a worker's very first start."""
+    name = f"landing_fresh_{uuid.uuid4().hex[:8]}"
+    url = settings.rabbitmq_url.rsplit("/", 1)[0] + f"/{name}"
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    ensure_vhost(url)
+    yield url
+    _rabbitmqctl("delete_vhost", name)
+
+
+def test_first_start_on_an_empty_broker_logs_no_critical_not_found(fresh_vhost, tmp_path):
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "RABBITMQ_URL": fresh_vhost, "WORKER_METRICS_PORT": str(free_port())}
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "2"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            wait_for(lambda: _consumers(fresh_vhost) >= 4, timeout=30)
+            time.sleep(1)  # a consumer that failed would log within this second
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    text = log.read_text()
+    assert "CRITICAL" not in text and "NOT_FOUND" not in text, text
+
+
+def _consumers(url: str) -> int:
+    """Consumers on registrations, attempts and their delay queues, once they all exist."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        total = 0
+        for queue in ("registrations", "registrations.DQ", "attempts", "attempts.DQ"):
+            total += channel.queue_declare(queue, passive=True).method.consumer_count
+        return total
+    except pika.exceptions.ChannelClosedByBroker:
+        return 0
+    finally:
+        connection.close()
