@@ -10,16 +10,23 @@ Three changes to dramatiq 1.18's broker, each for a way it can lose or stall mes
   its queue was declared, on a first start) kept its consumer failing with NOT_FOUND.
 - Queues are declared with actors.queues' arguments: no TTL on dead letters, and quorum
   queues when RABBITMQ_QUEUE_TYPE=quorum (dramatiq core has no option for either).
+- A message that failed for good reaches its dead letters as it failed, with the
+  traceback and retry count Retries gave it: RabbitMQ's own dead-lettering (a nack) keeps
+  the message as first delivered, so one never retried (bad data) would carry no reason.
 """
 
+import logging
+from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pika
-from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker
+from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker, _RabbitmqConsumer
 from dramatiq.common import current_millis, dq_name, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
 
 from actors.queues import dead_letter_arguments, queue_arguments
+
+log = logging.getLogger(__name__)
 
 
 def with_timeouts(url: str, seconds: float) -> str:
@@ -49,6 +56,10 @@ class LandingBroker(RabbitmqBroker):
     def __init__(self, *, queue_type: str = "classic", **kwargs) -> None:
         super().__init__(**kwargs)
         self.queue_type = queue_type
+
+    @property
+    def consumer_class(self):
+        return partial(DeadLetteringConsumer, queue_type=self.queue_type)
 
     def _build_queue_arguments(self, queue_name: str) -> dict:
         return queue_arguments(q_name(queue_name), self.queue_type)
@@ -103,3 +114,46 @@ class LandingBroker(RabbitmqBroker):
         )
         self.emit_after("enqueue", message, delay)
         return message
+
+
+class DeadLetteringConsumer(_RabbitmqConsumer):
+    """dramatiq's consumer, whose nack files the failed message, as it failed, in `.XQ`."""
+
+    def __init__(self, parameters, queue_name, prefetch, timeout, *, queue_type: str) -> None:
+        super().__init__(parameters, queue_name, prefetch, timeout)
+        self.dead_letters = xq_name(queue_name)
+        self.queue_type = queue_type
+        self.channel.confirm_delivery()  # the dead letter is safe before the original goes
+
+    def nack(self, message) -> None:
+        """Publish message with its options to the dead letters, then ack the original."""
+        options = message.options
+        if "traceback" in options and options.get("retries"):
+            # Retries counted the failure that ended it as one more retry; the dead letter
+            # says how many it really had (0 for bad data, which is never retried).
+            options["retries"] -= 1
+        body = message._message.encode()
+        try:
+            self.known_tags.remove(message._tag)
+            self.connection.add_callback_threadsafe(
+                partial(self._dead_letter, message._tag, message.message_id, body)
+            )
+        except KeyError:
+            self.logger.warning("Failed to nack message: not in known tags.")
+        except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as e:
+            raise ConnectionClosed(e) from None
+
+    def _dead_letter(self, tag: int, message_id: str, body: bytes) -> None:
+        # Runs on the consumer's connection, where pika may be touched. Published first
+        # (declared, mandatory, confirmed), acked after: a crash between leaves a copy in
+        # both queues, never none. If publishing fails, RabbitMQ dead-letters the original.
+        try:
+            arguments = dead_letter_arguments(self.queue_type)
+            self.channel.queue_declare(self.dead_letters, durable=True, arguments=arguments)
+            properties = pika.BasicProperties(delivery_mode=2)
+            self.channel.basic_publish("", self.dead_letters, body, properties, mandatory=True)
+        except pika.exceptions.AMQPError:
+            log.warning("dead letter %s not filed with its traceback; nacked", message_id)
+            self.channel.basic_nack(tag, requeue=False)
+            return
+        self.channel.basic_ack(tag)
