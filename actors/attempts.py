@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
+from bson.errors import InvalidBSON, InvalidDocument, InvalidStringData
 
-from actors.broker import broker, with_timeouts
+from actors.broker import broker
 from actors.mongo import attempts
 from actors.publisher import Publisher
 from actors.settings import settings
@@ -19,6 +20,32 @@ DUPLICATE_DETECTED = "DUPLICATE_DETECTED"
 INVALID = "INVALID"
 RATE_LIMITED = "RATE_LIMITED"
 FAILED_RETRY = "FAILED_RETRY"
+
+
+# Bad data: a value BSON cannot encode (a lone surrogate, a NUL in a key, an integer over
+# 64 bits, a document over 16 MiB) or an attempt without the fields it needs, or not a dict.
+# Every retry would fail the same way.
+BAD_DOCUMENT = (
+    InvalidDocument,
+    InvalidStringData,
+    InvalidBSON,
+    UnicodeEncodeError,
+    OverflowError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+)
+
+
+def should_retry(retries: int, error: Exception) -> bool:
+    """Bad data never (straight to attempts.XQ); anything else, an outage, LOG_MAX_RETRIES times.
+
+    A MongoDB outage (ConnectionFailure and its kin: AutoReconnect, NetworkTimeout,
+    ServerSelectionTimeoutError) is retried with backoff long enough to outlast it; so is
+    an unexpected server error, such as two upserts of one request_id racing (duplicate key).
+    """
+    return not isinstance(error, BAD_DOCUMENT) and retries < settings.log_max_retries
 
 
 def now_iso() -> str:
@@ -36,9 +63,7 @@ def status(name: str, at: str | None = None, error: str | None = None) -> dict[s
 
 # Actors hand their outcome to the log on one pipelined, confirmed connection per process:
 # a broker send would wait for its confirm alone, holding a thread for a disk flush.
-_forwarder = Publisher(
-    with_timeouts(settings.rabbitmq_url, settings.publish_timeout), settings.publish_timeout
-)
+_forwarder = Publisher.for_settings(settings)
 
 
 def forward(attempt: dict[str, Any], statuses: list[dict[str, Any]]) -> None:
@@ -46,7 +71,7 @@ def forward(attempt: dict[str, Any], statuses: list[dict[str, Any]]) -> None:
     _forwarder.publish(log_attempt.message(attempt, statuses))
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=settings.log_max_retries, broker=broker)
+@dramatiq.actor(queue_name=QUEUE, retry_when=should_retry, broker=broker)
 def log_attempt(attempt: dict[str, Any], statuses: list[dict[str, Any]]) -> None:
     """Record an attempt once per request_id and add its statuses; replays change nothing."""
     history = [{**entry, "at": datetime.fromisoformat(entry["at"])} for entry in statuses]

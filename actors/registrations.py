@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import dramatiq
-from peewee import InterfaceError, OperationalError
+from peewee import DataError, IntegrityError, InterfaceError, OperationalError
 from peewee import __exception_wrapper__ as peewee_errors
+from playhouse.pool import MaxConnectionsExceeded
 from psycopg2.extras import execute_values
 
 from actors.attempts import (
@@ -28,29 +29,48 @@ REGISTERED = "registered"
 DUPLICATE = "duplicate"
 
 
-# Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, or a deadlock.
-# Or the batch our row was in was interrupted before it was written.
+# Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, a deadlock, every
+# pooled connection busy, or the batch our row was in was interrupted before it was written.
 TRANSIENT = (
     OperationalError,
     InterfaceError,
+    MaxConnectionsExceeded,  # a ValueError, so it must be told apart before PERMANENT
     dramatiq.errors.ConnectionError,
     PublishFailed,
     FlushInterrupted,
 )
+# Bad data: PostgreSQL refuses the row (a constraint, a value too long, not an address), a
+# string it cannot take (not UTF-8, or a NUL: psycopg2 raises ValueError), or an attempt
+# lacking a field or holding the wrong kind. Every retry would fail the same way.
+PERMANENT = (
+    DataError,  # peewee's: its wrapper turns every psycopg2 error into its own class
+    IntegrityError,
+    UnicodeEncodeError,
+    KeyError,
+    TypeError,
+    ValueError,
+)
 
 
 class StoreFailed(Exception):
-    """Storing failed; Retries will try again. Says why without the row's values."""
+    """Storing failed, for now (transient) or for good (permanent). Says why without values."""
 
-    def __init__(self, reason: str, transient: bool) -> None:
+    def __init__(self, reason: str, transient: bool, permanent: bool = False) -> None:
         super().__init__(reason)
         self.transient = transient
+        self.permanent = permanent
 
 
 def should_retry(retries: int, error: Exception) -> bool:
-    """An outage is retried until it ends (a 202 is a promise); anything else MAX_RETRIES times."""
-    transient = getattr(error, "transient", False) or isinstance(error, TRANSIENT)
-    return transient or retries < settings.max_retries
+    """An outage until it ends (a 202 is a promise); bad data never; anything else MAX_RETRIES.
+
+    Bad data goes straight to registrations.XQ, where an operator can fix the cause and
+    requeue it, instead of holding the message through MAX_RETRIES backoffs first.
+    """
+    if getattr(error, "transient", False) or isinstance(error, TRANSIENT):
+        return True
+    permanent = getattr(error, "permanent", False) or isinstance(error, PERMANENT)
+    return not permanent and retries < settings.max_retries
 
 
 def describe(error: Exception) -> str:
@@ -81,7 +101,8 @@ def insert_batch(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None]
     this very message seen again (a redelivery or a client retry): registered, with the
     stored row's time. Rows go in phone order so two workers' batches lock alike.
     """
-    ids = [str(uuid.UUID(attempt["request_id"])) for attempt in batch]
+    # str() first: a request_id of the wrong kind is a ValueError, like a malformed one.
+    ids = [str(uuid.UUID(str(attempt["request_id"]))) for attempt in batch]
     rows = sorted(
         (a["phone"], a["referrer"], request_id, a["ip"], a["user_agent"])
         for a, request_id in zip(batch, ids, strict=True)
@@ -138,7 +159,9 @@ def register(attempt: dict[str, Any]) -> str:
         outcome, stored_at = store(attempt)
     except Exception as error:
         forward(attempt, [status(FAILED_RETRY, error=type(error).__name__)])
-        raise StoreFailed(describe(error), isinstance(error, TRANSIENT)) from None
+        transient = isinstance(error, TRANSIENT)
+        permanent = not transient and isinstance(error, PERMANENT)
+        raise StoreFailed(describe(error), transient, permanent) from None
     final = (
         status(SUCCESS_POSTGRES, at=stored_at)
         if outcome == REGISTERED

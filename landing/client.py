@@ -1,12 +1,29 @@
-"""Who is asking: the visitor's address and user agent."""
+"""Who is asking: the visitor's address and user agent, in forms every store takes."""
 
 import ipaddress
-import re
 
 from flask import request
 
-MAX_USER_AGENT = 512
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from landing.schemas import storable_text
+
+MAX_USER_AGENT = 512  # schema.sql: varchar(512)
+
+
+def normalize_ip(text: str) -> str | None:
+    """text as an address PostgreSQL's inet takes, or None when it is no address at all.
+
+    An IPv6 zone (fe80::1%eth0) names an interface of the machine that saw the packet:
+    meaningless elsewhere, and inet refuses it. An IPv4-mapped IPv6 address (::ffff:1.2.3.4,
+    what a dual-stack socket reports for an IPv4 client) is that IPv4 client, so it is
+    recorded, and rate limited, as one.
+    """
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        address = address.ipv4_mapped or ipaddress.IPv6Address(address.packed)
+    return str(address)
 
 
 def client_ip() -> str | None:
@@ -18,10 +35,9 @@ def client_ip() -> str | None:
     """
     forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
     for candidate in (forwarded, request.remote_addr or ""):
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
+        address = normalize_ip(candidate)
+        if address is not None:
+            return address
     return None
 
 
@@ -30,7 +46,11 @@ def rate_limit_key() -> str:
     return client_ip() or "unknown"
 
 
+def clean_user_agent(raw: str) -> str | None:
+    """raw without control characters (NUL included) or surrogates, cut to fit its column."""
+    return storable_text(raw, MAX_USER_AGENT) or None
+
+
 def user_agent() -> str | None:
-    """The User-Agent header without control characters (PostgreSQL refuses NUL), cut to fit."""
-    agent = _CONTROL.sub("", request.headers.get("User-Agent", ""))
-    return agent[:MAX_USER_AGENT] or None
+    """The request's User-Agent, cleaned and cut (clean_user_agent); None when absent."""
+    return clean_user_agent(request.headers.get("User-Agent", ""))

@@ -15,8 +15,11 @@ from actors.group_commit import FlushInterrupted
 from actors.publisher import PublishFailed
 from actors.registrations import registration_message
 from landing.client import client_ip, user_agent
+from landing.schemas import storable_text
 
 log = logging.getLogger(__name__)
+
+MAX_RAW_PHONE = 64  # a rejected phone is logged as typed, but never at any length
 
 QUEUED = "queued"
 FAILED = "failed"
@@ -70,7 +73,11 @@ def read_status(request_id: str) -> str:
 
 
 def log_rejected(status_name: str) -> None:
-    """Log a turned-away attempt (invalid or rate limited); best effort, never blocks."""
+    """Log a turned-away attempt (invalid or rate limited); best effort, never blocks.
+
+    Every value is cleaned first (client_ip, user_agent, _raw_phone), so the log message is
+    always one MongoDB can store: an unencodable one would fail on every retry.
+    """
     attempt = {
         "request_id": str(uuid.uuid4()),
         "phone": _raw_phone(),
@@ -84,13 +91,19 @@ def log_rejected(status_name: str) -> None:
 
 
 def _raw_phone() -> str | None:
-    """Whatever the client sent as phone, cut short, when the body is readable at all."""
+    """Whatever the client sent as phone, cut short and storable, when the body is readable.
+
+    Surrogates and control characters become U+FFFD rather than vanish, so the log still
+    shows that the typed number held something it should not.
+    """
     try:
         body = request.get_json(silent=True)
     except Exception:  # too large, or not JSON: there is nothing to keep
         return None
     phone = body.get("phone") if isinstance(body, dict) else None
-    return phone[:64] if isinstance(phone, str) else None
+    if not isinstance(phone, str):
+        return None
+    return storable_text(phone, MAX_RAW_PHONE, control="\ufffd")
 
 
 def _mark_queued(message, ttl_seconds: int) -> bytes | None:

@@ -1,4 +1,14 @@
-"""Request bodies: validation and normalisation, no I/O."""
+"""Request bodies: validation and normalisation, no I/O.
+
+Only storable sign-ups are accepted: whatever a 202 puts in a message must be text that
+PostgreSQL and BSON both take, or the worker could never store it. A field the client
+controls (referrer) that is not valid Unicode (a lone surrogate, which JSON's "\\udc00"
+escape produces) is refused with a 400 naming the field, rather than silently repaired:
+the client learns its text was broken, and what we store is what it sent. A phone is
+normalised to ASCII digits, so any other character in it is the usual phone error. What
+the client cannot fix, or only logs (headers, a rejected phone), is cleaned instead:
+see storable_text.
+"""
 
 import re
 import uuid
@@ -6,11 +16,24 @@ import uuid
 from marshmallow import Schema, ValidationError, fields, validate
 
 PHONE_HELP = "Enter an Iranian mobile number such as 09123456789."
+MAX_REFERRER = 2048  # schema.sql: varchar(2048)
 # Persian (U+06F0-06F9) and Arabic-Indic (U+0660-0669) digits read as ASCII digits.
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _SEPARATORS = re.compile(r"[ \t\-()]")
 _COUNTRY_PREFIXES = ("+98", "0098", "98")
+# Unicode's control characters (Cc): C0, DEL and C1. NUL is the one PostgreSQL text refuses.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The only code points a Python str can hold that UTF-8 (hence PostgreSQL and BSON) cannot.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(value: str, limit: int, control: str = "") -> str:
+    """value cut to limit characters, surrogates as U+FFFD, control characters as control.
+
+    The result always encodes as strict UTF-8 and holds no NUL, so PostgreSQL and BSON
+    both take it.
+    """
+    return _CONTROL.sub(control, _SURROGATES.sub("\ufffd", value))[:limit]
 
 
 def normalize_phone(raw: str) -> str:
@@ -38,6 +61,11 @@ def _no_control_characters(value: str) -> None:
         raise ValidationError("Must not contain control characters.")
 
 
+def _valid_unicode(value: str) -> None:
+    if _SURROGATES.search(value):
+        raise ValidationError("Must be valid Unicode text.")
+
+
 class RegistrationSchema(Schema):
     """POST /api/register/: phone required, referrer and request_id optional."""
 
@@ -45,6 +73,6 @@ class RegistrationSchema(Schema):
     referrer = fields.String(
         load_default=None,
         allow_none=True,
-        validate=[validate.Length(max=2048), _no_control_characters],
+        validate=[validate.Length(max=MAX_REFERRER), _no_control_characters, _valid_unicode],
     )
     request_id = fields.UUID(load_default=uuid.uuid4)

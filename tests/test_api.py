@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from actors.db import Registration
+from landing.schemas import PHONE_HELP
 
 PHONE = "09123456789"
 
@@ -163,8 +164,11 @@ def test_ready_answers_503_when_a_service_is_down(clean):
     assert response.json["checks"]["postgresql"] == "ok"
 
 
+# Lone surrogates included: JSON's "\\ud800" escape makes one, and hypothesis's text leaves
+# them out unless asked.
+any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=30)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
     ),
@@ -173,7 +177,8 @@ json_values = st.recursive(
 bodies = st.one_of(
     json_values,
     st.fixed_dictionaries(
-        {"phone": json_values}, optional={"referrer": json_values, "request_id": json_values}
+        {"phone": json_values},
+        optional={"referrer": json_values | any_text, "request_id": json_values},
     ),
     st.fixed_dictionaries({"phone": st.text(alphabet="0123456789۰۹+ -()", max_size=16)}),
 )
@@ -206,3 +211,59 @@ def test_forged_garbage_in_x_forwarded_for_falls_back_to_the_peer(app):
     headers = {"X-Forwarded-For": "'; DROP TABLE--, 10.0.0.1"}
     with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.4"}):
         assert client_ip() == "192.0.2.4"
+
+
+def nothing_queued(broker, queue="registrations") -> bool:
+    consumer = broker.consume(queue, timeout=200)
+    try:
+        return next(consumer) is None
+    finally:
+        consumer.close()
+
+
+def raw_utf8(body) -> bytes:
+    """The body as UTF-8 bytes with surrogates written out as such (invalid UTF-8)."""
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.parametrize("encode", [json.dumps, raw_utf8], ids=["escaped", "raw-bytes"])
+def test_a_lone_surrogate_in_the_referrer_answers_400_and_queues_nothing(client, broker, encode):
+    body = {"phone": PHONE, "referrer": "camp\udc00aign"}
+    response = client.post("/api/register/", data=encode(body), content_type="application/json")
+    assert_error(response, 400, "invalid")
+    assert response.json["fields"] == {"referrer": ["Must be valid Unicode text."]}
+    assert nothing_queued(broker)
+
+
+def test_a_lone_surrogate_phone_answers_the_phone_error_and_is_logged_cleaned(client, broker):
+    response = post(client, {"phone": "\ud800"}, headers={"User-Agent": "bot\x00/\x9b1"})
+    assert_error(response, 400, "invalid")
+    assert response.json["fields"] == {"phone": [PHONE_HELP]}
+    assert nothing_queued(broker)
+    consumer = broker.consume("attempts", timeout=2000)
+    message = next(consumer)
+    consumer.close()
+    attempt, [entry] = message.args
+    assert entry["status"] == "INVALID"
+    assert attempt["phone"] == "\ufffd" and attempt["user_agent"] == "bot/1"
+    assert all(isinstance(v, str) and v.encode("utf-8") for v in attempt.values() if v)
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "peer", "address"),
+    [
+        ("fe80::1%eth0", "192.0.2.4", "fe80::1"),
+        (None, "fe80::1%eth0", "fe80::1"),  # gunicorn reached directly, over link-local IPv6
+        ("::ffff:10.1.2.3", "192.0.2.4", "10.1.2.3"),
+        (None, "::ffff:10.1.2.3", "10.1.2.3"),
+        ("fe80::1%, 10.0.0.1", "192.0.2.4", "192.0.2.4"),
+        ("junk", "not an address", None),
+    ],
+)
+def test_client_ip_is_what_postgres_inet_takes(app, forwarded, peer, address):
+    from landing.client import client_ip, rate_limit_key
+
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": peer}):
+        assert client_ip() == address
+        assert rate_limit_key() == (address or "unknown")

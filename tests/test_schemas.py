@@ -7,8 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from landing.schemas import RegistrationSchema, normalize_phone
+from landing.schemas import PHONE_HELP, RegistrationSchema, normalize_phone
 
+PHONE = "09123456789"
+# Any code point a Python str can hold, lone surrogates and controls included (what
+# json.loads makes of "\\udc00"); hypothesis leaves surrogates out unless told.
+ANY_CHARACTER = st.characters(codec=None, exclude_categories=())
 PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
 
@@ -115,3 +119,37 @@ def test_schema_accepts_a_long_referrer_url():
         RegistrationSchema().load({"phone": "09123456789", "referrer": referrer})["referrer"]
         == referrer
     )
+
+
+def test_a_lone_surrogate_in_the_referrer_is_a_field_error():
+    with pytest.raises(ValidationError) as caught:
+        RegistrationSchema().load({"phone": PHONE, "referrer": "camp\udc00aign"})
+    assert caught.value.messages == {"referrer": ["Must be valid Unicode text."]}
+
+
+@pytest.mark.parametrize("phone", ["\ud800", "0912345678\udc00", "\udbff\udfff", "09\ud8001234567"])
+def test_a_lone_surrogate_in_the_phone_is_the_usual_phone_error(phone):
+    with pytest.raises(ValidationError) as caught:
+        RegistrationSchema().load({"phone": phone})
+    assert caught.value.messages == {"phone": [PHONE_HELP]}
+
+
+def test_a_referrer_in_any_script_with_emoji_is_accepted_as_sent():
+    referrer = "کمپین-بهار 🚀 \u200c ﷽"
+    assert RegistrationSchema().load({"phone": PHONE, "referrer": referrer})["referrer"] == referrer
+
+
+def _storable(value: str) -> bool:
+    value.encode("utf-8")  # strict: raises on a surrogate
+    return "\x00" not in value
+
+
+@given(st.text(ANY_CHARACTER, max_size=60) | st.text(ANY_CHARACTER, min_size=2040, max_size=2060))
+def test_every_referrer_the_schema_accepts_fits_postgres_and_bson(referrer):
+    try:
+        data = RegistrationSchema().load({"phone": PHONE, "referrer": referrer})
+    except ValidationError as error:
+        assert set(error.messages) == {"referrer"}
+        return
+    assert data["referrer"] == referrer
+    assert _storable(referrer) and len(referrer) <= 2048  # varchar(2048)

@@ -1,0 +1,196 @@
+"""Outage or bad data: which failures the actors retry, on the real PostgreSQL and MongoDB.
+
+An outage is retried (a registration until it ends, a log entry LOG_MAX_RETRIES times); data
+PostgreSQL or BSON refuses is never retried: its message goes straight to the dead letters.
+"""
+
+import uuid
+
+import pytest
+from bson.errors import InvalidDocument, InvalidStringData
+from peewee import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
+from peewee import __exception_wrapper__ as peewee_errors
+from playhouse.pool import MaxConnectionsExceeded
+from pymongo import MongoClient
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    DuplicateKeyError,
+    NetworkTimeout,
+    ServerSelectionTimeoutError,
+)
+
+from actors import attempts as attempt_log
+from actors import registrations
+from actors.attempts import QUEUED, log_attempt, now_iso, status
+from actors.db import Registration, db
+from actors.group_commit import FlushInterrupted
+from actors.publisher import PublishFailed
+from actors.registrations import StoreFailed, register, write
+from actors.settings import settings
+
+PHONE = "09123456789"
+
+
+def attempt(phone=PHONE, **changes):
+    return {
+        "request_id": str(uuid.uuid4()),
+        "phone": phone,
+        "referrer": "campaign",
+        "ip": "203.0.113.5",
+        "user_agent": "pytest",
+        "received_at": now_iso(),
+        **changes,
+    }
+
+
+SURROGATE_ERROR = UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError(),
+        InterfaceError(),
+        MaxConnectionsExceeded(),  # a ValueError, yet an outage: every pooled connection busy
+        PublishFailed(),
+        FlushInterrupted(),
+        StoreFailed("OperationalError", transient=True),
+    ],
+)
+def test_outages_are_retried_however_often_they_failed(error):
+    assert registrations.should_retry(1000, error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DataError(),
+        IntegrityError(),
+        SURROGATE_ERROR,
+        ValueError("A string literal cannot contain NUL (0x00) characters."),
+        KeyError("ip"),
+        TypeError(),
+        StoreFailed("DataError", transient=False, permanent=True),
+    ],
+)
+def test_bad_data_is_never_retried(error):
+    assert not registrations.should_retry(0, error)
+
+
+@pytest.mark.parametrize("error", [RuntimeError(), ProgrammingError(), StoreFailed("?", False)])
+def test_unknown_errors_are_retried_max_retries_times(error):
+    assert registrations.should_retry(settings.max_retries - 1, error)
+    assert not registrations.should_retry(settings.max_retries, error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        InvalidDocument("key must not contain NUL"),
+        InvalidStringData("not valid UTF-8"),
+        SURROGATE_ERROR,
+        OverflowError(),
+        KeyError("received_at"),
+        TypeError(),
+        ValueError(),
+        AttributeError(),
+    ],
+)
+def test_an_unstorable_log_entry_is_never_retried(error):
+    assert not attempt_log.should_retry(0, error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionFailure(),
+        ServerSelectionTimeoutError(),
+        AutoReconnect(),
+        NetworkTimeout(),
+        DuplicateKeyError("E11000"),  # two upserts of one request_id raced: the next one wins
+        RuntimeError(),
+    ],
+)
+def test_a_mongodb_outage_is_retried_log_max_retries_times(error):
+    assert attempt_log.should_retry(settings.log_max_retries - 1, error)
+    assert not attempt_log.should_retry(settings.log_max_retries, error)
+
+
+def test_an_unreachable_mongodb_is_an_outage():
+    client = MongoClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=100)
+    with pytest.raises(ConnectionFailure) as caught:
+        client.admin.command("ping")
+    client.close()
+    assert attempt_log.should_retry(0, caught.value)
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "retried"),
+    [("40P01", True), ("22001", False), ("22P02", False), ("23514", False)],
+    ids=["deadlock", "too-long", "not-an-address", "check-violation"],
+)
+def test_postgres_errors_come_out_as_outage_or_bad_data(database, sqlstate, retried):
+    # The real error classes, as peewee's wrapper hands them to the actor.
+    raise_it = f"DO $$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '{sqlstate}'; END $$"
+    with db.connection_context(), pytest.raises(Exception) as caught, peewee_errors:
+        db.cursor().execute(raise_it)
+    assert registrations.should_retry(0, caught.value) is retried
+    assert registrations.should_retry(1000, caught.value) is retried
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ip": "not-an-ip"},
+        {"ip": "fe80::1%eth0"},
+        {"referrer": "x" * 3000},
+        {"user_agent": "x" * 513},
+        {"referrer": "ad\x00campaign"},
+        {"referrer": "camp\udc00aign"},
+        {"request_id": "not-a-uuid"},
+        {"request_id": 42},
+        {"phone": None},
+    ],
+    ids=[
+        "not-an-ip",
+        "zoned-ip",
+        "long-referrer",
+        "long-user-agent",
+        "nul",
+        "surrogate",
+        "junk-request-id",
+        "int-request-id",
+        "no-phone",
+    ],
+)
+def test_data_postgres_refuses_fails_for_good_without_its_values(clean, changes):
+    sent = {**attempt(), **changes}
+    with pytest.raises(StoreFailed) as caught:
+        register(sent)
+    assert caught.value.permanent and not caught.value.transient
+    assert not registrations.should_retry(0, caught.value)
+    assert PHONE not in str(caught.value) and "campaign" not in str(caught.value)
+    assert Registration.select().count() == 0
+
+
+@pytest.mark.parametrize("sent", ["junk", None, [1, 2], {"phone": PHONE}], ids=str)
+def test_a_malformed_attempt_fails_for_good(clean, sent):
+    with pytest.raises(StoreFailed) as caught:
+        register(sent)
+    assert caught.value.permanent
+    assert not registrations.should_retry(0, caught.value)
+
+
+def test_one_unstorable_row_fails_only_itself_in_a_batch(clean):
+    good, bad = attempt("09120000001"), attempt("09120000002", referrer="\udc00")
+    outcomes = write([good, bad])
+    assert outcomes[0][0] == "registered"
+    assert isinstance(outcomes[1], UnicodeEncodeError)
+
+
+def test_an_attempt_bson_cannot_encode_fails_for_good(clean, mongo):
+    with pytest.raises(Exception) as caught:
+        log_attempt(attempt(phone="\ud800"), [status(QUEUED)])
+    assert not attempt_log.should_retry(0, caught.value)
+    assert mongo.count_documents({}) == 0
