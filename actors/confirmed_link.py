@@ -6,6 +6,12 @@ that a mandatory message RabbitMQ could not route comes back (basic.return, sent
 ack) and is declared-and-published again while its deadline allows. RabbitMQ confirms and
 drops a message whose queue is missing unless it is mandatory: the return is the only sign.
 
+RabbitMQ also acks a message routed to a queue that is being deleted at that instant, and
+drops it with the queue: no return, no nack. So each link keeps what it delivered in the
+last RECENT_SECONDS, and when a return shows that a queue has vanished, it publishes those
+messages to that queue again. Copies are harmless (every actor is idempotent by message);
+a missing sign-up is not.
+
 Several nodes (a cluster) are tried in turn: a lost connection moves to the next node at
 once, keeping the messages not yet published. Once every node has failed in a row, sends
 fail at once (the caller answers 503) for RECONNECT_DELAY; the next send after that connects
@@ -27,6 +33,7 @@ from actors.queues import queue_declarations
 log = logging.getLogger(__name__)
 RECONNECT_DELAY = 1.0  # seconds every node having failed fails sends at once before we retry
 MAX_ROUTING_ATTEMPTS = 3  # a queue declared again routes the next publish; 3 covers a race
+RECENT_SECONDS = 2.0  # far longer than a delete takes; ~2 s of messages kept in memory
 
 
 class PublishFailed(Exception):
@@ -68,6 +75,8 @@ class ConfirmedLink:
         self._down_at = 0.0
         self._node = 0
         self._failures = 0  # nodes that failed in a row
+        self._recent: deque[tuple[float, Outgoing]] = deque()  # delivered, oldest first
+        self._resent_at: dict[str, float] = {}  # queue -> when its recent ones were resent
         self.thread = threading.Thread(target=self._run, name="amqp-publisher", daemon=True)
         self.thread.start()
 
@@ -145,7 +154,30 @@ class ConfirmedLink:
         outgoing = self._unconfirmed.get(int(properties.correlation_id or 0))
         if outgoing is not None:
             outgoing.returned = True
-        log.warning("RabbitMQ returned a message for %s: %s", method.routing_key, method.reply_text)
+        queue_name = method.routing_key
+        now = time.monotonic()
+        if now - self._resent_at.get(queue_name, float("-inf")) > RECENT_SECONDS:
+            log.warning(
+                "queue %s is missing (%s); declaring it again", queue_name, method.reply_text
+            )
+            self._resent_at[queue_name] = now
+            self._resend_recent(queue_name, now)
+
+    def _resend_recent(self, queue_name: str, now: float) -> None:
+        """Publish again what went to queue_name lately: the delete may have taken it along."""
+        self._declared.discard(queue_name)
+        for _, delivered in self._recent:
+            if delivered.queue_name == queue_name:
+                copy = Outgoing(
+                    queue_name, delivered.body, delivered.priority, now + RECENT_SECONDS
+                )
+                self._outbox.append(copy)  # nobody waits for it; a failure changes nothing
+
+    def _remember(self, outgoing: Outgoing) -> None:
+        now = time.monotonic()
+        self._recent.append((now, outgoing))
+        while self._recent and now - self._recent[0][0] > RECENT_SECONDS:
+            self._recent.popleft()
 
     def _confirmed(self, frame) -> None:
         method = frame.method
@@ -160,8 +192,10 @@ class ConfirmedLink:
                 _fail([outgoing], "RabbitMQ refused the message (nack)")
             elif outgoing.returned:
                 self._route_again(outgoing)
-            elif not outgoing.future.done():
-                outgoing.future.set_result(None)
+            else:
+                self._remember(outgoing)
+                if not outgoing.future.done():
+                    outgoing.future.set_result(None)
         self._flush()
 
     def _route_again(self, outgoing: Outgoing) -> None:
