@@ -36,3 +36,12 @@ def test_redis_down_fails_each_request_with_its_own_error(clean):
     writer = placeholder_writer(build_result_backend(down))
     with pytest.raises(RedisError):
         writer.submit(("landing:key", b"{}", 1000))
+
+
+def test_a_placeholder_never_replaces_a_workers_result(clean):
+    backend = build_result_backend(settings)
+    message = registration_message("00000000-0000-4000-8000-000000000001")
+    backend.store_result(message, "registered", 60_000)  # as the Results middleware does
+    encoded = backend.encoder.encode(wrap_result("queued"))
+    placeholder_writer(backend).submit((backend.build_message_key(message), encoded, 60_000))
+    assert backend.get_result(message) == "registered"
