@@ -53,3 +53,10 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 bench: $(VENV)/.bench-installed
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.run
+
+# Fault drills (not part of `make test`): private PostgreSQL, Redis, RabbitMQ nodes and a
+# MongoDB stand-in on free ports, the real app against them, load, one fault at a time.
+# DRILL_DURATION, DRILL_CLIENTS, DRILL_RATE, DRILL_ONLY and DRILL_DRAIN_TIMEOUT tune it.
+.PHONY: drills
+drills: $(VENV)/.installed
+	$(BIN)/python -m drills

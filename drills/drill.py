@@ -1,0 +1,140 @@
+"""One drill: the app on fresh stores, load, the fault, the drain, the verdict.
+
+The load starts; ~5 s in the fault is injected and held; it is undone in `finally`; the
+load runs to its end; then we wait for the backlog and compare 202s with rows.
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from bench import services as bench_services
+from bench.config import Stores
+from drills import checks, verdict
+from drills.drain import drain, wait_settled
+from drills.env import Env, Fault
+from drills.load import Load, Phones, SignUp, post
+from drills.report import DrillResult, Window
+
+AFTER_UNDO_S = 8.0  # seconds of load at least after the fault is undone
+HEALTHY_WITHIN = 30.0  # seconds for the probe sign-up to be answered, then stored
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The run's tunables (environment DRILL_*, see drills/run.py)."""
+
+    duration: float = 20.0  # seconds of load (longer when a fault holds long)
+    clients: int = 16
+    rate: float = 120.0  # new sign-ups per second, all clients together
+    inject_at: float = 5.0  # seconds into the load
+    drain_timeout: float = 180.0
+    max_backoff_ms: int = 5000  # Retries' cap: recovery is measured in seconds, not minutes
+
+
+def run_drill(fault: Fault, phones: Phones, env: Env, knobs: Knobs, stores: Stores) -> DrillResult:
+    """Everything about one fault; a harness error is reported in the result, not raised."""
+    result = DrillResult(fault.name)
+    load = None
+    try:
+        env.stack.start()
+        probe = _probe(env.stack.port, stores, phones)
+        duration = knobs.inject_at + fault.hold_s + fault.slack_s + AFTER_UNDO_S
+        duration = max(knobs.duration, duration)
+        rate = fault.rate or knobs.rate
+        load = Load(env.stack.port, phones, knobs.clients, rate, duration)
+        load.start()
+        window = _hold(fault, env, load, knobs.inject_at)
+        _finish(result, fault, env, load, window, probe, knobs, stores)
+    except Exception as error:
+        result.error = f"{type(error).__name__}: {error}"
+    finally:
+        if load is not None:
+            load.abort()
+        env.stack.stop()
+        result.restarts = list(env.stack.restarts)
+    result.notes += env.notes
+    verdict.judge(result, fault, env.failures)
+    return result
+
+
+def _probe(port: int, stores: Stores, phones: Phones) -> SignUp:
+    """One sign-up before the load: the stack answers 202 and a worker stores it."""
+    signup, deadline = SignUp(str(uuid.uuid4()), phones.take()), time.monotonic() + HEALTHY_WITHIN
+    while signup.final != 202 and time.monotonic() < deadline:
+        connection = post(port, signup, time.monotonic())
+        if connection is not None:
+            connection.close()
+        time.sleep(0 if signup.final == 202 else 0.5)
+    if signup.final != 202:
+        raise RuntimeError(f"the stack is not healthy: the probe sign-up got {signup.final}")
+    counter = bench_services.RowCounter(stores.database_url)
+    try:
+        while counter() < 1:
+            if time.monotonic() > deadline + HEALTHY_WITHIN:
+                raise RuntimeError("the stack is not healthy: the probe sign-up was not stored")
+            time.sleep(0.2)
+    finally:
+        counter.close()
+    return signup
+
+
+def _hold(fault: Fault, env: Env, load: Load, inject_at: float) -> Window:
+    """Inject at inject_at, hold hold_s, undo (the fault's finally); load-clock times."""
+    time.sleep(max(0.0, inject_at - load.now()))
+    window, injected = Window(injected_s=round(load.now(), 2)), time.monotonic()
+    with fault.action(env):
+        window.broken_s = round((env.broken_at or injected) - load.t0, 2)
+        window.held_from_s = round(load.now(), 2)
+        time.sleep(fault.hold_s)
+        window.held_to_s = round(load.now(), 2)
+    window.undone_s = round(load.now(), 2)
+    # The undo may outlast the plan (a node booting slowly): keep some load after it, so
+    # recovery is seen (clients still running pick the new end up).
+    load.duration = max(load.duration, load.now() + AFTER_UNDO_S)
+    return window
+
+
+def _finish(result: DrillResult, fault: Fault, env: Env, load: Load, window: Window,
+            probe: SignUp, knobs: Knobs, stores: Stores) -> None:  # fmt: skip
+    """Drain, then fill the result in from the sign-ups, the rows and the statuses."""
+    promised = [s.request_id for s in list(load.signups) if s.final == 202]
+    drained = drain(load, promised, stores.database_url, _in_flight(env), knobs.drain_timeout)
+    signups = [probe, *load.wait()]
+    result.window, result.load_s, result.drained = window, round(load.duration, 1), drained.settled
+    result.load_started_utc = load.started_utc
+    if drained.gone_at is not None:
+        undone = load.t0 + window.undone_s
+        result.backlog_gone_s = round(max(0.0, drained.gone_at - undone), 1)
+    rows = checks.fetch_rows(stores.database_url)
+    verdict.tally(result, signups, rows, checks.compare(signups, rows, stores.redis_url))
+    verdict.latencies(result, signups, window, fault.bounded)
+    if fault.log:
+        result.log_missing = _log_missing(env, signups, knobs)
+
+
+def _in_flight(env: Env):
+    """Ready or unacked registrations: AMQP's cheap ready count first, then the CLI."""
+    names = ("registrations", "registrations.DQ")
+
+    def count() -> int:
+        url = env.broker.probe_url(env.vhost)  # in a cluster: a node that is up
+        ready = sum(bench_services.queue_state(url, name)[0] for name in names)
+        return ready or env.broker.in_flight(env.vhost, "registrations")
+
+    return count
+
+
+def _log_missing(env: Env, signups: list[SignUp], knobs: Knobs) -> int:
+    """202s with no stored-log document, once the attempts queue has settled."""
+
+    def in_flight() -> int:
+        return env.broker.in_flight(env.vhost, "attempts")
+
+    began = time.monotonic()
+    if wait_settled(in_flight, env.mongo.count, knobs.drain_timeout) is None:
+        env.notes.append("the attempt log did not settle in time")
+    else:
+        env.notes.append(f"the attempt log settled {time.monotonic() - began:.0f} s after the rows")
+    logged = env.mongo.logged()
+    return sum(1 for s in signups if s.final == 202 and s.request_id not in logged)

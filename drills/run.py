@@ -1,0 +1,119 @@
+"""`make drills` / `python -m drills`: every fault drill, then the table.
+
+Knobs (environment): DRILL_DURATION (s of load, default 20), DRILL_CLIENTS (16),
+DRILL_RATE (new sign-ups/s, 120), DRILL_ONLY (comma-separated drill names),
+DRILL_DRAIN_TIMEOUT (s, 180). Results: results/drills-<UTC timestamp>/ (git-ignored).
+Exit status 1 if any drill fails, a shared service stopped answering, or a phone number
+shows up in the results; 130 when interrupted (after tearing everything down).
+"""
+
+import os
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.config import ROOT
+from bench.output import _machine
+from drills import cleanup, cluster, report
+from drills.drill import Knobs
+from drills.env import Fault
+from drills.faults import FAULTS
+from drills.lab import Lab
+from drills.report import Check, RunInfo
+from drills.util import run
+
+DRILLS: tuple[Fault, ...] = (*FAULTS, cluster.FAULT)
+
+
+def knobs_from_env() -> Knobs:
+    """The DRILL_* environment variables, or the defaults."""
+    env = os.environ
+    return Knobs(
+        duration=float(env.get("DRILL_DURATION", 20)),
+        clients=int(env.get("DRILL_CLIENTS", 16)),
+        rate=float(env.get("DRILL_RATE", 120)),
+        drain_timeout=float(env.get("DRILL_DRAIN_TIMEOUT", 180)),
+    )
+
+
+def selected() -> list[Fault]:
+    """DRILL_ONLY's drills in the usual order, or all of them; unknown names are an error."""
+    wanted = [n.strip() for n in os.environ.get("DRILL_ONLY", "").split(",") if n.strip()]
+    unknown = sorted(set(wanted) - {fault.name for fault in DRILLS})
+    if unknown:
+        names = ", ".join(fault.name for fault in DRILLS)
+        raise SystemExit(f"drills: unknown drill {', '.join(unknown)} (known: {names})")
+    return [fault for fault in DRILLS if not wanted or fault.name in wanted]
+
+
+def main() -> int:
+    """Run the drills against private services, always tear down, write and print results."""
+    cleanup.install()
+    faults, knobs = selected(), knobs_from_env()
+    folder = ROOT / "results" / datetime.now(UTC).strftime("drills-%Y%m%dT%H%M%SZ")
+    (folder / "logs").mkdir(parents=True)
+    info = RunInfo(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), _command(), _machine(), "")
+    started, results, interrupted = time.monotonic(), [], None
+    try:
+        _run_all(faults, knobs, folder, info, results)
+    except (KeyboardInterrupt, SystemExit) as stop:  # still write what we have
+        interrupted = stop
+        print(f"drills: interrupted ({type(stop).__name__}); tearing down", flush=True)
+    finally:
+        cleanup.run_all()  # every fault undone, every private service gone
+    info.duration_s = round(time.monotonic() - started, 1)
+    info.shared_services = shared_services()
+    info.phone_like_strings = phone_like_strings(folder)
+    print(report.write(folder, info, results), flush=True)
+    print(f"drills: results in {folder.relative_to(ROOT)}/", flush=True)
+    if info.phone_like_strings:
+        print("drills: phone-number-like strings found in the results: check the logs", flush=True)
+    clean = info.phone_like_strings == 0 and all(c.passed for c in info.shared_services)
+    if interrupted is not None:
+        return 130
+    return 0 if results and clean and all(r.passed for r in results) else 1
+
+
+def _run_all(faults: list[Fault], knobs: Knobs, folder: Path, info: RunInfo, results: list):
+    lab = Lab(folder / "logs", knobs)
+    info.settings = lab.describe()
+    lab.start()
+    for index, fault in enumerate(faults):
+        print(f"drills: {fault.name} ...", flush=True)
+        results.append(lab.drill(fault, index))
+        print(f"drills: {fault.name}: " + " | ".join(report.row(results[-1])[1:]), flush=True)
+
+
+def _command() -> str:
+    knobs = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("DRILL_")]
+    runner = ["make drills"] if "MAKELEVEL" in os.environ else ["python -m drills"]
+    return " ".join(knobs + runner)
+
+
+def phone_like_strings(folder: Path) -> int:
+    """How many 09xxxxxxxxx numbers the logs hold (the app masks them; this proves it)."""
+    pattern = re.compile(rb"(?<![0-9a-f-])09[0-9]{9}(?![0-9a-f])")
+    return sum(len(pattern.findall(p.read_bytes())) for p in folder.rglob("*") if p.is_file())
+
+
+def shared_services() -> list[Check]:
+    """The machine's own services still answer: we must not have disturbed them."""
+    probes = {
+        "PostgreSQL (pg_isready -h 127.0.0.1)": ["pg_isready", "-h", "127.0.0.1"],
+        "Redis (redis-cli ping)": ["redis-cli", "ping"],
+        "RabbitMQ (rabbitmqctl -q status)": ["rabbitmqctl", "-q", "status"],
+    }
+    checks = []
+    for name, command in probes.items():
+        try:
+            run(command, 60)
+            checks.append(Check(name, True, "answers"))
+        except RuntimeError as error:
+            checks.append(Check(name, False, str(error)[:200]))
+    return checks
+
+
+if __name__ == "__main__":
+    sys.exit(main())
