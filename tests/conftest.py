@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pika
@@ -136,6 +137,20 @@ def broker():
     queues = {q_name(name) for name in broker.get_declared_queues()}
     migrate_queues([pika.URLParameters(settings.rabbitmq_url)], queues, "classic")
     return broker
+
+
+@pytest.fixture
+def scratch_vhost():
+    """The URL of a RabbitMQ vhost nobody has declared anything in, deleted afterwards."""
+    name = f"{VHOST}_scratch_{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", name)
+    try:
+        _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        url = os.environ["RABBITMQ_URL"].rsplit("/", 1)[0] + f"/{name}"
+        ensure_vhost(url)
+        yield url
+    finally:
+        _rabbitmqctl("delete_vhost", name)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from actors.queues import queue_declarations
 from actors.rabbitmq import LandingBroker
 from actors.registrations import registration_message
 from actors.settings import settings
-from tests.conftest import _rabbitmqctl, ensure_vhost
 
 PROBE = "migration_probe"
 OLD_DEAD_LETTERS = {"x-message-ttl": DEAD_MESSAGE_TTL}  # what dramatiq 1.18 declares
@@ -95,19 +94,8 @@ def test_migration_refuses_a_queue_with_consumers(channel):
         migrate()
 
 
-@pytest.fixture
-def quorum_url():
-    """A vhost of the tests' own for quorum queues (a single node runs them too)."""
-    name = f"landing_quorum_{uuid.uuid4().hex[:8]}"
-    url = settings.rabbitmq_url.rsplit("/", 1)[0] + f"/{name}"
-    _rabbitmqctl("add_vhost", name)
-    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    ensure_vhost(url)
-    yield url
-    _rabbitmqctl("delete_vhost", name)
-
-
-def test_quorum_queues_declared_alike_by_publisher_and_broker(quorum_url):
+def test_quorum_queues_declared_alike_by_publisher_and_broker(scratch_vhost):
+    quorum_url = scratch_vhost  # quorum queues run on a single node too
     message = registration_message(str(uuid.uuid4()), {"n": 1})
     publisher = Publisher(quorum_url, timeout=5.0, queue_type="quorum")
     broker = LandingBroker(url=quorum_url, confirm_delivery=True, queue_type="quorum")

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import dramatiq
 import pika
-import pytest
 
 from actors.attempts import now_iso
 from actors.publisher import Publisher
 from actors.registrations import registration_message
 from actors.settings import settings
-from tests.conftest import _rabbitmqctl, ensure_vhost, free_port, wait_for
+from tests.conftest import free_port, wait_for
 
 BIN = Path(sys.executable).parent
 
@@ -120,21 +119,9 @@ def test_publisher_fails_over_to_the_next_node(clean, broker):
     assert depth(broker, "registrations") == 1
 
 
-@pytest.fixture
-def fresh_vhost():
-    """A vhost nobody has declared anything in: a worker's very first start."""
-    name = f"landing_fresh_{uuid.uuid4().hex[:8]}"
-    url = settings.rabbitmq_url.rsplit("/", 1)[0] + f"/{name}"
-    _rabbitmqctl("add_vhost", name)
-    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    ensure_vhost(url)
-    yield url
-    _rabbitmqctl("delete_vhost", name)
-
-
-def test_first_start_on_an_empty_broker_logs_no_critical_not_found(fresh_vhost, tmp_path):
+def test_first_start_on_an_empty_broker_logs_no_critical_not_found(scratch_vhost, tmp_path):
     log = tmp_path / "worker.log"
-    env = {**os.environ, "RABBITMQ_URL": fresh_vhost, "WORKER_METRICS_PORT": str(free_port())}
+    env = {**os.environ, "RABBITMQ_URL": scratch_vhost, "WORKER_METRICS_PORT": str(free_port())}
     with log.open("w") as output:
         process = subprocess.Popen(
             [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "2"],
@@ -143,7 +130,7 @@ def test_first_start_on_an_empty_broker_logs_no_critical_not_found(fresh_vhost, 
             env=env,
         )
         try:
-            wait_for(lambda: _consumers(fresh_vhost) >= 4, timeout=30)
+            wait_for(lambda: _consumers(scratch_vhost) >= 4, timeout=30)
             time.sleep(1)  # a consumer that failed would log within this second
         finally:
             process.terminate()
