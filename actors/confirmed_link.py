@@ -7,10 +7,8 @@ ack) and is declared-and-published again while its deadline allows. RabbitMQ con
 drops a message whose queue is missing unless it is mandatory: the return is the only sign.
 
 RabbitMQ also acks a message routed to a queue that is being deleted at that instant, and
-drops it with the queue: no return, no nack. So each link keeps what it delivered in the
-last RECENT_SECONDS, and when a return shows that a queue has vanished, it publishes those
-messages to that queue again. Copies are harmless (every actor is idempotent by message);
-a missing sign-up is not.
+drops it with the queue: actors.queue_watch notices the queue vanished and has the link
+publish its recent messages there again.
 
 Several nodes (a cluster) are tried in turn: a lost connection moves to the next node at
 once, keeping the messages not yet published. Once every node has failed in a row, sends
@@ -28,12 +26,12 @@ import pika
 from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
+from actors.queue_watch import RECENT_SECONDS, QueueWatch
 from actors.queues import queue_declarations
 
 log = logging.getLogger(__name__)
 RECONNECT_DELAY = 1.0  # seconds every node having failed fails sends at once before we retry
 MAX_ROUTING_ATTEMPTS = 3  # a queue declared again routes the next publish; 3 covers a race
-RECENT_SECONDS = 2.0  # far longer than a delete takes; ~2 s of messages kept in memory
 
 
 class PublishFailed(Exception):
@@ -75,8 +73,7 @@ class ConfirmedLink:
         self._down_at = 0.0
         self._node = 0
         self._failures = 0  # nodes that failed in a row
-        self._recent: deque[tuple[float, Outgoing]] = deque()  # delivered, oldest first
-        self._resent_at: dict[str, float] = {}  # queue -> when its recent ones were resent
+        self.watch = QueueWatch(queue_type, self._send_again)
         self.thread = threading.Thread(target=self._run, name="amqp-publisher", daemon=True)
         self.thread.start()
 
@@ -122,6 +119,7 @@ class ConfirmedLink:
             self._connection.close()
             return
         self._declared.clear()
+        self.watch.start(self._connection, self._ioloop)
         self._flush()
 
     def _flush(self) -> None:
@@ -154,30 +152,15 @@ class ConfirmedLink:
         outgoing = self._unconfirmed.get(int(properties.correlation_id or 0))
         if outgoing is not None:
             outgoing.returned = True
-        queue_name = method.routing_key
-        now = time.monotonic()
-        if now - self._resent_at.get(queue_name, float("-inf")) > RECENT_SECONDS:
-            log.warning(
-                "queue %s is missing (%s); declaring it again", queue_name, method.reply_text
-            )
-            self._resent_at[queue_name] = now
-            self._resend_recent(queue_name, now)
+        self.watch.vanished(method.routing_key, method.reply_text)
 
-    def _resend_recent(self, queue_name: str, now: float) -> None:
-        """Publish again what went to queue_name lately: the delete may have taken it along."""
+    def _send_again(self, queue_name: str, delivered: list[Outgoing]) -> None:
+        """Publish delivered again (after declaring queue_name); nobody waits for them."""
         self._declared.discard(queue_name)
-        for _, delivered in self._recent:
-            if delivered.queue_name == queue_name:
-                copy = Outgoing(
-                    queue_name, delivered.body, delivered.priority, now + RECENT_SECONDS
-                )
-                self._outbox.append(copy)  # nobody waits for it; a failure changes nothing
-
-    def _remember(self, outgoing: Outgoing) -> None:
-        now = time.monotonic()
-        self._recent.append((now, outgoing))
-        while self._recent and now - self._recent[0][0] > RECENT_SECONDS:
-            self._recent.popleft()
+        deadline = time.monotonic() + RECENT_SECONDS
+        for outgoing in delivered:
+            self._outbox.append(Outgoing(queue_name, outgoing.body, outgoing.priority, deadline))
+        self._ioloop.add_callback_threadsafe(self._flush)
 
     def _confirmed(self, frame) -> None:
         method = frame.method
@@ -193,7 +176,7 @@ class ConfirmedLink:
             elif outgoing.returned:
                 self._route_again(outgoing)
             else:
-                self._remember(outgoing)
+                self.watch.delivered(outgoing.queue_name, outgoing)
                 if not outgoing.future.done():
                     outgoing.future.set_result(None)
         self._flush()

@@ -84,6 +84,29 @@ def test_publisher_declares_a_deleted_queue_again_and_its_messages_arrive(clean,
     assert sorted(queued_ids(broker, "registrations")) == sorted(expected)
 
 
+def test_a_process_whose_messages_never_came_back_still_sends_again(clean, broker):
+    """Two web processes: the delete takes B's message; only A's next one comes back. B
+    notices the queue's consumers are gone and sends its recent message again."""
+    holder = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    channel = holder.channel()
+    channel.basic_qos(prefetch_count=1)
+    channel.basic_consume("registrations", lambda *args: None)  # a worker that holds one
+    a = Publisher(settings.rabbitmq_url, timeout=2.0)
+    b = Publisher(settings.rabbitmq_url, timeout=2.0)
+    try:
+        b.publish(registration_message(attempt(1)["request_id"], attempt(1)))
+        wait_for(lambda: b._link.watch.consumers_seen("registrations") == 1)
+        delete_queue(broker, "registrations")  # takes B's message with it
+        holder.close()
+        a.publish(registration_message(attempt(2)["request_id"], attempt(2)))
+        wait_for(lambda: depth(broker, "registrations") == 2, timeout=5)
+    finally:
+        a.close()
+        b.close()
+    expected = [attempt(n)["request_id"] for n in (1, 2)]
+    assert sorted(queued_ids(broker, "registrations")) == sorted(expected)
+
+
 def test_retries_delayed_publish_declares_a_deleted_delay_queue_again(clean, broker):
     message = registration_message(attempt(1)["request_id"], attempt(1))
     broker.enqueue(message, delay=60_000)
