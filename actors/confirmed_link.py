@@ -7,8 +7,9 @@ ack) and is declared-and-published again while its deadline allows. RabbitMQ con
 drops a message whose queue is missing unless it is mandatory: the return is the only sign.
 
 RabbitMQ also acks a message routed to a queue that is being deleted at that instant, and
-drops it with the queue: actors.queue_watch notices the queue vanished and has the link
-publish its recent messages there again.
+drops it with the queue: actors.queue_watch learns the queue vanished (from a return of
+ours, or another process's announcement) and has the link publish its recent messages
+there again.
 
 Several nodes (a cluster) are tried in turn: a lost connection moves to the next node at
 once, keeping the messages not yet published. Once every node has failed in a row, sends
@@ -73,7 +74,7 @@ class ConfirmedLink:
         self._down_at = 0.0
         self._node = 0
         self._failures = 0  # nodes that failed in a row
-        self.watch = QueueWatch(queue_type, self._send_again)
+        self.watch = QueueWatch(self._send_again)
         self.thread = threading.Thread(target=self._run, name="amqp-publisher", daemon=True)
         self.thread.start()
 
@@ -119,7 +120,7 @@ class ConfirmedLink:
             self._connection.close()
             return
         self._declared.clear()
-        self.watch.start(self._connection, self._ioloop)
+        self.watch.start(self._connection)
         self._flush()
 
     def _flush(self) -> None:
@@ -152,7 +153,7 @@ class ConfirmedLink:
         outgoing = self._unconfirmed.get(int(properties.correlation_id or 0))
         if outgoing is not None:
             outgoing.returned = True
-        self.watch.vanished(method.routing_key, method.reply_text)
+        self.watch.returned(method.routing_key)
 
     def _send_again(self, queue_name: str, delivered: list[Outgoing]) -> None:
         """Publish delivered again (after declaring queue_name); nobody waits for them."""

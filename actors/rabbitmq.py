@@ -24,6 +24,7 @@ from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker, _Rab
 from dramatiq.common import current_millis, dq_name, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
 
+from actors.queue_watch import announce_vanished
 from actors.queues import dead_letter_arguments, queue_arguments
 
 log = logging.getLogger(__name__)
@@ -121,9 +122,25 @@ class DeadLetteringConsumer(_RabbitmqConsumer):
 
     def __init__(self, parameters, queue_name, prefetch, timeout, *, queue_type: str) -> None:
         super().__init__(parameters, queue_name, prefetch, timeout)
+        self.queue_name = queue_name
         self.dead_letters = xq_name(queue_name)
         self.queue_type = queue_type
         self.channel.confirm_delivery()  # the dead letter is safe before the original goes
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except StopIteration:
+            # pika ends the generator when the broker cancels the consumer: its queue was
+            # deleted (or its node is gone). Publishers may have had messages acked into it.
+            self._announce_vanished()
+            raise
+
+    def _announce_vanished(self) -> None:
+        try:
+            announce_vanished(self.channel, self.queue_name)
+        except pika.exceptions.AMQPError as error:
+            log.warning("could not announce that %s vanished: %s", self.queue_name, error)
 
     def nack(self, message) -> None:
         """Publish message with its options to the dead letters, then ack the original."""

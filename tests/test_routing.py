@@ -19,6 +19,7 @@ import pika
 
 from actors.attempts import now_iso
 from actors.publisher import Publisher
+from actors.queue_watch import VANISHED
 from actors.registrations import registration_message
 from actors.settings import settings
 from tests.conftest import free_port, wait_for
@@ -64,10 +65,9 @@ def test_queue_deleted_under_a_running_web_every_202_is_in_the_queue(client, bro
     assert [answer.status_code for answer in answers] == [202] * 5
     accepted = {answer.json["request_id"] for answer in answers}
     # Every 202 is a message in the queue; the one sent just before the delete is sent again
-    # too (the delete may have taken it), a copy the worker stores once.
-    assert sorted(queued_ids(broker, "registrations")) == sorted(
-        [*accepted, first.json["request_id"]]
-    )
+    # too (the delete may have taken it), a copy the worker stores once. (Other publishers
+    # still open in this process may add copies of their own recent messages.)
+    assert {*accepted, first.json["request_id"]} <= set(queued_ids(broker, "registrations"))
 
 
 def test_publisher_declares_a_deleted_queue_again_and_its_messages_arrive(clean, broker):
@@ -77,16 +77,16 @@ def test_publisher_declares_a_deleted_queue_again_and_its_messages_arrive(clean,
         delete_queue(broker, "registrations")
         for n in range(1, 4):
             publisher.publish(registration_message(attempt(n)["request_id"], attempt(n)))
-        wait_for(lambda: depth(broker, "registrations") == 4)  # 3, and 0 sent again
+        wait_for(lambda: depth(broker, "registrations") >= 4)  # 3, and 0 sent again
     finally:
         publisher.close()
     expected = [attempt(n)["request_id"] for n in range(4)]
-    assert sorted(queued_ids(broker, "registrations")) == sorted(expected)
+    assert set(expected) <= set(queued_ids(broker, "registrations"))
 
 
 def test_a_process_whose_messages_never_came_back_still_sends_again(clean, broker):
-    """Two web processes: the delete takes B's message; only A's next one comes back. B
-    notices the queue's consumers are gone and sends its recent message again."""
+    """Two web processes: the delete takes B's message; only A's next one comes back. A
+    announces the queue vanished, and B sends its recent message again."""
     holder = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
     channel = holder.channel()
     channel.basic_qos(prefetch_count=1)
@@ -94,17 +94,37 @@ def test_a_process_whose_messages_never_came_back_still_sends_again(clean, broke
     a = Publisher(settings.rabbitmq_url, timeout=2.0)
     b = Publisher(settings.rabbitmq_url, timeout=2.0)
     try:
-        b.publish(registration_message(attempt(1)["request_id"], attempt(1)))
-        wait_for(lambda: b._link.watch.consumers_seen("registrations") == 1)
-        delete_queue(broker, "registrations")  # takes B's message with it
+        b.publish(registration_message(attempt(1)["request_id"], attempt(1)))  # held
+        a.publish(registration_message(attempt(2)["request_id"], attempt(2)))  # waiting
+        wait_for(lambda: a._link.watch.listening and b._link.watch.listening)
+        delete_queue(broker, "registrations")  # takes both with it
         holder.close()
-        a.publish(registration_message(attempt(2)["request_id"], attempt(2)))
-        wait_for(lambda: depth(broker, "registrations") == 2, timeout=5)
+        a.publish(registration_message(attempt(3)["request_id"], attempt(3)))  # comes back
+        wait_for(lambda: depth(broker, "registrations") >= 3, timeout=5)
     finally:
         a.close()
         b.close()
-    expected = [attempt(n)["request_id"] for n in (1, 2)]
-    assert sorted(queued_ids(broker, "registrations")) == sorted(expected)
+    expected = [attempt(n)["request_id"] for n in (1, 2, 3)]
+    assert set(expected) <= set(queued_ids(broker, "registrations"))
+
+
+def test_a_worker_whose_queue_is_deleted_announces_it_to_every_publisher(worker, broker):
+    listener = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    channel = listener.channel()
+    channel.exchange_declare(VANISHED, exchange_type="fanout", durable=True)
+    queue = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(queue, VANISHED)
+    try:
+        wait_for(lambda: depth_consumers(broker, "registrations") > 0, timeout=10)
+        delete_queue(broker, "registrations")
+        announced = wait_for(lambda: channel.basic_get(queue, auto_ack=True)[2], timeout=10)
+    finally:
+        listener.close()
+    assert announced == b"registrations"
+
+
+def depth_consumers(broker, queue: str) -> int:
+    return broker.channel.queue_declare(queue, passive=True).method.consumer_count
 
 
 def test_retries_delayed_publish_declares_a_deleted_delay_queue_again(clean, broker):
@@ -139,7 +159,7 @@ def test_publisher_fails_over_to_the_next_node(clean, broker):
         publisher.publish(registration_message(attempt(7)["request_id"], attempt(7)))
     finally:
         publisher.close()
-    assert depth(broker, "registrations") == 1
+    assert attempt(7)["request_id"] in queued_ids(broker, "registrations")
 
 
 def test_first_start_on_an_empty_broker_logs_no_critical_not_found(scratch_vhost, tmp_path):
