@@ -197,9 +197,10 @@ def worker(broker, clean):
     """A real Dramatiq worker on both queues, stopped after the test."""
     from dramatiq import Worker
 
+    before = list(broker.middleware)
     running = Worker(broker, worker_threads=2, worker_timeout=100)
     running.start()
     yield running
     running.stop()
     # Each Worker adds a middleware of its own to the broker and never takes it out.
-    broker.middleware[:] = [m for m in broker.middleware if type(m).__name__ != "_WorkerMiddleware"]
+    broker.middleware[:] = before
