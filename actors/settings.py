@@ -21,7 +21,16 @@ DEV_DEFAULTS = {
     "RABBITMQ_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
     "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
 }
-SECRETS = tuple(DEV_DEFAULTS)
+# What production must be given: listed, not derived from DEV_DEFAULTS, so a new dev
+# default never becomes a required production setting by accident.
+SECRETS = (
+    "DATABASE_URL",
+    "RABBITMQ_URL",
+    "REDIS_URL",
+    "MONGO_URL",
+    "RABBITMQ_MANAGEMENT_URL",
+    "DASHBOARD_PASSWORD",
+)
 
 
 @dataclass(frozen=True)
