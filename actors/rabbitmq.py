@@ -51,6 +51,11 @@ def node_urls(urls: str, seconds: float) -> list[str]:
     return [with_timeouts(url.strip(), seconds) for url in urls.split(",") if url.strip()]
 
 
+def node_parameters(urls: str, seconds: float) -> list[pika.URLParameters]:
+    """node_urls as pika's connection parameters (BlockingConnection tries them in turn)."""
+    return [pika.URLParameters(url) for url in node_urls(urls, seconds)]
+
+
 class LandingBroker(RabbitmqBroker):
     """A RabbitmqBroker with mandatory publishes, self-healing consumers and typed queues."""
 

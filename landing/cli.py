@@ -19,7 +19,7 @@ from pymongo import MongoClient
 
 from actors.db import apply_schema, create_database_if_missing
 from actors.queue_migration import MigrationRefused, migrate_queues
-from actors.rabbitmq import node_urls
+from actors.rabbitmq import node_parameters
 from actors.settings import Settings
 
 SERVICES = ("postgresql", "rabbitmq", "redis", "mongodb")
@@ -57,7 +57,7 @@ def _migrate_queues(config: Settings) -> None:
     from actors.broker import broker as workers_broker  # the actor queues, as workers declare
 
     logging.getLogger("pika").setLevel(logging.ERROR)  # each refused declare is a warning
-    nodes = [pika.URLParameters(url) for url in node_urls(config.rabbitmq_url, ATTEMPT_SECONDS)]
+    nodes = node_parameters(config.rabbitmq_url, ATTEMPT_SECONDS)
     queues = {q_name(name) for name in workers_broker.get_declared_queues()}
     try:
         changes = migrate_queues(nodes, queues, config.rabbitmq_queue_type)
@@ -129,8 +129,7 @@ def _probes(config: Settings) -> dict[str, Callable[[float], None]]:
         psycopg2.connect(dbname="postgres", connect_timeout=max(int(seconds), 1), **params).close()
 
     def rabbitmq(seconds: float) -> None:
-        urls = node_urls(config.rabbitmq_url, seconds)
-        pika.BlockingConnection([pika.URLParameters(url) for url in urls]).close()
+        pika.BlockingConnection(node_parameters(config.rabbitmq_url, seconds)).close()
 
     def redis_(seconds: float) -> None:
         client = redis.Redis.from_url(

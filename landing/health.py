@@ -5,7 +5,7 @@ from flask import Blueprint, current_app
 
 from actors.db import db
 from actors.mongo import client as mongo_client
-from actors.rabbitmq import node_urls
+from actors.rabbitmq import node_parameters
 
 bp = Blueprint("health", __name__)
 
@@ -48,5 +48,4 @@ def _ping_postgresql() -> None:
 
 def _ping_rabbitmq() -> None:
     config = current_app.config["SETTINGS"]
-    urls = node_urls(config.rabbitmq_url, config.publish_timeout)
-    pika.BlockingConnection([pika.URLParameters(url) for url in urls]).close()
+    pika.BlockingConnection(node_parameters(config.rabbitmq_url, config.publish_timeout)).close()

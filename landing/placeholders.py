@@ -29,12 +29,13 @@ end
 
 def placeholder_writer(backend: RedisBackend) -> GroupCommit[Placeholder, None]:
     """A GroupCommit whose submit((key, value, ttl)) returns once Redis holds it."""
+    if_absent = backend.client.register_script(IF_ABSENT)  # EVALSHA: the script sent once
 
     def write(batch: Sequence[Placeholder]) -> list[Exception | None]:
         try:
             with backend.client.pipeline(transaction=False) as pipe:  # each script is atomic
                 for key, value, ttl in batch:
-                    pipe.eval(IF_ABSENT, 1, key, value, ttl)
+                    if_absent(keys=[key], args=[value, ttl], client=pipe)
                 pipe.execute()
         except RedisError as error:
             return [RedisError(str(error)) for _ in batch]

@@ -16,7 +16,7 @@ from dramatiq.common import dq_name, q_name, xq_name
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from actors.rabbitmq import node_urls
+from actors.rabbitmq import node_parameters
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class QueueDepths(Collector):
     """Gauges landing_queue_messages_ready and landing_queue_consumers, by queue."""
 
     def __init__(self, rabbitmq_url: str, queues: list[str]) -> None:
-        self.nodes = [pika.URLParameters(url) for url in node_urls(rabbitmq_url, TIMEOUT)]
+        self.nodes = node_parameters(rabbitmq_url, TIMEOUT)
         self.queues = queues
         self._lock = threading.Lock()
         self._read_at = float("-inf")
