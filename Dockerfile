@@ -40,5 +40,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
-# gunicorn.conf.py reads WEB_BIND, WEB_WORKERS and WEB_CONNECTIONS (actors/settings.py).
+# gunicorn.conf.py reads WEB_BIND, WEB_WORKERS and WEB_CONNECTIONS (landing/shared/settings.py).
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "landing:create_app()"]

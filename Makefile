@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 /root/.pyenv/versions/3.13.0/bin/python3 p
 	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
 	2>/dev/null && echo $$p && break; done)
 
-.PHONY: dev test lint format init-db system-deps clean
+.PHONY: dev test unit lint format init-db system-deps clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found" >&2; exit 1; }
@@ -27,6 +27,10 @@ dev: init-db
 
 test: lint system-deps
 	$(BIN)/pytest
+
+# The fast tier: tests/unit/ needs no service at all (make test runs it too).
+unit: $(VENV)/.installed
+	$(BIN)/pytest tests/unit
 
 # nginx, shellcheck, Chromium and RabbitMQ's management API, which the tests run for real.
 system-deps:

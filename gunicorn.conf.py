@@ -1,11 +1,12 @@
 """gunicorn settings for landing: the same file for honcho, docker-compose and the benchmark.
 
-Addresses and sizes come from actors/settings.py (WEB_BIND, WEB_WORKERS, WEB_CONNECTIONS); a
-command-line flag still wins, e.g. `--bind 127.0.0.1:8001` for the dashboard process.
+Addresses and sizes come from landing/shared/settings.py (WEB_BIND, WEB_WORKERS,
+WEB_CONNECTIONS), read once here for the master; a command-line flag still wins, e.g.
+`--bind 127.0.0.1:8001` for the dashboard process.
 """
 
-# gevent patches sockets, ssl and threads before anything imports them: actors/ (read
-# below for the settings) brings in pymongo, pika and redis. Patching here, in the master,
+# gevent patches sockets, ssl and threads before anything imports them: landing.shared
+# (read below for the settings) brings in pymongo, pika and redis. Patching here, in the master,
 # is what gunicorn's gevent worker would do later in each worker, only earlier.
 from gevent import monkey
 
@@ -20,9 +21,10 @@ import time
 
 from gunicorn.glogging import Logger
 
-from actors.logs import JsonFormatter
-from actors.settings import settings
+from landing.shared.json_logs import JsonFormatter
+from landing.shared.settings import load
 
+settings = load()
 bind = settings.web_bind
 # A request is mostly waiting (Redis twice, then RabbitMQ's publisher confirm), and what
 # it does in between is CPU-bound Python. Greenlets overlap the waits without the thread
@@ -75,8 +77,9 @@ class JsonAccessLogger(Logger):
 logger_class = JsonAccessLogger
 
 # Every other line (gunicorn's own and the app's) is JSON too, in the same shape plus level
-# and message (actors/logs.py). Access lines are already JSON, so they pass through as they
-# are. This replaces the handlers gunicorn sets up: --access-logfile/--error-logfile are moot.
+# and message (landing/shared/json_logs.py). Access lines are already JSON, so they pass
+# through as they are. This replaces the handlers gunicorn sets up: --access-logfile and
+# --error-logfile are moot.
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -104,7 +107,7 @@ logconfig_dict = {
 }
 
 
-# Metrics (landing/metrics.py): each worker process writes its samples to files in one
+# Metrics (landing/ops/metrics.py): each worker process writes its samples to files in one
 # directory and a scrape of /metrics, whichever worker answers it, adds them all up. Each
 # master makes a fresh directory (so a restart starts from zero and two masters on one
 # machine, e.g. web and dashboard, never mix) before it forks a worker: prometheus_client

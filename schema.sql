@@ -1,4 +1,4 @@
--- landing's PostgreSQL schema: the source of truth (actors/db.py mirrors it).
+-- landing's PostgreSQL schema: the source of truth (landing/shared/db.py mirrors it).
 -- Every statement is idempotent: `flask --app landing init-db`, the test fixtures and the
 -- container entrypoint all run this file on every start.
 

@@ -1,14 +1,8 @@
-"""landing's Dramatiq actors; `dramatiq actors` starts workers for all of them.
+"""What the workers run: one module per message family, its actor a verb.
 
-Each actor module names actors.broker explicitly, so import order cannot bind an actor
-to dramatiq's default broker (which would bring Prometheus and its port).
+    dramatiq actors.worker     # both queues; -Q registrations or -Q attempts for one
+
+actors.worker builds the broker and its middleware (actors.broker) when dramatiq imports it;
+importing any other module here sets nothing up. The workers stand on landing.shared (the
+sign-up record, queues, settings, the publisher), never on the web's modules.
 """
-
-from actors.attempts import log_attempt
-from actors.broker import broker
-from actors.logs import hide_payloads
-from actors.registrations import register
-
-hide_payloads()
-
-__all__ = ["broker", "log_attempt", "register"]

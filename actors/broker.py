@@ -1,12 +1,12 @@
-"""The RabbitMQ broker and its middleware, built from settings.
+"""The workers' broker, its middleware and their actors, built from settings.
 
-Imported before any actor module so that `set_broker` runs before `@dramatiq.actor` binds
-actors to a broker. The web app builds its own publishing broker with `build_broker` so a
-test can point one app at another RabbitMQ without touching the workers'.
+actors.worker calls build_workers once, where `dramatiq` starts it; tests call it with
+their own settings. Nothing here runs at import.
 """
 
+from dataclasses import dataclass
+
 import dramatiq
-import redis
 from dramatiq.middleware import (
     AgeLimit,
     CurrentMessage,
@@ -15,62 +15,71 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 from dramatiq.results import Results
-from dramatiq.results.backends import RedisBackend
 
-from actors.db import DatabaseConnections
-from actors.logs import WorkerLogs
+from actors import attempts, registrations
 from actors.metrics import WorkerMetrics
-from actors.rabbitmq import LandingBroker, node_urls, with_timeouts
-from actors.settings import Settings, settings
-
-__all__ = ["broker", "build_broker", "build_result_backend", "node_urls", "with_timeouts"]
-
-
-def build_result_backend(config: Settings) -> RedisBackend:
-    """Dramatiq's Redis result backend with short socket timeouts (Redis may be down)."""
-    client = redis.Redis.from_url(
-        config.redis_url,
-        socket_timeout=config.redis_timeout,
-        socket_connect_timeout=config.redis_timeout,
-    )
-    return RedisBackend(client=client)
+from actors.middleware import DatabaseConnections, WorkerLogs
+from landing.shared.json_logs import hide_payloads
+from landing.shared.mongo import init_mongo
+from landing.shared.publisher import Publisher
+from landing.shared.rabbitmq import LandingBroker, node_urls
+from landing.shared.results import build_result_backend
+from landing.shared.settings import Settings
 
 
-def build_broker(config: Settings, *, worker: bool) -> LandingBroker:
-    """A RabbitmqBroker that waits for publisher confirms and fails over between nodes.
+@dataclass(frozen=True)
+class Workers:
+    """A worker process's broker and actors, and the publisher its actors forward with."""
 
-    Workers get the full middleware list, with Prometheus configured by us (WorkerMetrics:
-    our port, and inert outside `dramatiq actors`) and JSON logs. WorkerLogs comes early so
-    its after-hooks run late: every line about a message, retries included, has its id.
-    A web process only publishes, so it needs no middleware at all.
+    broker: LandingBroker
+    register: dramatiq.Actor
+    log_attempt: dramatiq.Actor
+    forwarder: Publisher
+
+
+def build_workers(config: Settings) -> Workers:
+    """The broker with every middleware a worker needs, and both actors declared on it.
+
+    Actors hand their outcome to the attempt history on one pipelined, confirmed connection
+    per process (the forwarder): a broker send would wait for its confirm alone, holding a
+    thread for a disk flush.
     """
-    middleware = []
-    if worker:
-        middleware = [
-            WorkerMetrics(),
-            WorkerLogs(),
-            AgeLimit(),
-            TimeLimit(time_limit=config.actor_time_limit_ms),
-            ShutdownNotifications(),
-            CurrentMessage(),
-            Retries(
-                max_retries=config.max_retries,
-                min_backoff=config.retry_min_backoff_ms,
-                max_backoff=config.retry_max_backoff_ms,
-            ),
-            Results(
-                backend=build_result_backend(config),
-                result_ttl=config.result_ttl * 1000,
-            ),
-            DatabaseConnections(config.database_url, config.db_max_connections),
-        ]
-    return LandingBroker(
+    broker = LandingBroker(
         url=node_urls(config.rabbitmq_url, config.publish_timeout),
         confirm_delivery=True,
-        middleware=middleware,
+        middleware=worker_middleware(config),
         queue_type=config.rabbitmq_queue_type,
+    )
+    init_mongo(config.mongo_url, config.mongo_timeout_ms)
+    hide_payloads()
+    forwarder = Publisher.for_settings(config)
+    return Workers(
+        broker=broker,
+        register=registrations.declare(broker, config, forwarder.publish),
+        log_attempt=attempts.declare(broker, config),
+        forwarder=forwarder,
     )
 
 
-broker = build_broker(settings, worker=True)
-dramatiq.set_broker(broker)
+def worker_middleware(config: Settings) -> list[dramatiq.Middleware]:
+    """Dramatiq's middleware, configured by us, plus our own.
+
+    Prometheus is configured by us (WorkerMetrics: our port, and inert outside the CLI).
+    WorkerLogs comes early so its after-hooks run late: every line about a message, retries
+    included, has its id.
+    """
+    return [
+        WorkerMetrics(),
+        WorkerLogs(),
+        AgeLimit(),
+        TimeLimit(time_limit=config.actor_time_limit_ms),
+        ShutdownNotifications(),
+        CurrentMessage(),
+        Retries(
+            max_retries=config.max_retries,
+            min_backoff=config.retry_min_backoff_ms,
+            max_backoff=config.retry_max_backoff_ms,
+        ),
+        Results(backend=build_result_backend(config), result_ttl=config.result_ttl * 1000),
+        DatabaseConnections(config.database_url, config.db_max_connections),
+    ]

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the `dramatiq actors` workers, served on WORKER_METRICS_HOST:PORT.
+"""Prometheus metrics of the workers, served on WORKER_METRICS_HOST:WORKER_METRICS_PORT.
 
 Dramatiq's Prometheus middleware counts messages (processed, errored, retried, dead-lettered),
 messages in progress and delayed, and their durations. Each worker process writes its samples
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from dramatiq.middleware import prometheus
 
-from actors.logs import use_json_logs
-from actors.settings import settings
+from landing.shared.json_logs import use_json_logs
+from landing.shared.settings import load
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def run_directory() -> Path:
 
 
 class WorkerMetrics(prometheus.Prometheus):
-    """Dramatiq's Prometheus middleware, active only in `dramatiq actors` worker processes.
+    """Dramatiq's Prometheus middleware, active only in `dramatiq actors.worker` processes.
 
     Only the CLI emits process_boot, which creates the metrics. An in-process Worker never
     does, so there every hook is a no-op (dramatiq's own would raise AttributeError).
@@ -85,7 +85,11 @@ for _hook in (
 
 
 def serve_metrics() -> int:
-    """Serve every worker process's metrics, added up (runs in a process the CLI forks)."""
+    """Serve every worker process's metrics, added up (runs in a process the CLI forks).
+
+    The CLI imports this function by name in a process of its own, which is where that
+    process's settings are read (WORKER_METRICS_HOST and WORKER_METRICS_PORT).
+    """
     from prometheus_client import CollectorRegistry, MetricsHandler
     from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -95,6 +99,7 @@ def serve_metrics() -> int:
     _remove_finished_runs()
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(directory))
+    settings = load()
     address = (settings.worker_metrics_host, settings.worker_metrics_port)
     server = _listen(address, MetricsHandler.factory(registry))
     if server is None:

@@ -1,7 +1,8 @@
-"""Storing a sign-up in PostgreSQL exactly once."""
+"""The register actor: storing a sign-up in PostgreSQL exactly once."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import dramatiq
@@ -10,24 +11,19 @@ from peewee import __exception_wrapper__ as peewee_errors
 from playhouse.pool import MaxConnectionsExceeded
 from psycopg2.extras import execute_values
 
-from actors.attempts import (
-    DUPLICATE_DETECTED,
-    FAILED_RETRY,
-    QUEUED,
-    SUCCESS_POSTGRES,
-    forward,
-    status,
+from landing.shared.db import db
+from landing.shared.group_commit import FlushInterrupted, GroupCommit
+from landing.shared.publisher import PublishFailed
+from landing.shared.settings import Settings
+from landing.shared.signup import (
+    REGISTER,
+    REGISTRATIONS,
+    History,
+    Outcome,
+    SignUp,
+    attempt_message,
+    history_entry,
 )
-from actors.broker import broker
-from actors.db import db
-from actors.group_commit import FlushInterrupted, GroupCommit
-from actors.publisher import PublishFailed
-from actors.settings import settings
-
-QUEUE = "registrations"
-REGISTERED = "registered"
-DUPLICATE = "duplicate"
-
 
 # Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, a deadlock, every
 # pooled connection busy, or the batch our row was in was interrupted before it was written.
@@ -61,7 +57,7 @@ class StoreFailed(Exception):
         self.permanent = permanent
 
 
-def should_retry(retries: int, error: Exception) -> bool:
+def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
     """An outage until it ends (a 202 is a promise); bad data never; anything else MAX_RETRIES.
 
     Bad data goes straight to registrations.XQ, where an operator can fix the cause and
@@ -70,7 +66,7 @@ def should_retry(retries: int, error: Exception) -> bool:
     if getattr(error, "transient", False) or isinstance(error, TRANSIENT):
         return True
     permanent = getattr(error, "permanent", False) or isinstance(error, PERMANENT)
-    return not permanent and retries < settings.max_retries
+    return not permanent and retries < max_retries
 
 
 def describe(error: Exception) -> str:
@@ -94,7 +90,7 @@ INSERT_SQL = """
 STORED_SQL = "SELECT request_id, created_at FROM registrations WHERE request_id = ANY(%s::uuid[])"
 
 
-def insert_batch(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None]]:
+def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
     """Insert the sign-ups unless their phone or request_id is already stored; in one commit.
 
     Returns (outcome, created_at) per attempt, in order. A request_id already in the table is
@@ -102,10 +98,10 @@ def insert_batch(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None]
     stored row's time. Rows go in phone order so two workers' batches lock alike.
     """
     # str() first: a request_id of the wrong kind is a ValueError, like a malformed one.
-    ids = [str(uuid.UUID(str(attempt["request_id"]))) for attempt in batch]
+    ids = [str(uuid.UUID(str(signup.request_id))) for signup in batch]
     rows = sorted(
-        (a["phone"], a["referrer"], request_id, a["ip"], a["user_agent"])
-        for a, request_id in zip(batch, ids, strict=True)
+        (s.phone, s.referrer, request_id, s.ip, s.user_agent)
+        for s, request_id in zip(batch, ids, strict=True)
     )
     # peewee's wrapper: psycopg2's errors come out as peewee's, as from any other query.
     with db.atomic(), peewee_errors:
@@ -117,14 +113,14 @@ def insert_batch(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None]
             cursor.execute(STORED_SQL, (skipped,))
             stored.update((str(request_id), at) for request_id, at in cursor.fetchall())
     return [
-        (REGISTERED, stored[request_id].isoformat(timespec="milliseconds"))
+        (Outcome.REGISTERED, stored[request_id].isoformat(timespec="milliseconds"))
         if request_id in stored
-        else (DUPLICATE, None)
+        else (Outcome.DUPLICATE, None)
         for request_id in ids
     ]
 
 
-def write(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None] | Exception]:
+def write(batch: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
     """GroupCommit's writer: the batch in one statement; if that fails, each row on its own,
     so one row PostgreSQL refuses (or a deadlock) fails only its own message."""
     try:
@@ -134,12 +130,12 @@ def write(batch: Sequence[dict[str, Any]]) -> list[tuple[str, str | None] | Exce
             return [error]
     if not db.is_closed():
         db.close()  # a broken connection goes back to the pool, which drops it
-    return [_insert_one(attempt) for attempt in batch]
+    return [_insert_one(signup) for signup in batch]
 
 
-def _insert_one(attempt: dict[str, Any]) -> tuple[str, str | None] | Exception:
+def _insert_one(signup: SignUp) -> tuple[str, str | None] | Exception:
     try:
-        return insert_batch([attempt])[0]
+        return insert_batch([signup])[0]
     except Exception as error:
         return error
 
@@ -147,36 +143,46 @@ def _insert_one(attempt: dict[str, Any]) -> tuple[str, str | None] | Exception:
 _store = GroupCommit(write)
 
 
-def store(attempt: dict[str, Any]) -> tuple[str, str | None]:
+def store(signup: SignUp) -> tuple[str, str | None]:
     """Store one sign-up, in a batch with whatever other threads of this process are storing."""
-    return _store.submit(attempt)
+    return _store.submit(signup)
 
 
-@dramatiq.actor(queue_name=QUEUE, store_results=True, retry_when=should_retry, broker=broker)
-def register(attempt: dict[str, Any]) -> str:
-    """Store one sign-up (registered or duplicate) and forward the outcome to the attempt log."""
+def register(attempt: dict[str, Any], forward: Callable[[dramatiq.Message], None]) -> str:
+    """Store one sign-up (registered or duplicate) and forward the outcome to its history.
+
+    forward returns once RabbitMQ has the history message: the outcome is recorded before
+    the registration's own message is acknowledged.
+    """
     try:
-        outcome, stored_at = store(attempt)
+        signup = SignUp.from_message(attempt)
+        outcome, stored_at = store(signup)
     except Exception as error:
-        forward(attempt, [status(FAILED_RETRY, error=type(error).__name__)])
+        failed = history_entry(History.FAILED_RETRY, error=type(error).__name__)
+        forward(attempt_message(attempt, [failed]))
         transient = isinstance(error, TRANSIENT)
         permanent = not transient and isinstance(error, PERMANENT)
         raise StoreFailed(describe(error), transient, permanent) from None
     final = (
-        status(SUCCESS_POSTGRES, at=stored_at)
-        if outcome == REGISTERED
-        else status(DUPLICATE_DETECTED)
+        history_entry(History.SUCCESS_POSTGRES, at=stored_at)
+        if outcome == Outcome.REGISTERED
+        else history_entry(History.DUPLICATE_DETECTED)
     )
-    forward(attempt, [status(QUEUED, at=attempt["received_at"]), final])
+    forward(attempt_message(signup, [history_entry(History.QUEUED, at=signup.received_at), final]))
     return outcome
 
 
-def registration_message(
-    request_id: str, attempt: dict[str, Any] | None = None
-) -> dramatiq.Message:
-    """The register message for a request; its message id is the request_id.
+def declare(broker: dramatiq.Broker, config: Settings, forward: Callable) -> dramatiq.Actor:
+    """The register actor on broker; forward publishes (and confirms) history messages."""
 
-    Without an attempt it is a stub, enough to look the result up in the Results backend.
-    """
-    args = (attempt,) if attempt is not None else ()
-    return register.message_with_options(args=args).copy(message_id=request_id)
+    def run(attempt: dict[str, Any]) -> str:
+        return register(attempt, forward)
+
+    return dramatiq.actor(
+        run,
+        actor_name=REGISTER,
+        queue_name=REGISTRATIONS,
+        store_results=True,
+        retry_when=partial(should_retry, max_retries=config.max_retries),
+        broker=broker,
+    )

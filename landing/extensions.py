@@ -2,6 +2,6 @@
 
 from flask_limiter import Limiter
 
-from landing.client import rate_limit_key
+from landing.visitor import rate_limit_key
 
 limiter = Limiter(key_func=rate_limit_key)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dramatiq.results.backends import RedisBackend
 from redis.exceptions import RedisError
 
-from actors.group_commit import GroupCommit
+from landing.shared.group_commit import GroupCommit
 
 Placeholder = tuple[str, bytes, int]  # key, encoded value, ttl in milliseconds
 # Set-if-absent for a list: one round trip, atomic with respect to a worker's result.

@@ -1,6 +1,6 @@
 """Every request has an id: nginx's X-Request-ID, else one made here.
 
-Each log line written while the request is handled carries it (actors.logs.REQUEST_ID), the
+Each log line written while the request is handled carries it (json_logs.REQUEST_ID), the
 response echoes it in X-Request-ID, and gunicorn's access log line shows it too.
 """
 
@@ -9,7 +9,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from actors.logs import REQUEST_ID
+from landing.shared.json_logs import REQUEST_ID
 
 HEADER = "X-Request-ID"
 # Anything else a client sends is replaced: the id goes into every log line.

@@ -4,15 +4,19 @@ import uuid
 
 from flask import Blueprint, current_app, request, url_for
 from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from actors.attempts import INVALID, RATE_LIMITED
+from landing.errors import handle_http_exception, handle_validation_error
 from landing.extensions import limiter
-from landing.registrations import accept, log_rejected, new_attempt, read_status
 from landing.schemas import RegistrationSchema
+from landing.shared.signup import History
+from landing.signups import accept, new_signup, read_status, record_rejected
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()
+
+# Sign-ups turned away before the schema sees them: too large, not JSON, too many.
+TURNED_AWAY = {413: History.INVALID, 415: History.INVALID, 429: History.RATE_LIMITED}
 
 
 def _json_body():
@@ -33,22 +37,32 @@ def _rate_limit() -> str:
 @limiter.limit(_rate_limit)
 def register():
     """Accept a sign-up: 202 once RabbitMQ holds it, 503 when it can't confirm in time."""
-    attempt = new_attempt(schema.load(_json_body()))
-    accept(attempt)
-    location = url_for("api.registration_status", request_id=attempt["request_id"])
+    signup = new_signup(schema.load(_json_body()))
+    accept(signup)
+    location = url_for("api.registration_status", request_id=signup.request_id)
     body = {
         "message": "Your phone number has been accepted.",
-        "request_id": attempt["request_id"],
+        "request_id": signup.request_id,
     }
     return body, 202, {"Location": location}
 
 
-@bp.after_request
-def log_turned_away(response):
-    """The attempt log keeps every sign-up attempt: invalid and rate-limited ones too."""
-    if request.endpoint == "api.register" and 400 <= response.status_code < 500:
-        log_rejected(RATE_LIMITED if response.status_code == 429 else INVALID)
-    return response
+@bp.errorhandler(ValidationError)
+def invalid(error: ValidationError):
+    """A sign-up the schema refuses: 400, and an INVALID entry in the attempt history."""
+    record_rejected(History.INVALID)
+    return handle_validation_error(error)
+
+
+def turned_away(error: HTTPException):
+    """A sign-up refused before validation: its error, and an entry in the attempt history."""
+    if request.endpoint == "api.register":
+        record_rejected(TURNED_AWAY[error.code])
+    return handle_http_exception(error)
+
+
+for _code in TURNED_AWAY:
+    bp.register_error_handler(_code, turned_away)
 
 
 @bp.get("/register/<request_id>")

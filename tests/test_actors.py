@@ -1,28 +1,24 @@
 """The actors called directly, on the real PostgreSQL, RabbitMQ and MongoDB stand-in."""
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from peewee import IntegrityError
 
-from actors.attempts import QUEUED, SUCCESS_POSTGRES, log_attempt, now_iso, status
-from actors.db import Registration, db
-from actors.registrations import StoreFailed, insert_batch, register, write
+from actors.attempts import log_attempt
+from actors.registrations import StoreFailed, insert_batch, write
+from landing.shared.db import Registration, db
+from landing.shared.signup import History
+from landing.shared.signup import history_entry as status
+from tests.support.signups import PHONE, attempt, signup
 
-PHONE = "09123456789"
+QUEUED, SUCCESS_POSTGRES = History.QUEUED, History.SUCCESS_POSTGRES
 
 
-def attempt(phone=PHONE, request_id=None, **extra):
-    return {
-        "request_id": request_id or str(uuid.uuid4()),
-        "phone": phone,
-        "referrer": "campaign",
-        "ip": "203.0.113.5",
-        "user_agent": "pytest",
-        "received_at": now_iso(),
-        **extra,
-    }
+@pytest.fixture
+def register(workers):
+    """The register actor, called in this thread as a worker thread would call it."""
+    return workers.register
 
 
 def queued_log_messages(broker):
@@ -35,7 +31,7 @@ def queued_log_messages(broker):
     return messages
 
 
-def test_register_stores_one_row(clean):
+def test_register_stores_one_row(clean, register):
     sent = attempt()
     assert register(sent) == "registered"
     row = Registration.get()
@@ -47,25 +43,25 @@ def test_register_stores_one_row(clean):
     )
 
 
-def test_same_phone_again_is_a_duplicate_not_an_error(clean):
+def test_same_phone_again_is_a_duplicate_not_an_error(clean, register):
     assert register(attempt()) == "registered"
     assert register(attempt()) == "duplicate"
     assert Registration.select().count() == 1
 
 
-def test_same_message_twice_changes_nothing(clean):
+def test_same_message_twice_changes_nothing(clean, register):
     sent = attempt()
     assert register(sent) == "registered"
     assert register(sent) == "registered"
     assert Registration.select().count() == 1
 
 
-def test_one_batch_tells_new_duplicate_and_replayed_rows_apart(clean):
-    earlier = attempt(phone="09120000001")
-    assert register(earlier) == "registered"
+def test_one_batch_tells_new_duplicate_and_replayed_rows_apart(clean, register):
+    earlier = signup(phone="09120000001")
+    assert register(earlier.as_message()) == "registered"
     stored_at = Registration.get().created_at.isoformat(timespec="milliseconds")
-    new, twin_a, twin_b = (attempt(phone=p) for p in ("09120000002", "09120000003", "09120000003"))
-    taken = attempt(phone="09120000001")
+    new, twin_a, twin_b = (signup(phone=p) for p in ("09120000002", "09120000003", "09120000003"))
+    taken = signup(phone="09120000001")
     outcomes = insert_batch([taken, new, earlier, twin_a, twin_b, new])
     assert outcomes[0] == ("duplicate", None)  # the phone belongs to another request
     assert outcomes[1][0] == outcomes[5][0] == "registered"  # the same message twice
@@ -77,14 +73,14 @@ def test_one_batch_tells_new_duplicate_and_replayed_rows_apart(clean):
 
 
 def test_a_refused_row_fails_only_itself_in_a_batch(clean):
-    good, refused, also_good = attempt("09120000001"), attempt("123"), attempt("09120000002")
+    good, refused, also_good = signup("09120000001"), signup("123"), signup("09120000002")
     outcomes = write([good, refused, also_good])
     assert outcomes[0][0] == outcomes[2][0] == "registered"
     assert isinstance(outcomes[1], IntegrityError)
     assert {row.phone for row in Registration.select()} == {"09120000001", "09120000002"}
 
 
-def test_threads_registering_at_once_store_each_phone_once(clean):
+def test_threads_registering_at_once_store_each_phone_once(clean, register):
     phones = [f"0912{n:07d}" for n in range(60)]
     attempts = [attempt(phone) for phone in phones + phones[:20]]
 
@@ -100,7 +96,7 @@ def test_threads_registering_at_once_store_each_phone_once(clean):
     assert Registration.select().count() == 60
 
 
-def test_register_forwards_the_outcome_to_the_attempt_log(clean, broker):
+def test_register_forwards_the_outcome_to_the_attempt_log(clean, register, broker):
     sent = attempt()
     register(sent)
     [message] = queued_log_messages(broker)
@@ -109,7 +105,7 @@ def test_register_forwards_the_outcome_to_the_attempt_log(clean, broker):
     assert [entry["status"] for entry in statuses] == [QUEUED, SUCCESS_POSTGRES]
 
 
-def test_database_rejection_propagates_without_the_phone(clean, broker):
+def test_database_rejection_propagates_without_the_phone(clean, register, broker):
     # The CHECK constraint in schema.sql refuses a number the web would never send.
     with pytest.raises(StoreFailed) as caught:
         register(attempt(phone="12345678901"))

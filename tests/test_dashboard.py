@@ -7,52 +7,28 @@ statistics lag by up to 5 s, so tests poll the page; exact counts are read with 
 queue_declare (broker.get_queue_message_counts).
 """
 
-import base64
 import re
-import uuid
 
 import pytest
 from werkzeug.test import Client
 
-from actors.attempts import now_iso
-from actors.db import Registration
-from actors.privacy import mask_phone, mask_phones_in
-from actors.registrations import QUEUE, registration_message
-from actors.settings import load, settings
-from landing.dashboard import create_dashboard
-from landing.rabbitmq_management import ManagementAPI
-from tests.conftest import VHOST, wait_for
-
-PHONES = ["09121234561", "09351234562", "09901234563"]
-REFUSED = "dashboard-refused"  # a referrer PostgreSQL refuses while refused_referrer is on
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-AUTH = basic("admin", "admin")
-
-
-def management_api() -> ManagementAPI:
-    """The management API on the tests' vhost, once it answers; a failure, never a skip."""
-    api = ManagementAPI(settings.rabbitmq_management_url, VHOST)
-
-    def management_answers() -> bool:
-        try:
-            return isinstance(api.queue_totals(), dict)
-        except OSError:
-            return False
-
-    try:
-        wait_for(management_answers, timeout=30, interval=0.5)
-    except AssertionError:
-        pytest.fail(
-            "RabbitMQ's management API does not answer at RABBITMQ_MANAGEMENT_URL: "
-            "run `rabbitmq-plugins enable rabbitmq_management`"
-        )
-    return api
+from landing.ops.dashboard import create_dashboard
+from landing.shared.db import Registration
+from landing.shared.privacy import mask_phone
+from landing.shared.settings import load
+from landing.shared.signup import REGISTRATIONS as QUEUE
+from tests.support.config import settings
+from tests.support.dashboard import (
+    AUTH,
+    PHONES,
+    basic,
+    dead_letter_sign_ups,
+    management_api,
+    refuse_referrer,
+    send_sign_up,
+    shown_counts,
+)
+from tests.support.services import wait_for
 
 
 @pytest.fixture(scope="session")
@@ -63,20 +39,7 @@ def management(broker):
 @pytest.fixture
 def dashboard(clean, management):
     """The dashboard's WSGI app behind a test client that keeps its CSRF cookie."""
-    return Client(create_dashboard())
-
-
-def refuse_referrer(database, refused: bool) -> None:
-    """Make PostgreSQL refuse (or take again) sign-ups whose referrer is REFUSED."""
-    with database.connection_context():
-        database.execute_sql(
-            "ALTER TABLE registrations DROP CONSTRAINT IF EXISTS dashboard_refused"
-        )
-        if refused:
-            database.execute_sql(
-                "ALTER TABLE registrations ADD CONSTRAINT dashboard_refused"
-                f" CHECK (referrer IS DISTINCT FROM '{REFUSED}')"
-            )
+    return Client(create_dashboard(settings))
 
 
 @pytest.fixture
@@ -86,40 +49,12 @@ def refused_referrer(database):
     refuse_referrer(database, False)
 
 
-def send_sign_up(broker, phone: str, referrer: str = REFUSED) -> str:
-    request_id = str(uuid.uuid4())
-    attempt = {
-        "request_id": request_id,
-        "phone": phone,
-        "referrer": referrer,
-        "ip": "127.0.0.1",
-        "user_agent": "pytest",
-        "received_at": now_iso(),
-    }
-    broker.enqueue(registration_message(request_id, attempt))
-    return request_id
-
-
-def dead_letters(broker, phones: list[str]) -> list[str]:
-    """Send sign-ups PostgreSQL refuses and wait until all of them are in registrations.XQ."""
-    ids = [send_sign_up(broker, phone) for phone in phones]
-    wait_for(lambda: broker.get_queue_message_counts(QUEUE)[2] == len(ids), timeout=30)
-    return ids
-
-
 def exact_dead_count(broker) -> int:
     return broker.get_queue_message_counts(QUEUE)[2]
 
 
 def text(response) -> str:
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
-def shown_counts(page: str, queue: str = QUEUE) -> tuple[str, ...] | None:
-    """Jobs, Delayed and Failed as the dashboard's queue table shows them."""
-    cell = r"\s*<td[^>]*>\s*(\S+)\s*</td>"
-    match = re.search(rf'queues/{queue}">\s*{queue}\s*</a>\s*</td>{cell}{cell}{cell}', page)
-    return match.groups() if match else None
 
 
 def wait_for_counts(client: Client, wanted: tuple[str, str, str]) -> str:
@@ -145,7 +80,7 @@ def post_action(client: Client, action: str, message_id: str, queue: str = f"{QU
 
 
 def test_every_path_needs_the_configured_credentials(management):
-    client = Client(create_dashboard())
+    client = Client(create_dashboard(settings))
     for headers in ({}, basic("admin", "wrong"), basic("root", "admin"), {"Authorization": "x"}):
         response = client.get("/dashboard/", headers=headers)
         assert response.status_code == 401
@@ -159,7 +94,9 @@ def test_every_path_needs_the_configured_credentials(management):
 
 
 def test_configured_credentials_replace_the_development_ones(management):
-    client = Client(create_dashboard({"dashboard_user": "ops", "dashboard_password": "s3 cret"}))
+    client = Client(
+        create_dashboard(settings.replace(dashboard_user="ops", dashboard_password="s3 cret"))
+    )
     assert client.get("/dashboard/", headers=AUTH).status_code == 401
     assert client.get("/dashboard/", headers=basic("ops", "s3 cret")).status_code == 200
 
@@ -172,44 +109,18 @@ def test_production_has_no_dashboard_password_or_management_url_default():
     assert "DASHBOARD_PASSWORD" in str(caught.value)
     assert "RABBITMQ_MANAGEMENT_URL" in str(caught.value)
     with pytest.raises(RuntimeError):
-        create_dashboard({"dashboard_password": ""})
+        create_dashboard(settings.replace(dashboard_password=""))
 
 
 @pytest.mark.parametrize(
     "url", ["http://guest:guest@127.0.0.1:1", "http://guest:wrong@127.0.0.1:15672"]
 )
 def test_management_api_unreachable_or_refusing_answers_503(management, url):
-    response = Client(create_dashboard({"rabbitmq_management_url": url})).get(
+    response = Client(create_dashboard(settings.replace(rabbitmq_management_url=url))).get(
         "/dashboard/", headers=AUTH
     )
     assert response.status_code == 503
     assert response.json["error"] == "unavailable"
-
-
-# Masking (actors.privacy is shared with the logs).
-
-
-def test_mask_phone_keeps_four_digits_at_each_end_and_hides_at_least_three():
-    assert mask_phone("09123456789") == "0912***6789"
-    assert mask_phone("+989123456789") == "+989***6789"
-    assert mask_phone("1234567") == "12***67"
-    assert mask_phone("12") == "***"
-
-
-def test_mask_phones_in_masks_phone_fields_and_phone_shaped_text_only():
-    request_id = "12345678-1234-1234-1234-123456789012"  # all-digit UUID groups stay
-    data = {
-        "phone": "0912 345 6789",
-        "request_id": request_id,
-        "received_at": "2026-11-24T10:00:00.000+00:00",
-        "history": [{"error": 'dup key: { phone: "09123456789" }'}],
-    }
-    masked = mask_phones_in((data, 42))
-    assert masked[0]["phone"] == "0912***6789"
-    assert masked[0]["request_id"] == request_id
-    assert masked[0]["received_at"] == data["received_at"]
-    assert masked[0]["history"][0]["error"] == 'dup key: { phone: "0912***6789" }'
-    assert masked[1] == 42 and data["phone"] == "0912 345 6789"  # a copy, not in place
 
 
 # The adapter against the real RabbitMQ.
@@ -231,7 +142,7 @@ def test_live_queues_show_counts_but_are_never_consumed(dashboard, broker):
 def test_dead_letters_are_counted_listed_masked_and_left_in_place(
     dashboard, worker, refused_referrer, broker
 ):
-    ids = dead_letters(broker, PHONES)
+    ids = dead_letter_sign_ups(broker, PHONES)
     home = wait_for_counts(dashboard, ("0", "0", "3"))
     wait_for(
         lambda: "registrations @ 127.0.0.1:" in text(dashboard.get("/dashboard/", headers=AUTH))
@@ -257,7 +168,7 @@ def test_dead_letters_are_counted_listed_masked_and_left_in_place(
 def test_delete_removes_exactly_one_dead_letter_and_keeps_the_order(
     dashboard, worker, refused_referrer, broker
 ):
-    ids = dead_letters(broker, PHONES)
+    ids = dead_letter_sign_ups(broker, PHONES)
     before = _listed_ids(dashboard, ids)
     form = {"id": ids[1], "queue": f"{QUEUE}.XQ"}
     assert dashboard.post("/dashboard/delete-message", data=form, headers=AUTH).status_code == 403
@@ -275,7 +186,7 @@ def test_delete_removes_exactly_one_dead_letter_and_keeps_the_order(
 def test_requeue_sends_a_dead_letter_back_with_fresh_retries_and_it_is_processed(
     dashboard, client, worker, database, refused_referrer, broker
 ):
-    ids = dead_letters(broker, PHONES[:2])
+    ids = dead_letter_sign_ups(broker, PHONES[:2])
     wait_for(lambda: client.get(f"/api/register/{ids[0]}").json["status"] == "failed")
     refuse_referrer(database, False)  # the operator fixed what PostgreSQL refused
 

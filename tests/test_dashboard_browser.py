@@ -18,18 +18,19 @@ from urllib.request import ProxyHandler, Request, build_opener
 import pytest
 from werkzeug.serving import make_server
 
-from actors.privacy import mask_phone
-from actors.registrations import QUEUE
-from landing.dashboard import create_dashboard
-from tests.conftest import ROOT, wait_for
-from tests.test_dashboard import (
+from landing.ops.dashboard import create_dashboard
+from landing.shared.privacy import mask_phone
+from landing.shared.signup import REGISTRATIONS as QUEUE
+from tests.support.config import settings
+from tests.support.dashboard import (
     AUTH,
     PHONES,
-    dead_letters,
+    dead_letter_sign_ups,
     management_api,
     refuse_referrer,
     shown_counts,
 )
+from tests.support.services import ROOT, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 RESULTS = ROOT / "results"
@@ -40,7 +41,7 @@ direct = build_opener(ProxyHandler({}))  # 127.0.0.1 only, whatever http_proxy s
 def served(clean):
     """The dashboard's WSGI app on a real HTTP server on a free port, for this test."""
     management_api()
-    server = make_server("127.0.0.1", 0, create_dashboard(), threaded=True)
+    server = make_server("127.0.0.1", 0, create_dashboard(settings), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -98,7 +99,7 @@ def fetch(url: str) -> str:
 def test_operator_sees_counts_and_opens_a_dead_letter(
     served, worker, refused_referrer, broker, tmp_path
 ):
-    ids = dead_letters(broker, PHONES[:2])
+    ids = dead_letter_sign_ups(broker, PHONES[:2])
     wait_for(
         lambda: shown_counts(fetch(f"{served}/dashboard/")) == ("0", "0", "2"),
         timeout=20,

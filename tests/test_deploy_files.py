@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from actors.settings import SECRETS, Settings, load
+from landing.shared.settings import SECRETS, Settings, load
+from tests.support.config import child_environment
+from tests.support.config import settings as test_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -249,7 +251,7 @@ def test_data_lives_in_named_volumes(stack):
 def test_workers_drain_before_docker_kills_them(stack):
     worker = stack["services"]["worker"]
     command = worker["command"]
-    assert command[:2] == ["dramatiq", "actors"] and "--processes" in command
+    assert command[:2] == ["dramatiq", "actors.worker"] and "--processes" in command
     shutdown_ms = int(command[command.index("--worker-shutdown-timeout") + 1])
     grace_ms = _milliseconds(worker["stop_grace_period"])
     assert Settings().actor_time_limit_ms < shutdown_ms < grace_ms
@@ -294,8 +296,7 @@ def test_shell_scripts_pass_shellcheck():
 
 
 def entrypoint(*command: str, **variables: str) -> tuple[subprocess.CompletedProcess, float]:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    env.update({"WAIT_TIMEOUT": "30", "WAIT_FOR": "", **variables})
+    env = child_environment(**{"WAIT_TIMEOUT": "30", "WAIT_FOR": "", **variables})
     started = time.monotonic()
     result = run(str(ENTRYPOINT), *command, env=env)
     return result, time.monotonic() - started
@@ -307,7 +308,7 @@ def services(broker, mongo_server):
 
 
 def test_entrypoint_waits_for_each_service_then_runs_the_command(services):
-    secret_url = os.environ["DATABASE_URL"].replace("postgres@", "postgres:Pg0Secret@")
+    secret_url = test_settings.database_url.replace("postgres@", "postgres:Pg0Secret@")
     result, _ = entrypoint("echo", "ready", DATABASE_URL=secret_url)
     assert result.returncode == 0, result.stdout + result.stderr
     *waits, last = result.stdout.splitlines()

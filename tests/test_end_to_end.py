@@ -3,9 +3,8 @@
 import json
 import uuid
 
-from actors.db import Registration
-from landing import create_app
-from tests.conftest import wait_for
+from landing.shared.db import Registration
+from tests.support.services import wait_for
 
 PHONE = "09123456789"
 
@@ -65,8 +64,8 @@ def _queues_idle(worker) -> bool:
     return all(sum(count) == 0 for count in counts)
 
 
-def test_invalid_and_rate_limited_attempts_are_logged(clean, worker, mongo):
-    client = create_app({"rate_limit": "2/minute"}).test_client()  # every answer counts
+def test_invalid_and_rate_limited_attempts_are_logged(clean, make_app, worker, mongo):
+    client = make_app(rate_limit="2/minute").test_client()  # every answer counts
     assert post(client, {"phone": "12"}).status_code == 400
     assert post(client, {"phone": PHONE}).status_code == 202
     assert post(client, {"phone": "09350000000"}).status_code == 429
@@ -82,26 +81,21 @@ def test_invalid_and_rate_limited_attempts_are_logged(clean, worker, mongo):
 
 def test_permanent_failure_reports_failed_and_dead_letters(client, worker, broker):
     # A phone the web would never send: the CHECK constraint refuses it on every retry.
-    from actors.attempts import now_iso
-    from actors.registrations import registration_message
+    from tests.support.signups import attempt as support_attempt
+    from tests.support.signups import message_carrying
 
     request_id = str(uuid.uuid4())
-    attempt = {
-        "request_id": request_id,
-        "phone": "1" * 11,
-        "referrer": None,
-        "ip": None,
-        "user_agent": None,
-        "received_at": now_iso(),
-    }
-    broker.enqueue(registration_message(request_id, attempt))
+    attempt = support_attempt(
+        "1" * 11, request_id=request_id, referrer=None, ip=None, user_agent=None
+    )
+    broker.enqueue(message_carrying(attempt, request_id))
     wait_for(lambda: status_of(client, request_id) == "failed", timeout=20)
     wait_for(lambda: broker.get_queue_message_counts("registrations")[2] == 1)
     assert Registration.select().count() == 0
 
 
-def test_broker_unreachable_answers_503_and_writes_nothing(clean, broker):
-    app = create_app({"rabbitmq_url": "amqp://guest:guest@127.0.0.1:1/%2F", "publish_timeout": 1.0})
+def test_broker_unreachable_answers_503_and_writes_nothing(clean, make_app, broker):
+    app = make_app(rabbitmq_url="amqp://guest:guest@127.0.0.1:1/%2F", publish_timeout=1.0)
     client = app.test_client()
     request_id = str(uuid.uuid4())
     response = post(client, {"phone": PHONE, "request_id": request_id})
@@ -113,8 +107,8 @@ def test_broker_unreachable_answers_503_and_writes_nothing(clean, broker):
     assert Registration.select().count() == 0
 
 
-def test_redis_unreachable_still_accepts_and_registers(client, worker, caplog):
-    cut_off = create_app({"redis_url": "redis://127.0.0.1:1/0"}).test_client()
+def test_redis_unreachable_still_accepts_and_registers(client, make_app, worker, caplog):
+    cut_off = make_app(redis_url="redis://127.0.0.1:1/0").test_client()
     response = post(cut_off, {"phone": PHONE})
     assert response.status_code == 202
     assert "Redis unavailable" in caplog.text

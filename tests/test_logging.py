@@ -7,9 +7,8 @@ import logging
 import uuid
 from contextlib import contextmanager
 
-from actors.logs import JsonFormatter
-from tests.conftest import wait_for
-from tests.test_metrics import (
+from landing.shared.json_logs import JsonFormatter
+from tests.support.processes import (
     answers,
     attempt,
     enqueue_registration,
@@ -18,6 +17,7 @@ from tests.test_metrics import (
     running_gunicorn,
     running_worker,
 )
+from tests.support.services import wait_for
 
 PHONE = "09121234567"
 MASKED = "0912***4567"
@@ -71,10 +71,10 @@ def test_every_request_gets_an_id_and_odd_ones_are_replaced(client):
 
 
 def test_json_lines_name_messages_by_id_and_mask_phones_whoever_logs(broker):
-    from actors.registrations import registration_message
+    from tests.support.signups import message_carrying
 
     body = attempt(PHONE)
-    message = registration_message(body["request_id"], body)
+    message = message_carrying(body)
     with json_logs() as output:
         logging.getLogger("anywhere").warning("could not handle %s", message)
         logging.getLogger("anywhere").warning("caller %s", "+989121234567")
@@ -98,7 +98,7 @@ def test_gunicorn_writes_json_lines_a_refused_registration_has_its_ids(clean, tm
 
         def refused():
             lines = lines_of(web.errors.read_text())
-            return [line for line in lines if line["logger"] == "landing.registrations"]
+            return [line for line in lines if line["logger"] == "landing.signups"]
 
         [line] = wait_for(refused)
         assert line["level"] == "WARNING" and line["request_id"] == request_id

@@ -2,42 +2,28 @@
 
 import json
 import os
-import random
 import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from actors.db import Registration
-from landing import create_app
-from tests.conftest import ROOT, wait_for
+from landing.shared.db import Registration
+from tests.support.processes import (
+    answers,
+    attempt,
+    enqueue_registration,
+    http,
+    running_gunicorn,
+    running_worker,
+)
+from tests.support.services import wait_for
 
-BIN = Path(sys.executable).parent
 PHONES = [f"0912000000{i}" for i in range(10)]
 REQUESTS = "landing_http_requests_total"
 LATENCY = "landing_http_request_duration_seconds"
 READY = "landing_queue_messages_ready"
-
-
-def listen_port() -> int:
-    """A free port below the ephemeral range, so no outgoing connection takes it meanwhile."""
-    for port in random.sample(range(20_000, 32_000), 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port below the ephemeral range")
 
 
 def parse(text: str) -> dict[tuple, float]:
@@ -51,106 +37,6 @@ def parse(text: str) -> dict[tuple, float]:
 
 def value(samples: dict[tuple, float], name: str, **labels: str) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
-
-
-def attempt(phone: str, request_id: str | None = None, **changes) -> dict:
-    """A register message's body, as the web would send it."""
-    from actors.attempts import now_iso
-
-    body = {
-        "request_id": request_id or str(uuid.uuid4()),
-        "phone": phone,
-        "referrer": None,
-        "ip": None,
-        "user_agent": None,
-        "received_at": now_iso(),
-    }
-    return {**body, **changes}
-
-
-def enqueue_registration(broker, body: dict) -> None:
-    from actors.registrations import registration_message
-
-    broker.enqueue(registration_message(body["request_id"], body))
-
-
-def http(url: str, body: dict | None = None, headers: dict | None = None):
-    """(status, headers, text) of a GET, or of a JSON POST when body is given."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers or {})
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read().decode()
-
-
-def answers(url: str) -> bool:
-    try:
-        return http(url)[0] == 200
-    except OSError:
-        return False
-
-
-@dataclass
-class Process:
-    process: subprocess.Popen
-    url: str
-    output: Path
-    errors: Path | None = None
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-        return self.process.wait(timeout=60)
-
-
-@contextmanager
-def running_gunicorn(tmp_path: Path, *args: str, env: dict | None = None):
-    """gunicorn with gunicorn.conf.py (as Procfile and compose run it) on a free port."""
-    port = listen_port()
-    output, errors = tmp_path / "gunicorn.out", tmp_path / "gunicorn.err"
-    with output.open("w") as stdout, errors.open("w") as stderr:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *args, "landing:create_app()"],
-            cwd=ROOT,
-            stdout=stdout,
-            stderr=stderr,
-            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})},
-        )
-        web = Process(process, f"http://127.0.0.1:{port}", output, errors)
-        try:
-            wait_for(lambda: answers(f"{web.url}/health"), timeout=30)
-            yield web
-        finally:
-            web.stop()
-
-
-@contextmanager
-def running_worker(tmp_path: Path, processes: int = 2):
-    """`dramatiq actors` as compose runs it, its metrics on a free port; stopped at the end."""
-    port = listen_port()
-    log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(BIN / "dramatiq"), "actors", "--processes", str(processes), "--threads", "2"],
-            cwd=ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={
-                **os.environ,
-                "PATH": f"{BIN}:{os.environ['PATH']}",
-                "WORKER_METRICS_HOST": "127.0.0.1",
-                "WORKER_METRICS_PORT": str(port),
-            },
-        )
-        worker = Process(process, f"http://127.0.0.1:{port}/metrics", log)
-        try:
-            yield worker
-        finally:
-            worker.stop()
 
 
 def scrape(client) -> dict[tuple, float]:
@@ -199,13 +85,13 @@ def test_queue_depths_come_from_rabbitmq(client, broker):
     assert value(samples, "landing_queue_consumers", queue="registrations") == 0
 
 
-def test_metrics_answer_without_queue_depths_when_rabbitmq_is_silent():
+def test_metrics_answer_without_queue_depths_when_rabbitmq_is_silent(make_app):
     # A socket that accepts connections and never speaks AMQP: the worst kind of outage.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         url = f"amqp://guest:guest@127.0.0.1:{silent.getsockname()[1]}/%2F"
-        client = create_app({"rabbitmq_url": url}).test_client()
+        client = make_app(rabbitmq_url=url).test_client()
         started = time.monotonic()
         samples = scrape(client)
     assert time.monotonic() - started < 5

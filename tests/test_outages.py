@@ -16,10 +16,9 @@ import psycopg2
 import pytest
 from peewee import InterfaceError, OperationalError
 
-from actors.db import Registration, db
-from actors.settings import settings
-from landing import create_app
-from tests.conftest import wait_for
+from landing.shared.db import Registration, db
+from tests.support.config import settings
+from tests.support.services import wait_for
 
 PHONE = "09127654321"
 
@@ -81,8 +80,8 @@ def test_postgres_outage_is_retried_past_max_retries_until_it_ends(client, worke
     assert client.get(f"/api/register/{request_id}").json["status"] == "registered"
 
 
-def test_rabbitmq_outage_answers_503_in_bounded_time_then_recovers(clean, broker):
-    client = create_app({"publish_timeout": 1.0}).test_client()
+def test_rabbitmq_outage_answers_503_in_bounded_time_then_recovers(clean, make_app, broker):
+    client = make_app(publish_timeout=1.0).test_client()
     control("rabbitmqctl", "-q", "stop_app")
     try:
         started = time.monotonic()

@@ -7,17 +7,17 @@ import redis
 from dramatiq.results.backend import wrap_result
 from redis.exceptions import RedisError
 
-from actors.broker import build_result_backend
-from actors.registrations import registration_message
-from actors.settings import settings
 from landing.placeholders import placeholder_writer
-from tests.conftest import free_port
+from landing.shared.results import build_result_backend
+from landing.shared.signup import status_key
+from tests.support.config import settings
+from tests.support.services import free_port
 
 
 def test_many_requests_get_placeholders_dramatiq_can_read(clean):
     backend = build_result_backend(settings)
     writer = placeholder_writer(backend)
-    messages = [registration_message(f"00000000-0000-4000-8000-{n:012d}") for n in range(50)]
+    messages = [status_key(f"00000000-0000-4000-8000-{n:012d}") for n in range(50)]
     encoded = backend.encoder.encode(wrap_result("queued"))
 
     def mark(message):
@@ -40,7 +40,7 @@ def test_redis_down_fails_each_request_with_its_own_error(clean):
 
 def test_a_placeholder_never_replaces_a_workers_result(clean):
     backend = build_result_backend(settings)
-    message = registration_message("00000000-0000-4000-8000-000000000001")
+    message = status_key("00000000-0000-4000-8000-000000000001")
     backend.store_result(message, "registered", 60_000)  # as the Results middleware does
     encoded = backend.encoder.encode(wrap_result("queued"))
     placeholder_writer(backend).submit((backend.build_message_key(message), encoded, 60_000))

@@ -5,30 +5,24 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
-from actors.db import Registration
-from tests.conftest import ROOT, free_port, wait_for
-
-BIN = Path(sys.executable).parent
+from landing.shared.db import Registration
+from tests.support.config import BIN, child_environment
+from tests.support.services import ROOT, free_port, wait_for
 
 
 @pytest.fixture
 def honcho(clean, mongo_server, tmp_path):
     port, dashboard_port = free_port(), free_port()
     log = tmp_path / "honcho.log"
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "WEB_BIND": f"127.0.0.1:{port}",
-        "DASHBOARD_BIND": f"127.0.0.1:{dashboard_port}",
-    }
+    env = child_environment(
+        WEB_BIND=f"127.0.0.1:{port}", DASHBOARD_BIND=f"127.0.0.1:{dashboard_port}"
+    )
     with log.open("w") as output:
         process = subprocess.Popen(
             [str(BIN / "honcho"), "start"],

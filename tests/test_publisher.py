@@ -7,16 +7,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from actors.broker import with_timeouts
-from actors.publisher import Publisher, PublishFailed
-from actors.queues import queue_declarations
-from actors.registrations import registration_message
-from actors.settings import settings
-from tests.conftest import wait_for
+from landing.shared.publisher import Publisher, PublishFailed
+from landing.shared.queues import queue_declarations
+from landing.shared.rabbitmq import with_timeouts
+from tests.support.config import settings
+from tests.support.services import wait_for
+from tests.support.signups import message_carrying
 
 
 def message(n: int):
-    return registration_message(f"00000000-0000-0000-0000-{n:012d}", {"n": n})
+    return message_carrying({"n": n}, f"00000000-0000-0000-0000-{n:012d}")
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ import pika
 import pytest
 from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL
 
-from actors.publisher import Publisher
-from actors.queue_migration import HOLDING_SUFFIX, MigrationRefused, migrate_queues
-from actors.queues import queue_declarations
-from actors.rabbitmq import LandingBroker
-from actors.registrations import registration_message
-from actors.settings import settings
+from landing.ops.queue_migration import HOLDING_SUFFIX, MigrationRefused, migrate_queues
+from landing.shared.publisher import Publisher
+from landing.shared.queues import queue_declarations
+from landing.shared.rabbitmq import LandingBroker
+from tests.support.config import settings
+from tests.support.signups import message_carrying
 
 PROBE = "migration_probe"
 OLD_DEAD_LETTERS = {"x-message-ttl": DEAD_MESSAGE_TTL}  # what dramatiq 1.18 declares
@@ -96,7 +96,7 @@ def test_migration_refuses_a_queue_with_consumers(channel):
 
 def test_quorum_queues_declared_alike_by_publisher_and_broker(scratch_vhost):
     quorum_url = scratch_vhost  # quorum queues run on a single node too
-    message = registration_message(str(uuid.uuid4()), {"n": 1})
+    message = message_carrying({"n": 1}, str(uuid.uuid4()))
     publisher = Publisher(quorum_url, timeout=5.0, queue_type="quorum")
     broker = LandingBroker(url=quorum_url, confirm_delivery=True, queue_type="quorum")
     try:

@@ -4,7 +4,7 @@ An outage is retried (a registration until it ends, a log entry LOG_MAX_RETRIES 
 PostgreSQL or BSON refuses is never retried: its message goes straight to the dead letters.
 """
 
-import uuid
+from functools import partial
 
 import pytest
 from bson.errors import InvalidDocument, InvalidStringData
@@ -22,26 +22,26 @@ from pymongo.errors import (
 
 from actors import attempts as attempt_log
 from actors import registrations
-from actors.attempts import QUEUED, log_attempt, now_iso, status
-from actors.db import Registration, db
-from actors.group_commit import FlushInterrupted
-from actors.publisher import PublishFailed
-from actors.registrations import StoreFailed, register, write
-from actors.settings import settings
+from actors.attempts import log_attempt
+from actors.registrations import StoreFailed, write
+from landing.shared.db import Registration, db
+from landing.shared.group_commit import FlushInterrupted
+from landing.shared.publisher import PublishFailed
+from landing.shared.signup import History
+from landing.shared.signup import history_entry as status
+from tests.support.config import settings
+from tests.support.signups import PHONE, attempt, signup
 
-PHONE = "09123456789"
+QUEUED = History.QUEUED
+# The retry policies as the workers are given them, with the tests' settings.
+register_retried = partial(registrations.should_retry, max_retries=settings.max_retries)
+log_retried = partial(attempt_log.should_retry, max_retries=settings.log_max_retries)
 
 
-def attempt(phone=PHONE, **changes):
-    return {
-        "request_id": str(uuid.uuid4()),
-        "phone": phone,
-        "referrer": "campaign",
-        "ip": "203.0.113.5",
-        "user_agent": "pytest",
-        "received_at": now_iso(),
-        **changes,
-    }
+@pytest.fixture
+def register(workers):
+    """The register actor, called in this thread as a worker thread would call it."""
+    return workers.register
 
 
 SURROGATE_ERROR = UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
@@ -59,7 +59,7 @@ SURROGATE_ERROR = UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not al
     ],
 )
 def test_outages_are_retried_however_often_they_failed(error):
-    assert registrations.should_retry(1000, error)
+    assert register_retried(1000, error)
 
 
 @pytest.mark.parametrize(
@@ -75,13 +75,13 @@ def test_outages_are_retried_however_often_they_failed(error):
     ],
 )
 def test_bad_data_is_never_retried(error):
-    assert not registrations.should_retry(0, error)
+    assert not register_retried(0, error)
 
 
 @pytest.mark.parametrize("error", [RuntimeError(), ProgrammingError(), StoreFailed("?", False)])
 def test_unknown_errors_are_retried_max_retries_times(error):
-    assert registrations.should_retry(settings.max_retries - 1, error)
-    assert not registrations.should_retry(settings.max_retries, error)
+    assert register_retried(settings.max_retries - 1, error)
+    assert not register_retried(settings.max_retries, error)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_unknown_errors_are_retried_max_retries_times(error):
     ],
 )
 def test_an_unstorable_log_entry_is_never_retried(error):
-    assert not attempt_log.should_retry(0, error)
+    assert not log_retried(0, error)
 
 
 @pytest.mark.parametrize(
@@ -113,8 +113,8 @@ def test_an_unstorable_log_entry_is_never_retried(error):
     ],
 )
 def test_a_mongodb_outage_is_retried_log_max_retries_times(error):
-    assert attempt_log.should_retry(settings.log_max_retries - 1, error)
-    assert not attempt_log.should_retry(settings.log_max_retries, error)
+    assert log_retried(settings.log_max_retries - 1, error)
+    assert not log_retried(settings.log_max_retries, error)
 
 
 def test_an_unreachable_mongodb_is_an_outage():
@@ -122,7 +122,7 @@ def test_an_unreachable_mongodb_is_an_outage():
     with pytest.raises(ConnectionFailure) as caught:
         client.admin.command("ping")
     client.close()
-    assert attempt_log.should_retry(0, caught.value)
+    assert log_retried(0, caught.value)
 
 
 @pytest.mark.parametrize(
@@ -135,8 +135,8 @@ def test_postgres_errors_come_out_as_outage_or_bad_data(database, sqlstate, retr
     raise_it = f"DO $$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '{sqlstate}'; END $$"
     with db.connection_context(), pytest.raises(Exception) as caught, peewee_errors:
         db.cursor().execute(raise_it)
-    assert registrations.should_retry(0, caught.value) is retried
-    assert registrations.should_retry(1000, caught.value) is retried
+    assert register_retried(0, caught.value) is retried
+    assert register_retried(1000, caught.value) is retried
 
 
 @pytest.mark.parametrize(
@@ -164,26 +164,26 @@ def test_postgres_errors_come_out_as_outage_or_bad_data(database, sqlstate, retr
         "no-phone",
     ],
 )
-def test_data_postgres_refuses_fails_for_good_without_its_values(clean, changes):
+def test_data_postgres_refuses_fails_for_good_without_its_values(clean, register, changes):
     sent = {**attempt(), **changes}
     with pytest.raises(StoreFailed) as caught:
         register(sent)
     assert caught.value.permanent and not caught.value.transient
-    assert not registrations.should_retry(0, caught.value)
+    assert not register_retried(0, caught.value)
     assert PHONE not in str(caught.value) and "campaign" not in str(caught.value)
     assert Registration.select().count() == 0
 
 
 @pytest.mark.parametrize("sent", ["junk", None, [1, 2], {"phone": PHONE}], ids=str)
-def test_a_malformed_attempt_fails_for_good(clean, sent):
+def test_a_malformed_attempt_fails_for_good(clean, register, sent):
     with pytest.raises(StoreFailed) as caught:
         register(sent)
     assert caught.value.permanent
-    assert not registrations.should_retry(0, caught.value)
+    assert not register_retried(0, caught.value)
 
 
 def test_one_unstorable_row_fails_only_itself_in_a_batch(clean):
-    good, bad = attempt("09120000001"), attempt("09120000002", referrer="\udc00")
+    good, bad = signup("09120000001"), signup("09120000002", referrer="\udc00")
     outcomes = write([good, bad])
     assert outcomes[0][0] == "registered"
     assert isinstance(outcomes[1], UnicodeEncodeError)
@@ -192,5 +192,5 @@ def test_one_unstorable_row_fails_only_itself_in_a_batch(clean):
 def test_an_attempt_bson_cannot_encode_fails_for_good(clean, mongo):
     with pytest.raises(Exception) as caught:
         log_attempt(attempt(phone="\ud800"), [status(QUEUED)])
-    assert not attempt_log.should_retry(0, caught.value)
+    assert not log_retried(0, caught.value)
     assert mongo.count_documents({}) == 0

@@ -7,24 +7,20 @@ drops it; ours are mandatory, come back, and go out again after the queue is dec
 
 import json
 import logging
-import os
 import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import dramatiq
 import pika
 
-from actors.attempts import now_iso
-from actors.publisher import Publisher
-from actors.queue_watch import VANISHED
-from actors.registrations import registration_message
-from actors.settings import settings
-from tests.conftest import free_port, wait_for
-
-BIN = Path(sys.executable).parent
+from landing.shared.publisher import Publisher
+from landing.shared.queue_watch import VANISHED
+from tests.support.config import child_environment, settings
+from tests.support.processes import WORKER
+from tests.support.services import free_port, wait_for
+from tests.support.signups import attempt as support_attempt
+from tests.support.signups import message_carrying
 
 
 def depth(broker, queue: str) -> int:
@@ -44,14 +40,13 @@ def delete_queue(broker, queue: str) -> None:
 
 
 def attempt(n: int) -> dict:
-    return {
-        "request_id": str(uuid.UUID(int=0xABC000 + n)),
-        "phone": f"0913{n:07d}",
-        "referrer": None,
-        "ip": None,
-        "user_agent": None,
-        "received_at": now_iso(),
-    }
+    return support_attempt(
+        f"0913{n:07d}",
+        request_id=str(uuid.UUID(int=0xABC000 + n)),
+        referrer=None,
+        ip=None,
+        user_agent=None,
+    )
 
 
 def test_queue_deleted_under_a_running_web_every_202_is_in_the_queue(client, broker):
@@ -73,10 +68,10 @@ def test_queue_deleted_under_a_running_web_every_202_is_in_the_queue(client, bro
 def test_publisher_declares_a_deleted_queue_again_and_its_messages_arrive(clean, broker):
     publisher = Publisher(settings.rabbitmq_url, timeout=2.0)
     try:
-        publisher.publish(registration_message(attempt(0)["request_id"], attempt(0)))
+        publisher.publish(message_carrying(attempt(0)))
         delete_queue(broker, "registrations")
         for n in range(1, 4):
-            publisher.publish(registration_message(attempt(n)["request_id"], attempt(n)))
+            publisher.publish(message_carrying(attempt(n)))
         wait_for(lambda: depth(broker, "registrations") >= 4)  # 3, and 0 sent again
     finally:
         publisher.close()
@@ -94,12 +89,12 @@ def test_a_process_whose_messages_never_came_back_still_sends_again(clean, broke
     a = Publisher(settings.rabbitmq_url, timeout=2.0)
     b = Publisher(settings.rabbitmq_url, timeout=2.0)
     try:
-        b.publish(registration_message(attempt(1)["request_id"], attempt(1)))  # held
-        a.publish(registration_message(attempt(2)["request_id"], attempt(2)))  # waiting
+        b.publish(message_carrying(attempt(1)))  # held
+        a.publish(message_carrying(attempt(2)))  # waiting
         wait_for(lambda: a._link.watch.listening and b._link.watch.listening)
         delete_queue(broker, "registrations")  # takes both with it
         holder.close()
-        a.publish(registration_message(attempt(3)["request_id"], attempt(3)))  # comes back
+        a.publish(message_carrying(attempt(3)))  # comes back
         wait_for(lambda: depth(broker, "registrations") >= 3, timeout=5)
     finally:
         a.close()
@@ -128,7 +123,7 @@ def depth_consumers(broker, queue: str) -> int:
 
 
 def test_retries_delayed_publish_declares_a_deleted_delay_queue_again(clean, broker):
-    message = registration_message(attempt(1)["request_id"], attempt(1))
+    message = message_carrying(attempt(1))
     broker.enqueue(message, delay=60_000)
     delete_queue(broker, "registrations.DQ")
     broker.enqueue(message, delay=60_000)  # dramatiq's own enqueue confirmed and dropped this
@@ -136,7 +131,7 @@ def test_retries_delayed_publish_declares_a_deleted_delay_queue_again(clean, bro
 
 
 def test_worker_recovers_from_a_deleted_queue_without_critical_logs(client, worker, broker, caplog):
-    from actors.db import Registration
+    from landing.shared.db import Registration
 
     caplog.set_level(logging.INFO, logger="dramatiq")
     delete_queue(broker, "registrations")
@@ -156,7 +151,7 @@ def test_publisher_fails_over_to_the_next_node(clean, broker):
     dead = f"amqp://guest:guest@127.0.0.1:{free_port()}/{settings.rabbitmq_url.rsplit('/', 1)[1]}"
     publisher = Publisher([dead, settings.rabbitmq_url], timeout=2.0)
     try:
-        publisher.publish(registration_message(attempt(7)["request_id"], attempt(7)))
+        publisher.publish(message_carrying(attempt(7)))
     finally:
         publisher.close()
     assert attempt(7)["request_id"] in queued_ids(broker, "registrations")
@@ -164,10 +159,10 @@ def test_publisher_fails_over_to_the_next_node(clean, broker):
 
 def test_first_start_on_an_empty_broker_logs_no_critical_not_found(scratch_vhost, tmp_path):
     log = tmp_path / "worker.log"
-    env = {**os.environ, "RABBITMQ_URL": scratch_vhost, "WORKER_METRICS_PORT": str(free_port())}
+    env = child_environment(RABBITMQ_URL=scratch_vhost, WORKER_METRICS_PORT=str(free_port()))
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "2"],
+            [*WORKER, "--processes", "1", "--threads", "2"],
             stdout=output,
             stderr=subprocess.STDOUT,
             env=env,

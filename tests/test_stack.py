@@ -1,5 +1,5 @@
 """The production stack for real: nginx (our nginx.conf) -> gunicorn (gunicorn.conf.py) ->
-RabbitMQ -> a `dramatiq actors` worker -> PostgreSQL.
+RabbitMQ -> a `dramatiq actors.worker` worker -> PostgreSQL.
 
 Each test talks to nginx from its own loopback address (127.0.0.x), so nginx's per-address
 limit and the app's see different clients and the tests can't throttle each other.
@@ -7,20 +7,19 @@ limit and the app's see different clients and the tests can't throttle each othe
 
 import http.client
 import json
-import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
 
-from actors.db import Registration
-from tests.conftest import ROOT, free_port, wait_for
+from landing.shared.db import Registration
+from tests.support.config import BIN, child_environment
+from tests.support.processes import WORKER
+from tests.support.services import ROOT, free_port, wait_for
 
-BIN = Path(sys.executable).parent
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -79,7 +78,7 @@ def render_nginx(folder: Path, upstream_port: int, port: int) -> Path:
 
 
 def start(command, log: Path, **env) -> subprocess.Popen:
-    environment = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **env}
+    environment = child_environment(**env)
     with log.open("w") as output:
         return subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
@@ -110,7 +109,7 @@ def stack(tmp_path_factory, database, broker, mongo_server):
             RATE_LIMIT="100000/minute",
         ),
         start(
-            [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "2"],
+            [*WORKER, "--processes", "1", "--threads", "2"],
             folder / "worker.log",
         ),
         start(
@@ -172,7 +171,7 @@ def test_headers_carry_no_version_and_the_security_set(stack, clean):
 
 
 def test_forged_forwarded_for_changes_neither_client_ip_nor_rate_limit_key(stack, clean):
-    from actors.settings import settings
+    from tests.support.config import settings
 
     forged = "203.0.113.9"
     response = stack.register(

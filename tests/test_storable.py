@@ -9,22 +9,18 @@ import itertools
 import json
 import uuid
 
-import dramatiq
-import pika
 import pytest
 from peewee import OperationalError
 from pymongo.errors import AutoReconnect
 
 from actors import attempts as attempt_log
 from actors import registrations
-from actors.attempts import now_iso
-from actors.db import Registration
-from actors.registrations import registration_message
-from actors.settings import settings as app_settings
 from landing.schemas import PHONE_HELP
-from tests.conftest import wait_for
-
-PEER = "127.0.0.1"  # the test client's REMOTE_ADDR
+from landing.shared.db import Registration
+from tests.support.config import settings as app_settings
+from tests.support.services import wait_for
+from tests.support.signups import PEER, dead_letters, message_carrying, status_of
+from tests.support.signups import attempt as support_attempt
 
 
 def post(client, body, headers=None, peer=PEER):
@@ -39,22 +35,6 @@ def post(client, body, headers=None, peer=PEER):
 
 def stored(request_id: str) -> Registration:
     return wait_for(lambda: Registration.get_or_none(Registration.request_id == request_id))
-
-
-def dead_letters(queue: str) -> list[dramatiq.Message]:
-    """The messages in queue.XQ, looked at and left there (unacknowledged until we close)."""
-    connection = pika.BlockingConnection(pika.URLParameters(app_settings.rabbitmq_url))
-    try:
-        channel, found = connection.channel(), []
-        while (delivery := channel.basic_get(f"{queue}.XQ", auto_ack=False))[0] is not None:
-            found.append(dramatiq.Message.decode(delivery[2]))
-        return found
-    finally:
-        connection.close()
-
-
-def status_of(client, request_id: str) -> str | None:
-    return client.get(f"/api/register/{request_id}").json.get("status")
 
 
 def failed_attempts(mongo, request_id: str) -> int:
@@ -89,16 +69,9 @@ def test_a_rejected_phone_with_a_lone_surrogate_is_logged_once_cleaned(client, w
 
 def sign_up(**changes):
     request_id = str(uuid.uuid4())
-    attempt = {
-        "request_id": request_id,
-        "phone": "09123456789",
-        "referrer": None,
-        "ip": None,
-        "user_agent": None,
-        "received_at": now_iso(),
-        **changes,
-    }
-    return request_id, registration_message(request_id, attempt)
+    fields = {"request_id": request_id, "referrer": None, "ip": None, "user_agent": None}
+    attempt = support_attempt("09123456789", **{**fields, **changes})
+    return request_id, message_carrying(attempt, request_id)
 
 
 @pytest.mark.parametrize(

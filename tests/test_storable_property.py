@@ -17,11 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from actors.db import Registration
-from landing import create_app
 from landing.schemas import normalize_phone
-from tests.conftest import wait_for
-from tests.test_storable import PEER, dead_letters, status_of
+from landing.shared.db import Registration
+from tests.support.services import wait_for
+from tests.support.signups import PEER, dead_letters, status_of
 
 # Generated requests. Each part comes with what the API should make of it, worked out here
 # independently of the code under test.
@@ -179,8 +178,8 @@ def _check_row(row: Registration, body: dict, phone: str, drawn: dict) -> None:
     assert row.user_agent == (agent[:512] or None)
 
 
-def test_every_accepted_sign_up_is_stored_exactly_once(worker, mongo, broker):
-    app = create_app({"rate_limit": "100000/minute"})
+def test_every_accepted_sign_up_is_stored_exactly_once(worker, make_app, mongo, broker):
+    app = make_app(rate_limit="100000/minute")
     client = app.test_client()
     accepted: set[str] = set()
     sent = itertools.count(1)

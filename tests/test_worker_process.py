@@ -1,19 +1,19 @@
-"""The real `dramatiq actors` command, as honcho and compose start it, in a child process."""
+"""The real `dramatiq actors.worker` command, as honcho and compose start it, in a child process."""
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
-from actors.db import Registration
-from tests.conftest import wait_for
+from landing.shared.db import Registration
+from tests.support.config import child_environment
+from tests.support.processes import WORKER
+from tests.support.services import wait_for
+from tests.support.signups import attempt as support_attempt
+from tests.support.signups import message_carrying
 
-BIN = Path(sys.executable).parent
 PHONE = "09121234567"
 
 
@@ -22,10 +22,10 @@ def worker_process(clean, tmp_path):
     log = tmp_path / "worker.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "2"],
+            [*WORKER, "--processes", "1", "--threads", "2"],
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
+            env=child_environment(),
         )
         yield log
         process.terminate()
@@ -41,18 +41,15 @@ def test_cli_worker_stores_a_registration_and_logs_no_phone(client, worker_proce
     wait_for(lambda: Registration.get_or_none(Registration.request_id == request_id), timeout=30)
 
     # A message that fails: the worker logs the failure, by message id only.
-    from actors.attempts import now_iso
-    from actors.registrations import registration_message
 
-    failing = {
-        "request_id": request_id.replace(request_id[:8], "0" * 8),
-        "phone": "9" * 11,
-        "referrer": None,
-        "ip": None,
-        "user_agent": None,
-        "received_at": now_iso(),
-    }
-    broker.enqueue(registration_message(failing["request_id"], failing))
+    failing = support_attempt(
+        "9" * 11,
+        request_id=request_id.replace(request_id[:8], "0" * 8),
+        referrer=None,
+        ip=None,
+        user_agent=None,
+    )
+    broker.enqueue(message_carrying(failing))
     wait_for(lambda: "Failed to process message" in worker_process.read_text(), timeout=30)
     text = worker_process.read_text()
     assert failing["request_id"] in text
@@ -62,25 +59,22 @@ def test_cli_worker_stores_a_registration_and_logs_no_phone(client, worker_proce
 def test_sigterm_mid_batch_loses_no_message(clean, broker, tmp_path):
     """SIGTERM (what docker stop sends) to a worker in the middle of a batch: every message
     is either finished before it exits or redelivered to the next worker."""
-    from actors.attempts import now_iso
-    from actors.registrations import registration_message
 
     batch = 2500  # a worker notices SIGTERM within 1 s; it stores ~1,000 in that time
     for n in range(batch):
-        attempt = {
-            "request_id": str(uuid.UUID(int=n + 1)),
-            "phone": f"0912{n:07d}",
-            "referrer": None,
-            "ip": None,
-            "user_agent": None,
-            "received_at": now_iso(),
-        }
-        broker.enqueue(registration_message(attempt["request_id"], attempt))
+        attempt = support_attempt(
+            f"0912{n:07d}",
+            request_id=str(uuid.UUID(int=n + 1)),
+            referrer=None,
+            ip=None,
+            user_agent=None,
+        )
+        broker.enqueue(message_carrying(attempt))
 
     def stored() -> int:
         return Registration.select().count()
 
-    command = [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "4"]
+    command = [*WORKER, "--processes", "1", "--threads", "4"]
     command += ["--queues", "registrations"]  # the attempt log's stand-in is slow by design
     log = tmp_path / "worker.log"
     first = start_worker(command, log)
@@ -107,5 +101,5 @@ def start_worker(command: list[str], log) -> subprocess.Popen:
             command,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
+            env=child_environment(),
         )

@@ -16,7 +16,7 @@ from dramatiq.common import dq_name, q_name, xq_name
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from actors.rabbitmq import node_parameters
+from landing.shared.rabbitmq import node_parameters
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 MASK = "***"
-KEPT = 4  # digits kept at each end of an 11-digit number (the 0912***6789)
+KEPT = 4  # digits kept at each end of an 11-digit number (0912***6789)
 
 # In free text (a traceback, a driver's error message): 7+ digits that are not part of a
 # longer word or of a UUID (whose all-digit groups sit between hyphens).

@@ -12,15 +12,15 @@ import click
 import pika
 import psycopg2
 import redis
-from dramatiq.common import q_name
 from flask import Flask, current_app
 from playhouse.db_url import parse
 from pymongo import MongoClient
 
-from actors.db import apply_schema, create_database_if_missing
-from actors.queue_migration import MigrationRefused, migrate_queues
-from actors.rabbitmq import node_parameters
-from actors.settings import Settings
+from landing.ops.queue_migration import MigrationRefused, migrate_queues
+from landing.shared.db import apply_schema, create_database_if_missing
+from landing.shared.rabbitmq import node_parameters
+from landing.shared.settings import Settings
+from landing.shared.signup import QUEUES
 
 SERVICES = ("postgresql", "rabbitmq", "redis", "mongodb")
 ATTEMPT_SECONDS = 2.0  # one connection attempt never runs past this, so the deadline holds
@@ -54,11 +54,9 @@ def _init_db(config: Settings) -> None:
 
 
 def _migrate_queues(config: Settings) -> None:
-    from actors.broker import broker as workers_broker  # the actor queues, as workers declare
-
     logging.getLogger("pika").setLevel(logging.ERROR)  # each refused declare is a warning
     nodes = node_parameters(config.rabbitmq_url, ATTEMPT_SECONDS)
-    queues = {q_name(name) for name in workers_broker.get_declared_queues()}
+    queues = set(QUEUES)
     try:
         changes = migrate_queues(nodes, queues, config.rabbitmq_queue_type)
     except MigrationRefused as error:

@@ -5,7 +5,6 @@ schema.sql is the source of truth; the model mirrors it and never creates tables
 
 from pathlib import Path
 
-import dramatiq
 import psycopg2
 from peewee import (
     BigAutoField,
@@ -18,7 +17,7 @@ from peewee import (
 )
 from playhouse.db_url import connect, parse
 
-SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"
+SCHEMA = Path(__file__).resolve().parents[2] / "schema.sql"
 
 db = DatabaseProxy()
 _initialised_with: str | None = None
@@ -69,23 +68,3 @@ def apply_schema() -> None:
     """Run schema.sql; every statement in it is idempotent."""
     with db.connection_context():
         db.execute_sql(SCHEMA.read_text())
-
-
-class DatabaseConnections(dramatiq.Middleware):
-    """Point a worker at PostgreSQL when it boots; give connections back after each message.
-
-    Connections are per thread; one left open by a worker thread would pin a pool slot.
-    """
-
-    def __init__(self, url: str, max_connections: int) -> None:
-        self.url = url
-        self.max_connections = max_connections
-
-    def before_worker_boot(self, broker, worker):
-        init_database(self.url, self.max_connections)
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        if not db.is_closed():
-            db.close()
-
-    after_skip_message = after_process_message

@@ -2,9 +2,9 @@
 
 Web and workers share the format: `time`, `level`, `logger`, `message`, `request_id` and, for
 an exception, `exc_info` (the traceback as text: frames and source lines, no local values).
-The web sets REQUEST_ID for each request; in a worker, WorkerLogs sets it to the sign-up's
-request_id for each message. Phone numbers are masked in the message and the traceback
-whatever logged them: the last line of defence behind "log ids, never payloads".
+The web sets REQUEST_ID for each request; in a worker, actors.middleware.WorkerLogs sets it
+to the sign-up's request_id for each message. Phone numbers are masked in the message and
+the traceback whatever logged them: the last line of defence behind "log ids, never payloads".
 """
 
 import json
@@ -16,7 +16,7 @@ from typing import Any
 import dramatiq
 from dramatiq.broker import MessageProxy
 
-from actors.privacy import mask_phones_in
+from landing.shared.privacy import mask_phones_in
 
 # Workers handle MessageProxy objects; brokers and middleware plain Messages.
 MESSAGES = (dramatiq.Message, MessageProxy)
@@ -80,33 +80,3 @@ def use_json_logs() -> None:
         root.addHandler(logging.StreamHandler())
     for handler in root.handlers:
         handler.setFormatter(JsonFormatter())
-
-
-def request_id_of(message: dramatiq.Message) -> str:
-    """The sign-up's request_id when the message carries an attempt, else the message id.
-
-    A register message's id is its request_id; log_attempt messages carry the attempt.
-    """
-    attempt = message.args[0] if message.args else None
-    request_id = attempt.get("request_id") if isinstance(attempt, dict) else None
-    return request_id if isinstance(request_id, str) else message.message_id
-
-
-class WorkerLogs(dramatiq.Middleware):
-    """JSON logs in `dramatiq actors` worker processes; each message's lines carry its id.
-
-    The CLI configures logging in each worker process (text, to a pipe its master reads)
-    and then emits process_boot, so that is where the format is switched. An in-process
-    Worker (tests) never emits it and keeps its host's logging.
-    """
-
-    def after_process_boot(self, broker):
-        use_json_logs()
-
-    def before_process_message(self, broker, message):
-        REQUEST_ID.set(request_id_of(message))
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        REQUEST_ID.set(None)
-
-    after_skip_message = after_process_message

@@ -18,9 +18,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import dramatiq
 import pika
 
-from actors.confirmed_link import ConfirmedLink, Outgoing, PublishFailed
-from actors.rabbitmq import node_urls
-from actors.settings import Settings
+from landing.shared.confirmed_link import ConfirmedLink, Outgoing, PublishFailed
+from landing.shared.rabbitmq import node_urls
+from landing.shared.settings import Settings
 
 log = logging.getLogger(__name__)
 

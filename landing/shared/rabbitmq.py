@@ -8,7 +8,7 @@ Three changes to dramatiq 1.18's broker, each for a way it can lose or stall mes
 - A consumer declares its queues every time it (re)starts: dramatiq declares a queue once
   per process, so a queue deleted under a running worker (or a delay queue consumed before
   its queue was declared, on a first start) kept its consumer failing with NOT_FOUND.
-- Queues are declared with actors.queues' arguments: no TTL on dead letters, and quorum
+- Queues are declared with landing.shared.queues' arguments: no TTL on dead letters, and quorum
   queues when RABBITMQ_QUEUE_TYPE=quorum (dramatiq core has no option for either).
 - A message that failed for good reaches its dead letters as it failed, with the
   traceback and retry count Retries gave it: RabbitMQ's own dead-lettering (a nack) keeps
@@ -24,8 +24,9 @@ from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker, _Rab
 from dramatiq.common import current_millis, dq_name, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
 
-from actors.queue_watch import announce_vanished
-from actors.queues import dead_letter_arguments, queue_arguments
+from landing.shared.queue_watch import announce_vanished
+from landing.shared.queues import dead_letter_arguments, queue_arguments
+from landing.shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,19 @@ def node_urls(urls: str, seconds: float) -> list[str]:
 def node_parameters(urls: str, seconds: float) -> list[pika.URLParameters]:
     """node_urls as pika's connection parameters (BlockingConnection tries them in turn)."""
     return [pika.URLParameters(url) for url in node_urls(urls, seconds)]
+
+
+def publishing_broker(config: Settings) -> "LandingBroker":
+    """A broker without middleware, for processes that only publish (the dashboard's requeue).
+
+    It waits for publisher confirms and fails over between nodes, as the workers' does.
+    """
+    return LandingBroker(
+        url=node_urls(config.rabbitmq_url, config.publish_timeout),
+        confirm_delivery=True,
+        middleware=[],
+        queue_type=config.rabbitmq_queue_type,
+    )
 
 
 class LandingBroker(RabbitmqBroker):

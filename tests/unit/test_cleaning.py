@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from landing.client import MAX_USER_AGENT, clean_user_agent, normalize_ip
 from landing.schemas import storable_text
+from landing.visitor import MAX_USER_AGENT, clean_user_agent, normalize_ip
 
 # Any code point a Python str can hold, lone surrogates and controls included.
 ANY_CHARACTER = st.characters(codec=None, exclude_categories=())

@@ -24,8 +24,8 @@ from prometheus_client import (
     values,
 )
 
-from actors.broker import broker as workers_broker
-from landing.queue_depths import QueueDepths, queue_names
+from landing.ops.queue_depths import QueueDepths, queue_names
+from landing.shared.signup import QUEUES
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # 404s: no route, and no raw path in a label
@@ -56,7 +56,7 @@ class WebMetrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
-        self.queues = QueueDepths(rabbitmq_url, queue_names(workers_broker.get_declared_queues()))
+        self.queues = QueueDepths(rabbitmq_url, queue_names(QUEUES))
         self.registry.register(self.queues)
 
     def scrape_registry(self) -> CollectorRegistry:

@@ -22,8 +22,8 @@ from dramatiq.errors import DecodeError
 from dramatiq_dashboard.interface import Job, Queue, Worker
 from pika.adapters.blocking_connection import BlockingChannel
 
-from actors.privacy import mask_phones_in
-from landing.rabbitmq_management import ManagementAPI
+from landing.ops.dashboard.management_api import ManagementAPI
+from landing.shared.privacy import mask_phones_in
 
 PAGE = 100  # dead letters per page; a page holds that many unacknowledged for a moment
 # What Retries wrote into a message; a requeued message starts over without it.

@@ -1,4 +1,4 @@
-"""What the API does with a sign-up: accept it, report on it, log the ones it turns away."""
+"""What the API does with a sign-up: accept it, report on it, record the ones it turns away."""
 
 import logging
 import uuid
@@ -10,37 +10,41 @@ from flask import current_app, request
 from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound, ServiceUnavailable
 
-from actors.attempts import log_attempt, now_iso, status
-from actors.group_commit import FlushInterrupted
-from actors.publisher import PublishFailed
-from actors.registrations import registration_message
-from landing.client import client_ip, user_agent
 from landing.schemas import storable_text
+from landing.shared.group_commit import FlushInterrupted
+from landing.shared.publisher import PublishFailed
+from landing.shared.signup import (
+    Outcome,
+    SignUp,
+    attempt_message,
+    history_entry,
+    now_iso,
+    registration_message,
+    status_key,
+)
+from landing.visitor import client_ip, user_agent
 
 log = logging.getLogger(__name__)
 
-MAX_RAW_PHONE = 64  # a rejected phone is logged as typed, but never at any length
-
-QUEUED = "queued"
-FAILED = "failed"
+MAX_RAW_PHONE = 64  # a rejected phone is recorded as typed, but never at any length
 
 
-def new_attempt(data: dict[str, Any]) -> dict[str, Any]:
-    """The message body for a validated request: small JSON values only."""
-    return {
-        "request_id": str(data["request_id"]),
-        "phone": data["phone"],
-        "referrer": data["referrer"],
-        "ip": client_ip(),
-        "user_agent": user_agent(),
-        "received_at": now_iso(),
-    }
+def new_signup(data: dict[str, Any]) -> SignUp:
+    """The sign-up a validated request makes, with who sent it and when."""
+    return SignUp(
+        request_id=str(data["request_id"]),
+        phone=data["phone"],
+        referrer=data["referrer"],
+        ip=client_ip(),
+        user_agent=user_agent(),
+        received_at=now_iso(),
+    )
 
 
-def accept(attempt: dict[str, Any]) -> None:
+def accept(signup: SignUp) -> None:
     """Return once RabbitMQ has confirmed the registration; ServiceUnavailable otherwise."""
     config = current_app.config["SETTINGS"]
-    message = registration_message(attempt["request_id"], attempt)
+    message = registration_message(signup)
     # The placeholder goes in before the publish so a fast worker's result overwrites it,
     # never the other way round.
     placeholder = _mark_queued(message, config.result_ttl)
@@ -60,40 +64,41 @@ def read_status(request_id: str) -> str:
     """queued, registered, duplicate or failed; NotFound for an id we never accepted."""
     backend = current_app.extensions["results"]
     try:
-        return backend.get_result(registration_message(request_id))
+        return backend.get_result(status_key(request_id))
     except ResultMissing:
         raise NotFound(
             "No registration with that request_id (or its status has expired)."
         ) from None
     except ResultFailure:
-        return FAILED
+        return Outcome.FAILED
     except RedisError:
         log.warning("status of %s unreadable: Redis unavailable", request_id)
         raise ServiceUnavailable("Status is unavailable right now; try again shortly.") from None
 
 
-def log_rejected(status_name: str) -> None:
-    """Log a turned-away attempt (invalid or rate limited); best effort, never blocks.
+def record_rejected(status: str) -> None:
+    """Add a turned-away attempt (invalid or rate limited) to the attempt history.
 
-    Every value is cleaned first (client_ip, user_agent, _raw_phone), so the log message is
-    always one MongoDB can store: an unencodable one would fail on every retry.
+    Best effort, never blocks. Every value is cleaned first (client_ip, user_agent,
+    _raw_phone), so the message is always one MongoDB can store: an unencodable one would
+    fail on every retry.
     """
-    attempt = {
-        "request_id": str(uuid.uuid4()),
-        "phone": _raw_phone(),
-        "referrer": None,
-        "ip": client_ip(),
-        "user_agent": user_agent(),
-        "received_at": now_iso(),
-    }
-    message = log_attempt.message(attempt, [status(status_name)])
+    signup = SignUp(
+        request_id=str(uuid.uuid4()),
+        phone=_raw_phone(),
+        referrer=None,
+        ip=client_ip(),
+        user_agent=user_agent(),
+        received_at=now_iso(),
+    )
+    message = attempt_message(signup, [history_entry(status)])
     current_app.extensions["publisher"].publish_later(message)
 
 
 def _raw_phone() -> str | None:
     """Whatever the client sent as phone, cut short and storable, when the body is readable.
 
-    Surrogates and control characters become U+FFFD rather than vanish, so the log still
+    Surrogates and control characters become U+FFFD rather than vanish, so the history still
     shows that the typed number held something it should not.
     """
     try:
@@ -108,7 +113,7 @@ def _raw_phone() -> str | None:
 
 def _mark_queued(message, ttl_seconds: int) -> bytes | None:
     backend = current_app.extensions["results"]
-    encoded = backend.encoder.encode(wrap_result(QUEUED))
+    encoded = backend.encoder.encode(wrap_result(Outcome.QUEUED))
     try:
         current_app.extensions["placeholders"].submit(
             (backend.build_message_key(message), encoded, ttl_seconds * 1000)

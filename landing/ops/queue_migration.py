@@ -1,4 +1,4 @@
-"""Bringing existing RabbitMQ queues to the arguments actors.queues declares.
+"""Bringing existing RabbitMQ queues to the arguments landing.shared.queues declares.
 
 RabbitMQ never changes a queue's arguments: a declare with other arguments is refused
 (PRECONDITION_FAILED). So a queue whose arguments differ (the dead letters' old 7-day TTL,
@@ -19,7 +19,7 @@ import pika
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 from pika.exceptions import ChannelClosedByBroker
 
-from actors.queues import queue_declarations
+from landing.shared.queues import queue_declarations
 
 HOLDING_SUFFIX = ".migrating"
 MAX_ROUNDS = 5  # a publisher running old code could declare the old queue back meanwhile

@@ -1,7 +1,7 @@
 """The task dashboard: dramatiq-dashboard on our RabbitMQ, behind HTTP basic auth.
 
 Its own WSGI process, never part of the public app (nginx does not proxy it):
-    gunicorn -c gunicorn.conf.py --bind 127.0.0.1:8001 'landing.dashboard:create_dashboard()'
+    gunicorn -c gunicorn.conf.py --bind 127.0.0.1:8001 'landing.ops.dashboard:create_dashboard()'
 Every path asks for DASHBOARD_USER / DASHBOARD_PASSWORD; the pages live under /dashboard/.
 """
 
@@ -21,10 +21,10 @@ from dramatiq_dashboard.http import HTTP_405, HTTP_410, handler, redirect
 from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Response
 
-from actors.broker import build_broker
-from actors.settings import settings as environment_settings
-from landing.rabbitmq_dashboard import RabbitmqInterface
-from landing.rabbitmq_management import ManagementAPI
+from landing.ops.dashboard.interface import RabbitmqInterface
+from landing.ops.dashboard.management_api import ManagementAPI
+from landing.shared.rabbitmq import publishing_broker
+from landing.shared.settings import Settings, load
 
 PREFIX = "/dashboard"
 REALM = 'Basic realm="landing task dashboard", charset="UTF-8"'
@@ -61,12 +61,12 @@ class RabbitmqDashboardApp(DashboardApp):
         return redirect(self.make_uri("queues", q_name(queue), "failed"))
 
 
-def create_dashboard(overrides: dict[str, Any] | None = None) -> WSGIApp:
-    """The dashboard's WSGI app from the environment's settings, with overrides (tests) on top."""
-    settings = environment_settings.replace(**(overrides or {}))
+def create_dashboard(settings: Settings | None = None) -> WSGIApp:
+    """The dashboard's WSGI app, from the environment's settings unless given others (tests)."""
+    settings = load() if settings is None else settings
     if not settings.dashboard_user or not settings.dashboard_password:
         raise RuntimeError("the task dashboard needs DASHBOARD_USER and DASHBOARD_PASSWORD")
-    broker = build_broker(settings, worker=False)
+    broker = publishing_broker(settings)
     vhost = pika.URLParameters(settings.rabbitmq_url.split(",")[0]).virtual_host
     api = ManagementAPI(settings.rabbitmq_management_url, vhost)
     dashboard = RabbitmqDashboardApp(RabbitmqInterface(broker, api), PREFIX)

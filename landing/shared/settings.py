@@ -1,16 +1,17 @@
 """Every setting landing reads, from the environment, in one place.
 
-The web app and the workers both import this module, so they always agree. Defaults suit
-`honcho start` on a laptop (everything on localhost); with APP_ENV=production the URLs that
-carry credentials and the dashboard password have no default, and a missing one stops the
-process at start-up.
+Each process calls load() once where it starts (create_app, create_dashboard, actors.worker,
+gunicorn.conf.py) and passes the Settings on; nothing else reads the environment. Defaults
+suit `honcho start` on a laptop (everything on localhost); with APP_ENV=production the URLs
+that carry credentials and the dashboard password have no default, and a missing one stops
+the process at start-up.
 """
 
 import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from actors.queues import check_queue_type
+from landing.shared.queues import check_queue_type
 
 DEV_DEFAULTS = {
     "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/landing",
@@ -88,6 +89,3 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         if missing:
             raise RuntimeError(f"APP_ENV=production needs these settings: {', '.join(missing)}")
     return settings
-
-
-settings = load()

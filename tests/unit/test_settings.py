@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.settings import SECRETS, Settings, load
+from landing.shared.settings import SECRETS, Settings, load
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_development_defaults_are_localhost():

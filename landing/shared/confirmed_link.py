@@ -7,7 +7,7 @@ ack) and is declared-and-published again while its deadline allows. RabbitMQ con
 drops a message whose queue is missing unless it is mandatory: the return is the only sign.
 
 RabbitMQ also acks a message routed to a queue that is being deleted at that instant, and
-drops it with the queue: actors.queue_watch learns the queue vanished (from a return of
+drops it with the queue: landing.shared.queue_watch learns the queue vanished (from a return of
 ours, or another process's announcement) and has the link publish its recent messages
 there again.
 
@@ -27,8 +27,8 @@ import pika
 from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
-from actors.queue_watch import RECENT_SECONDS, QueueWatch
-from actors.queues import queue_declarations
+from landing.shared.queue_watch import RECENT_SECONDS, QueueWatch
+from landing.shared.queues import queue_declarations
 
 log = logging.getLogger(__name__)
 RECONNECT_DELAY = 1.0  # seconds every node having failed fails sends at once before we retry

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from actors.group_commit import FlushInterrupted, GroupCommit
+from landing.shared.group_commit import FlushInterrupted, GroupCommit
 
 
 class Recorder:

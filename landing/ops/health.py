@@ -3,9 +3,8 @@
 import pika
 from flask import Blueprint, current_app
 
-from actors.db import db
-from actors.mongo import client as mongo_client
-from actors.rabbitmq import node_parameters
+from landing.shared.db import db
+from landing.shared.rabbitmq import node_parameters
 
 bp = Blueprint("health", __name__)
 
@@ -23,7 +22,7 @@ def ready():
         "postgresql": _check(_ping_postgresql),
         "redis": _check(lambda: current_app.extensions["results"].client.ping()),
         "rabbitmq": _check(_ping_rabbitmq),
-        "mongodb": _check(lambda: mongo_client().admin.command("ping")),
+        "mongodb": _check(lambda: current_app.extensions["mongo"].admin.command("ping")),
     }
     healthy = all(state == "ok" for state in checks.values())
     return {

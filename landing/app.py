@@ -1,0 +1,73 @@
+"""The public API's app factory: every extension bound to one Settings object."""
+
+import logging
+
+from flask import Flask
+
+from landing.errors import register_error_handlers
+from landing.extensions import limiter
+from landing.ops.cli import register_commands
+from landing.ops.metrics import init_metrics
+from landing.placeholders import placeholder_writer
+from landing.request_ids import init_request_ids
+from landing.shared.db import init_database
+from landing.shared.json_logs import use_json_logs
+from landing.shared.mongo import connect as connect_mongo
+from landing.shared.publisher import Publisher
+from landing.shared.results import build_result_backend
+from landing.shared.settings import Settings, load
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the WSGI app from the environment's settings, unless given others (tests)."""
+    settings = load() if settings is None else settings
+    app = Flask("landing")
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        RATELIMIT_STORAGE_URI=settings.redis_url,
+        RATELIMIT_STORAGE_OPTIONS={
+            "socket_connect_timeout": settings.redis_timeout,
+            "socket_timeout": settings.redis_timeout,
+        },
+        # Redis down or hung: keep accepting, limiting per process in memory meanwhile.
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+    )
+    _configure_logging(settings.log_level)
+    # First, so their hooks wrap every other one (the limiter's included).
+    init_request_ids(app)
+    init_metrics(app)
+
+    init_database(settings.database_url, settings.db_max_connections)
+    app.extensions["publisher"] = Publisher.for_settings(settings)
+    app.extensions["results"] = build_result_backend(settings)
+    app.extensions["placeholders"] = placeholder_writer(app.extensions["results"])
+    app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)
+    limiter.init_app(app)
+
+    from landing import views
+    from landing.ops import health
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Close the connections an app opened (tests and tools that build several apps)."""
+    app.extensions["publisher"].close()
+    app.extensions["mongo"].close()
+    app.extensions["results"].client.close()
+
+
+def _configure_logging(level: str) -> None:
+    """JSON lines on stderr, unless the host set logging up (gunicorn.conf.py, pytest)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        use_json_logs()
+        root.setLevel(level)
+    # pika narrates every connection at INFO; its warnings and errors are what matter.
+    logging.getLogger("pika").setLevel(logging.WARNING)

@@ -1,0 +1,84 @@
+"""MongoDB, where the attempt history lives: one client per process, made on first use.
+
+pymongo clients are not fork-safe, so none is made at import time (gunicorn and dramatiq
+fork); the process that will use MongoDB names it with init_mongo, as peewee's handle is
+initialised with init_database.
+"""
+
+import os
+
+from pymongo import ASCENDING, MongoClient
+from pymongo.collection import Collection
+
+ATTEMPTS = "landing_attempts"
+DEFAULT_DATABASE = "logs"  # when MONGO_URL names none
+
+
+class MongoHandle:
+    """A MongoClient for a URL, made on first use in each process (and again after a fork)."""
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self.timeout_ms = 2000
+        self._client: MongoClient | None = None
+        self._pid: int | None = None
+
+    def initialize(self, url: str, timeout_ms: int) -> None:
+        """Point the handle at url; short timeouts so an outage fails fast and retries."""
+        if (url, timeout_ms) != (self.url, self.timeout_ms):
+            self.close()
+        self.url, self.timeout_ms = url, timeout_ms
+
+    def client(self) -> MongoClient:
+        """This process's client, its indexes ensured when it is made."""
+        if self.url is None:
+            raise RuntimeError("init_mongo() was not called in this process")
+        if self._client is None or self._pid != os.getpid():
+            self._client = connect(self.url, self.timeout_ms)
+            self._pid = os.getpid()
+            try:
+                ensure_indexes(self.attempts())
+            except Exception:
+                self.close()  # MongoDB is down: the next message tries (and indexes) again
+                raise
+        return self._client
+
+    def attempts(self) -> Collection:
+        """The landing_attempts collection."""
+        return self.client().get_default_database(DEFAULT_DATABASE)[ATTEMPTS]
+
+    def close(self) -> None:
+        if self._client is not None and self._pid == os.getpid():
+            self._client.close()
+        self._client = None
+
+
+mongo = MongoHandle()
+
+
+def init_mongo(url: str, timeout_ms: int) -> None:
+    """Point this process's handle at url (workers, when they boot)."""
+    mongo.initialize(url, timeout_ms)
+
+
+def attempts() -> Collection:
+    """The attempt history's collection, through this process's client."""
+    return mongo.attempts()
+
+
+def connect(url: str, timeout_ms: int) -> MongoClient:
+    """A client that gives up after timeout_ms at every step; it connects on first use."""
+    return MongoClient(
+        url,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=timeout_ms,
+        connect=False,
+    )
+
+
+def ensure_indexes(collection: Collection) -> None:
+    """The indexes the attempt history needs; creating an existing index is a no-op."""
+    collection.create_index([("request_id", ASCENDING)], unique=True)
+    collection.create_index([("phone", ASCENDING)])
+    collection.create_index([("received_at", ASCENDING)])

@@ -1,0 +1,101 @@
+"""The sign-up record and the messages that carry it: what the web and the workers agree on.
+
+A message carries a sign-up as a small JSON object (SignUp.as_message); a worker reads it
+back with SignUp.from_message, which ignores fields it does not know, so a newer web can add
+one while older workers still run. The actor and queue names below are part of every
+message in flight: renaming one strands the messages already queued under the old name.
+"""
+
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+
+# The register actor stores a sign-up in PostgreSQL; its message id is the request_id.
+REGISTRATIONS = "registrations"
+REGISTER = "register"
+# The log_attempt actor records every attempt, valid or not, in MongoDB's attempt history.
+ATTEMPTS = "attempts"
+LOG_ATTEMPT = "log_attempt"
+QUEUES = (REGISTRATIONS, ATTEMPTS)
+
+
+class Outcome:
+    """A registration's status as GET /api/register/<request_id> reports it."""
+
+    QUEUED = "queued"
+    REGISTERED = "registered"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+class History:
+    """The statuses an attempt's history (in MongoDB) can hold."""
+
+    QUEUED = "QUEUED"
+    SUCCESS_POSTGRES = "SUCCESS_POSTGRES"
+    DUPLICATE_DETECTED = "DUPLICATE_DETECTED"
+    INVALID = "INVALID"
+    RATE_LIMITED = "RATE_LIMITED"
+    FAILED_RETRY = "FAILED_RETRY"
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """One sign-up attempt, as the web received it: accepted, or turned away."""
+
+    request_id: str
+    phone: str | None
+    referrer: str | None
+    ip: str | None
+    user_agent: str | None
+    received_at: str  # ISO 8601, UTC, in milliseconds (what BSON keeps)
+
+    def as_message(self) -> dict[str, Any]:
+        """The JSON object a message carries."""
+        return asdict(self)
+
+    @classmethod
+    def from_message(cls, body: Any) -> "SignUp":
+        """The sign-up a message carries; KeyError or TypeError when it is not one."""
+        return cls(**{field.name: body[field.name] for field in fields(cls)})
+
+
+def now_iso() -> str:
+    """UTC now, in milliseconds, as the ISO text messages carry."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def history_entry(name: str, at: str | None = None, error: str | None = None) -> dict[str, Any]:
+    """One entry of an attempt's history."""
+    entry = {"status": name, "at": at or now_iso()}
+    if error:
+        entry["error"] = error
+    return entry
+
+
+def registration_message(signup: SignUp) -> dramatiq.Message:
+    """The register message for an accepted sign-up; its message id is the request_id."""
+    return _message(REGISTRATIONS, REGISTER, (signup.as_message(),), signup.request_id)
+
+
+def status_key(request_id: str) -> dramatiq.Message:
+    """A stub register message: enough to find the request's result in the Results backend."""
+    return _message(REGISTRATIONS, REGISTER, (), request_id)
+
+
+def attempt_message(
+    attempt: SignUp | dict[str, Any], entries: list[dict[str, Any]]
+) -> dramatiq.Message:
+    """The log_attempt message adding entries to an attempt's history.
+
+    A worker that could not read a register message still records what arrived (a dict).
+    """
+    body = attempt.as_message() if isinstance(attempt, SignUp) else attempt
+    return _message(ATTEMPTS, LOG_ATTEMPT, (body, entries))
+
+
+def _message(queue: str, actor: str, args: tuple, message_id: str | None = None):
+    message = dramatiq.Message(queue_name=queue, actor_name=actor, args=args, kwargs={}, options={})
+    return message.copy(message_id=message_id) if message_id else message

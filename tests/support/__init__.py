@@ -1,0 +1,1 @@
+"""Helpers shared by the tests, the benchmark and the drills; not a test module."""

@@ -1,0 +1,47 @@
+"""The settings every test runs with, and the same values as a child process's environment.
+
+Tests never touch a developer's data: they use the `landing_test` database, Redis db 15,
+the RabbitMQ vhost `landing_test` and a MongoDB-wire stand-in of their own (or MONGO_URL
+when it names a real MongoDB). TEST_NAMESPACE and TEST_REDIS_DB rename the database/vhost
+and the Redis db, so two test runs on one machine keep out of each other's way.
+
+Computed here, never written to os.environ: tests pass `settings` to create_app,
+create_dashboard and build_workers, and give ENVIRONMENT to the processes they start.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from landing.shared.settings import load
+from tests.support.services import free_port
+
+VHOST = os.environ.get("TEST_NAMESPACE", "landing_test")
+REDIS_DB = os.environ.get("TEST_REDIS_DB", "15")
+#: A real MongoDB the developer named; otherwise the session starts a stand-in at MONGO_URL.
+REAL_MONGO = os.environ.get("MONGO_URL")
+
+ENVIRONMENT = {
+    "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{VHOST}",
+    "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
+    "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    "MONGO_URL": REAL_MONGO or f"mongodb://127.0.0.1:{free_port()}/logs_test",
+    "MAX_RETRIES": "2",
+    "RETRY_MIN_BACKOFF_MS": "100",
+    "RETRY_MAX_BACKOFF_MS": "500",
+    "MONGO_TIMEOUT_MS": "1000",
+    # CLI workers started by tests serve their metrics here, not on a developer's 9191.
+    "WORKER_METRICS_PORT": str(free_port()),
+}
+
+settings = load(ENVIRONMENT)
+
+
+#: The venv's executables (gunicorn, dramatiq, flask, honcho), first on a child's PATH.
+BIN = Path(sys.executable).parent
+
+
+def child_environment(**changes: str) -> dict[str, str]:
+    """os.environ with the tests' settings and the venv's PATH on top, then changes."""
+    path = f"{BIN}:{os.environ['PATH']}"
+    return {**os.environ, **ENVIRONMENT, "PATH": path, **changes}

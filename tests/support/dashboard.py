@@ -1,0 +1,81 @@
+"""The task dashboard's test plumbing: credentials, the management API, refused sign-ups."""
+
+import base64
+import re
+import uuid
+
+import pytest
+
+from landing.ops.dashboard.management_api import ManagementAPI
+from landing.shared.signup import REGISTRATIONS as QUEUE
+from tests.support.config import VHOST, settings
+from tests.support.services import wait_for
+from tests.support.signups import attempt as support_attempt
+from tests.support.signups import message_carrying
+
+PHONES = ["09121234561", "09351234562", "09901234563"]
+REFUSED = "dashboard-refused"  # a referrer PostgreSQL refuses while refused_referrer is on
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+AUTH = basic("admin", "admin")
+
+
+def management_api() -> ManagementAPI:
+    """The management API on the tests' vhost, once it answers; a failure, never a skip."""
+    api = ManagementAPI(settings.rabbitmq_management_url, VHOST)
+
+    def management_answers() -> bool:
+        try:
+            return isinstance(api.queue_totals(), dict)
+        except OSError:
+            return False
+
+    try:
+        wait_for(management_answers, timeout=30, interval=0.5)
+    except AssertionError:
+        pytest.fail(
+            "RabbitMQ's management API does not answer at RABBITMQ_MANAGEMENT_URL: "
+            "run `rabbitmq-plugins enable rabbitmq_management`"
+        )
+    return api
+
+
+def refuse_referrer(database, refused: bool) -> None:
+    """Make PostgreSQL refuse (or take again) sign-ups whose referrer is REFUSED."""
+    with database.connection_context():
+        database.execute_sql(
+            "ALTER TABLE registrations DROP CONSTRAINT IF EXISTS dashboard_refused"
+        )
+        if refused:
+            database.execute_sql(
+                "ALTER TABLE registrations ADD CONSTRAINT dashboard_refused"
+                f" CHECK (referrer IS DISTINCT FROM '{REFUSED}')"
+            )
+
+
+def send_sign_up(broker, phone: str, referrer: str = REFUSED) -> str:
+    request_id = str(uuid.uuid4())
+    attempt = support_attempt(
+        phone, request_id=request_id, referrer=referrer, ip="127.0.0.1", user_agent="pytest"
+    )
+    broker.enqueue(message_carrying(attempt, request_id))
+    return request_id
+
+
+def dead_letter_sign_ups(broker, phones: list[str]) -> list[str]:
+    """Send sign-ups PostgreSQL refuses and wait until all of them are in registrations.XQ."""
+    ids = [send_sign_up(broker, phone) for phone in phones]
+    wait_for(lambda: broker.get_queue_message_counts(QUEUE)[2] == len(ids), timeout=30)
+    return ids
+
+
+def shown_counts(page: str, queue: str = QUEUE) -> tuple[str, ...] | None:
+    """Jobs, Delayed and Failed as the dashboard's queue table shows them."""
+    cell = r"\s*<td[^>]*>\s*(\S+)\s*</td>"
+    match = re.search(rf'queues/{queue}">\s*{queue}\s*</a>\s*</td>{cell}{cell}{cell}', page)
+    return match.groups() if match else None

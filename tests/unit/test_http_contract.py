@@ -1,0 +1,92 @@
+"""The HTTP contract where no service is involved: errors in one JSON shape, the visitor's
+address and user agent as stored, the liveness probe."""
+
+import uuid
+
+import pytest
+
+from tests.support.http import assert_error, post
+
+PHONE = "09123456789"
+
+
+def test_malformed_json_answers_400(client):
+    response = client.post("/api/register/", data="{'phone':", content_type="application/json")
+    assert_error(response, 400, "invalid")
+    assert "_schema" in response.json["fields"]
+
+
+def test_non_json_content_type_answers_415(client):
+    response = client.post("/api/register/", data={"phone": PHONE})
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_body_over_4_kib_answers_413(client):
+    response = post(client, {"phone": PHONE, "referrer": "x" * 5000})
+    assert_error(response, 413, "too_large")
+
+
+def test_unknown_route_and_wrong_method_answer_json(client):
+    assert_error(client.get("/nowhere"), 404, "not_found")
+    assert_error(client.put("/api/register/"), 405, "method_not_allowed")
+
+
+def test_malformed_request_id_answers_400(client):
+    assert_error(client.get("/api/register/not-a-uuid"), 400, "invalid")
+
+
+def test_health_touches_nothing(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_ready_answers_503_naming_each_service_that_is_down(client):
+    response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    checks = response.json["checks"]
+    assert set(checks) == {"postgresql", "redis", "rabbitmq", "mongodb"}
+    assert all(state.startswith("error: ") for state in checks.values()), checks
+
+
+def test_a_sign_up_the_broker_cannot_confirm_answers_503_with_retry_after(client):
+    response = post(client, {"phone": PHONE, "request_id": str(uuid.uuid4())})
+    assert_error(response, 503, "unavailable")
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_user_agent_loses_control_characters_postgres_would_refuse(app):
+    from landing.visitor import user_agent
+
+    with app.test_request_context(headers={"User-Agent": "bot\x00/1\x07" + "x" * 600}):
+        agent = user_agent()
+    assert agent.startswith("bot/1x") and len(agent) == 512
+
+
+def test_forged_garbage_in_x_forwarded_for_falls_back_to_the_peer(app):
+    from landing.visitor import client_ip
+
+    headers = {"X-Forwarded-For": "'; DROP TABLE--, 10.0.0.1"}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.4"}):
+        assert client_ip() == "192.0.2.4"
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "peer", "address"),
+    [
+        ("fe80::1%eth0", "192.0.2.4", "fe80::1"),
+        (None, "fe80::1%eth0", "fe80::1"),  # gunicorn reached directly, over link-local IPv6
+        ("::ffff:10.1.2.3", "192.0.2.4", "10.1.2.3"),
+        (None, "::ffff:10.1.2.3", "10.1.2.3"),
+        ("fe80::1%, 10.0.0.1", "192.0.2.4", "192.0.2.4"),
+        ("junk", "not an address", None),
+    ],
+)
+def test_client_ip_is_what_postgres_inet_takes(app, forwarded, peer, address):
+    from landing.visitor import client_ip, rate_limit_key
+
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": peer}):
+        assert client_ip() == address
+        assert rate_limit_key() == (address or "unknown")
