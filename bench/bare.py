@@ -23,6 +23,7 @@ def create_app() -> Flask:
 
     @app.get("/health")
     def health():
+        """Always ok: answering at all means the server is up."""
         return {"status": "ok"}
 
     return app

@@ -2,12 +2,12 @@
 
 import argparse
 import os
-import socket
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.procs import PeakMemory
+from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -16,17 +16,14 @@ NAMESPACE = "landing_bench"  # PostgreSQL database and RabbitMQ vhost
 REDIS_DB = 9
 # wrk comes from one address; the app's per-IP limit would otherwise be all we measure.
 RATE_LIMIT = "100000000/minute"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the kernel picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# Every `dramatiq` run forks a metrics server on this port; two at once would collide.
+METRICS_PORT_VARIABLE = "WORKER_METRICS_PORT"
 
 
 @dataclass(frozen=True)
 class Params:
+    """How long and how hard each phase loads the stack."""
+
     duration: int = 20  # seconds per wrk run
     repeat: int = 3  # runs per scenario and concurrency; we quote medians
     concurrency: tuple[int, ...] = (64, 256)
@@ -90,18 +87,6 @@ def make_stores() -> Stores:
     if stores.mongo_is_ours:
         stores = Stores(mongo_url=f"mongodb://127.0.0.1:{free_port()}/logs_bench")
     return stores
-
-
-def metrics_port_variable() -> str | None:
-    """The variable naming the workers' Prometheus port, if actors/settings.py has one.
-
-    Every `dramatiq` run forks a metrics server on that port; two at once would collide.
-    """
-    from actors.settings import Settings
-
-    names = [item.name for item in fields(Settings) if item.name.endswith("metrics_port")]
-    preferred = [name for name in names if name.startswith("worker")] or names
-    return preferred[0].upper() if preferred else None
 
 
 @dataclass

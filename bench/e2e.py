@@ -3,12 +3,14 @@
 import json
 import subprocess
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import services
 from bench.config import Context
 from bench.load import Phones, Wrk
 from bench.procs import CpuMeter
+from bench.runs import CpuSeconds, E2eRun, LoadRun, ms_per
 from bench.stack import Group, start_workers, stop_all
 
 SAMPLE_EVERY = 0.5  # seconds between row counts while wrk runs
@@ -47,6 +49,24 @@ def _is_accepted(line: str) -> bool:
     return record.get("status") == 202 and record.get("path", "").startswith("/api/register")
 
 
+@dataclass
+class Watch:
+    """What one repetition observed, before any rate is derived from it."""
+
+    t0: float  # monotonic, when the load started
+    load_s: float
+    rows_at_load_end: int
+    drain_s: float | None  # None: PostgreSQL never caught up
+    rows: int
+    accepted: int
+    wrk: LoadRun
+    samples: list[tuple[float, int]]
+    cpu_s: CpuSeconds = field(default_factory=dict)
+    mongo_documents: int | None = None
+    attempts_ready: int = 0
+    mongo_docs_per_s: float | None = None
+
+
 class EndToEnd:
     """Repetitions of the end-to-end run against one landing gunicorn that logs its 202s."""
 
@@ -56,7 +76,7 @@ class EndToEnd:
         self.phones = Phones(context.params.threads)
         self.accepted = AcceptedCount(access_log)
 
-    def run(self) -> dict:
+    def run(self) -> E2eRun:
         """One repetition: empty stores, start workers, load, drain, measure, stop workers."""
         services.reset(self.stores)
         self.access_log.write_text("")  # gunicorn appends (O_APPEND), so this empties it
@@ -67,8 +87,8 @@ class EndToEnd:
             roots = {"web": self.web.pid, **{g.name: g.pid for g in workers}}
             meter = CpuMeter({**roots, **self.context.also_watch}).start()
             watch = self._load_and_drain(counter)
-            watch["cpu_s"] = meter.stop()
-            watch.update(self._mongo(watch["t0"]))
+            watch.cpu_s = meter.stop()
+            self._mongo(watch)
             self.context.memory.observe("web-landing", self.web.children())
             for group in workers:
                 self.context.memory.observe(group.name, group.children())
@@ -77,7 +97,7 @@ class EndToEnd:
             stop_all(workers)
         return derive(watch)
 
-    def _load_and_drain(self, counter: services.RowCounter) -> dict:
+    def _load_and_drain(self, counter: services.RowCounter) -> Watch:
         params = self.params
         wrk = Wrk(self.web.url, params.e2e_concurrency, params.threads, self.phones, params.signups)
         sample = RowSamples(counter)
@@ -94,12 +114,11 @@ class EndToEnd:
         if drained_at is not None:
             time.sleep(0.5)  # a 202 logged just after wrk exited (it abandoned the request)
             self._drain(sample, sample(), load_end)  # still counts: wait for its row too
-        return {
-            "t0": sample.t0, "load_s": load_end - sample.t0, "rows_at_load_end": rows_at_load_end,
-            "drain_s": None if drained_at is None else drained_at - load_end,
-            "rows": sample.samples[-1][1], "accepted": self.accepted(),
-            "wrk": load, "samples": sample.samples,
-        }  # fmt: skip
+        return Watch(
+            t0=sample.t0, load_s=load_end - sample.t0, rows_at_load_end=rows_at_load_end,
+            drain_s=None if drained_at is None else drained_at - load_end,
+            rows=sample.samples[-1][1], accepted=self.accepted(), wrk=load, samples=sample.samples,
+        )  # fmt: skip
 
     def _drain(self, sample, rows: int, load_end: float) -> float | None:
         """Count rows until they match the 202s sent; the time they did, None on timeout."""
@@ -110,13 +129,13 @@ class EndToEnd:
             rows = sample()
         return time.monotonic()
 
-    def _mongo(self, t0: float) -> dict:
+    def _mongo(self, watch: Watch) -> None:
         """The attempt log where it stands: never waited for (the stand-in is slow)."""
         documents = services.mongo_count(self.stores.mongo_url)
-        ready, _ = services.queue_state(self.stores.rabbitmq_url, "attempts")
-        watched = time.monotonic() - t0
-        rate = None if documents is None else round(documents / watched, 1)
-        return {"mongo_documents": documents, "attempts_ready": ready, "mongo_docs_per_s": rate}
+        watch.attempts_ready, _ = services.queue_state(self.stores.rabbitmq_url, "attempts")
+        watched = time.monotonic() - watch.t0
+        watch.mongo_documents = documents
+        watch.mongo_docs_per_s = None if documents is None else round(documents / watched, 1)
 
 
 class RowSamples:
@@ -140,33 +159,23 @@ def _exited(process: subprocess.Popen, timeout: float) -> bool:
         return False
 
 
-def derive(watch: dict) -> dict:
+def derive(watch: Watch) -> E2eRun:
     """Rates from one repetition's raw observations."""
-    accepted, load_s = watch["accepted"], watch["load_s"]
-    backlog = accepted - watch["rows_at_load_end"]
-    drain_s = watch["drain_s"]
+    accepted, load_s, drain_s = watch.accepted, watch.load_s, watch.drain_s
+    backlog = accepted - watch.rows_at_load_end
     timed = drain_s is not None and drain_s > 0 and backlog >= MIN_BACKLOG_TO_TIME
-    rows = watch["rows"]
-    cpu = watch["cpu_s"]
-    return {
-        "accepted": accepted,
-        "wrk_2xx": watch["wrk"]["requests"] - watch["wrk"]["non2xx"],
-        "rows": rows,
-        "missing": accepted - rows,
-        "drained": drain_s is not None,
-        "load_s": round(load_s, 2),
-        "ingest_rps": round(accepted / load_s, 1),
-        "persisted_during_load_rps": round(watch["rows_at_load_end"] / load_s, 1),
-        "backlog_at_load_end": backlog,
-        "drain_s": round(drain_s, 2) if timed else None,  # None: kept up, or never drained
-        "drain_rps": round(backlog / drain_s, 1) if timed else None,
-        "kept_up": backlog < MIN_BACKLOG_TO_TIME,
-        "worker_cpu_ms_per_row": round(cpu["worker-registrations"] * 1000 / rows, 3)
-        if rows
-        else None,
-        "web_cpu_ms_per_request": round(cpu["web"] * 1000 / accepted, 3) if accepted else None,
-        **{k: watch[k] for k in ("mongo_documents", "attempts_ready", "mongo_docs_per_s")},
-        "cpu_s": cpu,
-        "wrk": watch["wrk"],
-        "samples": watch["samples"],
-    }
+    return E2eRun(
+        accepted=accepted, wrk_2xx=watch.wrk.answered, rows=watch.rows,
+        missing=accepted - watch.rows, drained=drain_s is not None, load_s=round(load_s, 2),
+        ingest_rps=round(accepted / load_s, 1),
+        persisted_during_load_rps=round(watch.rows_at_load_end / load_s, 1),
+        backlog_at_load_end=backlog,
+        drain_s=round(drain_s, 2) if timed else None,
+        drain_rps=round(backlog / drain_s, 1) if timed else None,
+        kept_up=backlog < MIN_BACKLOG_TO_TIME,
+        worker_cpu_ms_per_row=ms_per(watch.cpu_s["worker-registrations"], watch.rows),
+        web_cpu_ms_per_request=ms_per(watch.cpu_s["web"], accepted),
+        mongo_documents=watch.mongo_documents, attempts_ready=watch.attempts_ready,
+        mongo_docs_per_s=watch.mongo_docs_per_s,
+        cpu_s=watch.cpu_s, wrk=watch.wrk, samples=watch.samples,
+    )  # fmt: skip

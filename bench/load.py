@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 
 from bench.config import LUA
+from bench.runs import LoadRun
 
 MARKER = "BENCH_JSON "
 THREAD_DONE = "BENCH_THREAD_DONE"
@@ -22,11 +23,13 @@ class Phones:
     next_offset: int = 0
 
     def take(self) -> int:
+        """The offset for the next run."""
         return self.next_offset
 
-    def used(self, result: dict) -> None:
+    def used(self, sent_max: int) -> None:
+        """Move past a run whose busiest thread sent sent_max requests."""
         # Thread i sends offset + k * threads + i for k < its own count of requests.
-        self.next_offset += (result["sent_max"] + 1) * self.threads
+        self.next_offset += (sent_max + 1) * self.threads
 
 
 class Wrk:
@@ -41,6 +44,7 @@ class Wrk:
         self._rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def command(self, seconds: int) -> list[str]:
+        """wrk's command line for a run of that many seconds."""
         # --timeout past PUBLISH_TIMEOUT, so a 503 from the app is seen as a 503.
         return [
             "wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{seconds}s",
@@ -48,6 +52,7 @@ class Wrk:
         ]  # fmt: skip
 
     def env(self) -> dict[str, str]:
+        """wrk's environment: what bench/post.lua reads (offset, threads, per-thread limit)."""
         per_thread = -(-self.limit // self.threads) if self.limit else 0
         return {
             **os.environ,
@@ -75,18 +80,15 @@ class Wrk:
                     # wrk's main thread sleeps out -d; SIGINT ends it with a summary.
                     self.process.send_signal(signal.SIGINT)
 
-    def finish(self, timeout: float) -> dict:
+    def finish(self, timeout: float) -> LoadRun:
         """Wait for wrk and return its summary, in requests/s and milliseconds."""
         try:
             self.process.wait(timeout)
         finally:
             self.kill()  # only if it is still running: a timeout, or we were interrupted
         self._reader.join(5)
-        line = next((x for x in self._lines if x.startswith(MARKER)), None)
-        if line is None:
-            raise RuntimeError("wrk printed no summary:\n" + "".join(self._lines[-20:]))
-        raw = json.loads(line.removeprefix(MARKER))
-        self.phones.used(raw)
+        raw = read_summary(self._lines)
+        self.phones.used(raw["sent_max"])
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk_cpu = (after.ru_utime - self._rusage.ru_utime) + (
             after.ru_stime - self._rusage.ru_stime
@@ -99,31 +101,32 @@ class Wrk:
             self.process.kill()
             self.process.wait()
 
-    def run(self, seconds: int) -> dict:
+    def run(self, seconds: int) -> LoadRun:
         """One wrk run in the foreground."""
         self.start(seconds)
         return self.finish(seconds + 60)
 
 
-def summarise(raw: dict, wrk_cpu: float) -> dict:
+def read_summary(lines: list[str]) -> dict:
+    """The JSON line bench/post.lua printed among wrk's output; RuntimeError if none."""
+    line = next((x for x in lines if x.startswith(MARKER)), None)
+    if line is None:
+        raise RuntimeError("wrk printed no summary:\n" + "".join(lines[-20:]))
+    return json.loads(line.removeprefix(MARKER))
+
+
+def summarise(raw: dict, wrk_cpu: float) -> LoadRun:
     """What the report needs from one wrk run."""
     seconds = raw["duration_us"] / 1e6
     latency = {key: value / 1000 for key, value in raw["latency_us"].items()}
     errors = raw["errors"]
-    return {
-        "seconds": round(seconds, 3),
-        "requests": raw["requests"],
-        "rps": round(raw["requests"] / seconds, 1),
-        "p50_ms": latency["p50"],
-        "p90_ms": latency["p90"],
-        "p99_ms": latency["p99"],
-        "max_ms": latency["max"],
-        "mean_ms": round(latency["mean"], 3),
-        "non2xx": raw["non2xx"],
-        "status_4xx": raw["status_4xx"],
-        "status_5xx": raw["status_5xx"],
+    return LoadRun(
+        seconds=round(seconds, 3), requests=raw["requests"],
+        rps=round(raw["requests"] / seconds, 1),
+        p50_ms=latency["p50"], p90_ms=latency["p90"], p99_ms=latency["p99"],
+        max_ms=latency["max"], mean_ms=round(latency["mean"], 3),
+        non2xx=raw["non2xx"], status_4xx=raw["status_4xx"], status_5xx=raw["status_5xx"],
         # wrk's own "status" error is a 4xx/5xx answer, counted above already.
-        "socket_errors": sum(v for k, v in errors.items() if k != "status"),
-        "errors": errors,
-        "wrk_cpu_s": round(wrk_cpu, 3),
-    }
+        socket_errors=sum(v for k, v in errors.items() if k != "status"),
+        errors=errors, wrk_cpu_s=round(wrk_cpu, 3),
+    )  # fmt: skip

@@ -51,7 +51,7 @@ def _comm(pid: int) -> str:
 def service_roots() -> dict[str, int]:
     """The top process of each local service (lowest pid whose parent is something else).
 
-    Their CPU during a run is ours plus whatever other engineers' tests asked of them.
+    Their CPU during a run is ours plus whatever other runs on the machine asked of them.
     """
     roots = {}
     for parent, children in sorted(children_map().items()):
@@ -94,7 +94,7 @@ def machine_busy_seconds() -> tuple[float, float]:
     """(busy CPU seconds of all cores, wall-clock seconds) since boot, from /proc/stat.
 
     Deltas of these tell how much of the machine was busy during a run, ours or not (the
-    cores are shared with other engineers' test runs).
+    cores are shared with whatever else runs on the machine).
     """
     values = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
@@ -109,6 +109,7 @@ class CpuMeter:
     roots: dict[str, int]
 
     def start(self) -> "CpuMeter":
+        """Note every tree's CPU seconds, and the machine's, as they are now."""
         self._before = {name: cpu_seconds(pid) for name, pid in self.roots.items()}
         self._machine = machine_busy_seconds()
         return self
@@ -126,6 +127,15 @@ class CpuMeter:
         return used
 
 
+@dataclass
+class RolePeak:
+    """Peak resident memory of the processes seen in one role (MiB)."""
+
+    processes: int
+    max_mib: float
+    median_mib: float
+
+
 class PeakMemory:
     """The highest VmHWM seen per process, grouped by role (web-landing, worker-...).
 
@@ -136,20 +146,18 @@ class PeakMemory:
         self.peaks: dict[str, dict[int, float]] = {}
 
     def observe(self, role: str, pids: list[int]) -> None:
+        """Note each pid's peak so far under role."""
         seen = self.peaks.setdefault(role, {})
         for pid in pids:
             peak = peak_rss_mib(pid)
             if peak is not None:
                 seen[pid] = max(peak, seen.get(pid, 0.0))
 
-    def summary(self) -> dict[str, dict]:
-        """Per role: processes seen, the largest peak and the median peak (MiB)."""
+    def summary(self) -> dict[str, RolePeak]:
+        """Per role: processes seen, the largest peak and the median peak."""
         result = {}
         for role, seen in self.peaks.items():
             values = sorted(seen.values())
-            result[role] = {
-                "processes": len(values),
-                "max_mib": round(values[-1], 1),
-                "median_mib": round(values[len(values) // 2], 1),
-            }
+            middle = values[len(values) // 2]
+            result[role] = RolePeak(len(values), round(values[-1], 1), round(middle, 1))
         return result

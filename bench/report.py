@@ -1,10 +1,12 @@
-"""results.json -> summary.md (one Markdown page) and throughput.png."""
+"""Results -> summary.md (one Markdown page) and throughput.png."""
 
 from pathlib import Path
 
-NAMES = {"a": "(a) bare Flask", "b": "(b) ingest only", "c": "(c) ingest + drain",
-         "d": "(d) drain only (rows/s)"}  # fmt: skip
-COLORS = {"a": "#9e9e9e", "b": "#1f77b4", "c": "#ff7f0e", "d": "#2ca02c"}
+from bench.results import Results, RunInfo
+from bench.runs import E2eRun, Scenario
+
+CPU_ORDER = ("web", "worker-registrations", "worker-attempts", "mongo-standin", "rabbitmq",
+             "redis", "postgresql", "wrk")  # fmt: skip
 
 
 def _fmt(value, digits: int = 1) -> str:
@@ -21,42 +23,39 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return lines
 
 
-def markdown(results: dict) -> str:
+def markdown(results: Results) -> str:
     """The page a reviewer reads: setup, the matrix, CPU, end to end, memory, targets."""
+    error = results.run.e2e_error
     sections = [
-        _header(results["run"]),
+        _header(results.run),
         ["## Throughput and latency", "", *_matrix_table(results)],
         ["## CPU per request (ms, median)", "", *_cpu_table(results)],
-        ["## Drain only (d)", "", *_drain_lines(results)] if results.get("drain") else [],
-        ["## End to end", "", *_e2e_lines(results)] if results.get("e2e") else [],
-        [f"**End to end failed**: {results['run']['e2e_error']}"]
-        if results["run"].get("e2e_error")
-        else [],
+        ["## Drain only (d)", "", *_drain_lines(results)] if results.drain else [],
+        ["## End to end", "", *_e2e_lines(results)] if results.e2e else [],
+        [f"**End to end failed**: {error}"] if error else [],
         ["## Memory (peak RSS per process, VmHWM)", "", *_memory_lines(results)],
         ["## Targets", "", *_table(
             ["target", "measured (median)", "result"],
-            [[t["target"], t["measured"], f"**{t['result']}**"] for t in results["targets"]],
+            [[t.target, t.measured, f"**{t.result}**"] for t in results.targets],
         )],
     ]  # fmt: skip
     return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 
 
-def _header(run: dict) -> list[str]:
+def _header(run: RunInfo) -> list[str]:
     return [
-        f"# landing benchmark, {run['date_utc']}",
+        f"# landing benchmark, {run.date_utc}",
         "",
-        f"`{run['command']}` on {run['machine']}. {run['web']}; wrk -t{run['wrk_threads']} "
-        f"on the same cores. Medians of {run['repeat']} runs of {run['duration_s']} s "
-        f"(+{run['warmup_s']} s warm-up). Background load (other engineers) before/after: "
-        f"{run['background_busy_cores_before']} / {run['background_busy_cores_after']} "
-        f"busy cores; load average {run['loadavg_before']} -> {run['loadavg_after']}.",
+        f"`{run.command}` on {run.machine}. {run.web}; wrk -t{run.wrk_threads} "
+        f"on the same cores. Medians of {run.repeat} runs of {run.duration_s} s "
+        f"(+{run.warmup_s} s warm-up). Background load (other processes) before/after: "
+        f"{run.background_busy_cores_before} / {run.background_busy_cores_after} "
+        f"busy cores; load average {run.loadavg_before} -> {run.loadavg_after}.",
     ]
 
 
-def _memory_lines(results: dict) -> list[str]:
-    rows = [
-        [r, m["processes"], m["max_mib"], m["median_mib"]] for r, m in results["memory"].items()
-    ]
+def _memory_lines(results: Results) -> list[str]:
+    rows = [[r, m.processes, m.max_mib, m.median_mib] for r, m in results.memory.items()]
     return [
         *_table(["role", "processes", "max MiB", "median MiB"], rows),
         "",
@@ -65,48 +64,41 @@ def _memory_lines(results: dict) -> list[str]:
     ]
 
 
-def _matrix_table(results: dict) -> list[str]:
+def _matrix_table(results: Results) -> list[str]:
     header = ["scenario", "c", "req/s", "p50 ms", "p99 ms", "max ms", "non-2xx",
               "socket errors", "web CPU ms/req", "machine busy cores"]  # fmt: skip
     rows = []
-    for scenario, by_c in sorted(results["matrix"].items()):
-        for c, cell in sorted(by_c.items(), key=lambda item: int(item[0])):
-            rows.append([NAMES[scenario], int(c), cell["rps"], cell["p50_ms"], cell["p99_ms"],
-                         cell["max_ms"], cell["non2xx"], cell["socket_errors"],
-                         cell["web_cpu_ms_per_request"], cell["machine_busy_cores"]])  # fmt: skip
-    for c, ratio in sorted(results["ratios"].items(), key=lambda item: int(item[0])):
-        runs = ", ".join(f"{value:.2f}" for value in ratio["runs"])
-        rows.append(["**(b)/(a)**", int(c), f"**{ratio['median']:.2f}** (runs: {runs})",
-                     "", "", "", "", "", "", ""])  # fmt: skip
+    for scenario, by_c in sorted(results.matrix.items()):
+        for c, cell in sorted(by_c.items()):
+            rows.append([scenario.label, c, cell.rps, cell.p50_ms, cell.p99_ms, cell.max_ms,
+                         cell.non2xx, cell.socket_errors, cell.web_cpu_ms_per_request,
+                         cell.machine_busy_cores])  # fmt: skip
+    for c, ratio in sorted(results.ratios.items()):
+        runs = ", ".join(f"{value:.2f}" for value in ratio.runs)
+        rows.append(["**(b)/(a)**", c, f"**{ratio.median:.2f}** (runs: {runs})", *[""] * 7])
     return _table(header, rows)
 
 
-CPU_ORDER = ("web", "worker-registrations", "worker-attempts", "mongo-standin", "rabbitmq",
-             "redis", "postgresql", "wrk")  # fmt: skip
-
-
-def _cpu_table(results: dict) -> list[str]:
-    """Where the cores went, per request. The services are shared with other engineers'
+def _cpu_table(results: Results) -> list[str]:
+    """Where the cores went, per request. The services may be shared with other
     test runs, so their columns are an upper bound of what we cost them."""
-    cells = [(s, int(c), cell) for s, by_c in results["matrix"].items() for c, cell in by_c.items()]
-    present = {name for _, _, cell in cells for name in cell["cpu_ms_per_request"]}
+    cells = [(s, c, cell) for s, by_c in results.matrix.items() for c, cell in by_c.items()]
+    cells.sort(key=lambda item: item[:2])
+    present = {name for _, _, cell in cells for name in cell.cpu_ms_per_request}
     names = [name for name in CPU_ORDER if name in present]
-    rows = [
-        [NAMES[s], c, *(cell["cpu_ms_per_request"].get(name) for name in names)]
-        for s, c, cell in sorted(cells, key=lambda item: (item[0], item[1]))
-    ]
+    rows = [[s.label, c, *(cell.cpu_ms_per_request.get(n) for n in names)] for s, c, cell in cells]
     return _table(["scenario", "c", *names], rows)
 
 
-def _drain_lines(results: dict) -> list[str]:
-    """(d): how fast the workers alone empty what (b) left, and what each row cost."""
-    drains = results["drain"]
-    names = [n for n in CPU_ORDER if any(n in d["cpu_ms_per_row"] for d in drains.values())]
+def _drain_lines(results: Results) -> list[str]:
+    """Drain only: how fast the workers alone empty what ingest only left, at what cost."""
+    drains = results.drain
+    names = [n for n in CPU_ORDER if any(n in d.cpu_ms_per_row for d in drains.values())]
     rows = []
-    for c, drain in sorted(drains.items(), key=lambda item: int(item[0])):
-        ingest = results["matrix"].get("b", {}).get(c, {}).get("rps")
-        rows.append([int(c), drain["backlog"], drain["rows_per_s"], ingest,
-                     *(drain["cpu_ms_per_row"].get(name) for name in names)])  # fmt: skip
+    for c, drain in sorted(drains.items()):
+        cell = results.cell(Scenario.INGEST_ONLY, c)
+        rows.append([c, drain.backlog, drain.rows_per_s, cell.rps if cell else None,
+                     *(drain.cpu_ms_per_row.get(name) for name in names)])  # fmt: skip
     return [
         "After each (b) run, workers start on the backlog it left in RabbitMQ; timed from "
         "when they consume until PostgreSQL holds every row. CPU in ms per row.",
@@ -115,73 +107,74 @@ def _drain_lines(results: dict) -> list[str]:
     ]
 
 
-def _e2e_lines(results: dict) -> list[str]:
-    e2e, run = results["e2e"], results["run"]
+def _e2e_lines(results: Results) -> list[str]:
+    e2e, run = results.e2e, results.run
+    kept_up = e2e.drain_rps is None
     lines = [
-        f"{run['signups']:,} sign-ups per run at c={run['e2e_concurrency']}, workers running; "
-        f"medians of {e2e['runs']} runs. Accepted = 202s in gunicorn's access log.",
+        f"{run.signups:,} sign-ups per run at c={run.e2e_concurrency}, workers running; "
+        f"medians of {e2e.runs} runs. Accepted = 202s in gunicorn's access log.",
         "",
     ]
     lines += _table(
         ["accepted", "rows", "missing (max)", "ingest req/s", "persisted rows/s during load",
          "backlog at load end", "drain rows/s after load", "drain s", "worker CPU ms/row",
          "web CPU ms/req"],
-        [[e2e["accepted"], e2e["rows"], e2e["max_missing"], e2e["ingest_rps"],
-          e2e["persisted_during_load_rps"], e2e["backlog_at_load_end"],
-          e2e["drain_rps"] if e2e["drain_rps"] is not None else "kept up",
-          e2e["drain_s"] if e2e["drain_rps"] is not None else "-",
-          e2e["worker_cpu_ms_per_row"], e2e["web_cpu_ms_per_request"]]],
+        [[e2e.accepted, e2e.rows, e2e.max_missing, e2e.ingest_rps,
+          e2e.persisted_during_load_rps, e2e.backlog_at_load_end,
+          "kept up" if kept_up else e2e.drain_rps, "-" if kept_up else e2e.drain_s,
+          e2e.worker_cpu_ms_per_row, e2e.web_cpu_ms_per_request]],
     )  # fmt: skip
     lines += [
         "",
-        f"MongoDB attempt log ({run['mongo']}, its own worker: 1 process x 2 threads), not "
-        f"waited for: {_fmt(e2e['mongo_documents'])} documents when PostgreSQL was done, "
-        f"{_fmt(e2e['mongo_docs_per_s'])} docs/s over the watched period, "
-        f"{_fmt(e2e['attempts_ready'])} messages still ready in `attempts`.",
+        f"MongoDB attempt log ({run.mongo}, its own worker: 1 process x 2 threads), not "
+        f"waited for: {_fmt(e2e.mongo_documents)} documents when PostgreSQL was done, "
+        f"{_fmt(e2e.mongo_docs_per_s)} docs/s over the watched period, "
+        f"{_fmt(e2e.attempts_ready)} messages still ready in `attempts`.",
     ]
     return lines
 
 
-def plot(results: dict, path: Path) -> None:
-    """Median req/s (and (d)'s rows/s) and p99 per scenario and concurrency; e2e rows over
-    time if measured."""
+def plot(results: Results, path: Path) -> None:
+    """Median req/s (and drain only's rows/s) and p99 per scenario and concurrency; e2e rows
+    over time if measured."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on our machines
     import matplotlib.pyplot as plt
 
-    panels = 3 if results.get("e2e_runs") else 2
+    panels = 3 if results.e2e_runs else 2
     figure, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), constrained_layout=True)
-    drained = {"d": {c: {"rps": d["rows_per_s"]} for c, d in results.get("drain", {}).items()}}
-    _bars(axes[0], {**results["matrix"], **drained}, "rps", "median requests/s (rows/s for d)")
-    _bars(axes[1], results["matrix"], "p99_ms", "median p99 latency (ms)")
+    rps = {s: {c: cell.rps for c, cell in by_c.items()} for s, by_c in results.matrix.items()}
+    rps[Scenario.DRAIN_ONLY] = {c: d.rows_per_s for c, d in results.drain.items()}
+    p99 = {s: {c: cell.p99_ms for c, cell in by_c.items()} for s, by_c in results.matrix.items()}
+    _bars(axes[0], rps, "median requests/s (rows/s for d)")
+    _bars(axes[1], p99, "median p99 latency (ms)")
     axes[1].axhline(50, color="red", linestyle="--", linewidth=1, label="target 50 ms")
     axes[1].legend(fontsize=8)
     if panels == 3:
-        _rows_over_time(axes[2], results["e2e_runs"])
-    figure.suptitle(f"landing benchmark {results['run']['date_utc']} ({results['run']['machine']})")
+        _rows_over_time(axes[2], results.e2e_runs)
+    figure.suptitle(f"landing benchmark {results.run.date_utc} ({results.run.machine})")
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
-def _bars(axis, matrix: dict, key: str, label: str) -> None:
-    levels = sorted({int(c) for by_c in matrix.values() for c in by_c})
-    width = 0.8 / max(len(matrix), 1)
-    for index, scenario in enumerate(sorted(matrix)):
-        cells = {int(c): cell for c, cell in matrix[scenario].items()}
+def _bars(axis, values: dict[Scenario, dict[int, float | None]], label: str) -> None:
+    levels = sorted({c for by_c in values.values() for c in by_c})
+    width = 0.8 / max(len(values), 1)
+    for index, scenario in enumerate(sorted(values)):
         xs = [position + index * width for position in range(len(levels))]
-        values = [cells.get(c, {}).get(key) or 0 for c in levels]
-        axis.bar(xs, values, width, label=NAMES[scenario], color=COLORS[scenario])
-    axis.set_xticks([p + width * (len(matrix) - 1) / 2 for p in range(len(levels))])
+        heights = [values[scenario].get(c) or 0 for c in levels]
+        axis.bar(xs, heights, width, label=scenario.label, color=scenario.colour)
+    axis.set_xticks([p + width * (len(values) - 1) / 2 for p in range(len(levels))])
     axis.set_xticklabels([f"c={c}" for c in levels])
     axis.set_ylabel(label)
     axis.legend(fontsize=8)
 
 
-def _rows_over_time(axis, reps: list[dict]) -> None:
+def _rows_over_time(axis, reps: list[E2eRun]) -> None:
     for index, rep in enumerate(reps):
-        seconds, rows = zip(*rep["samples"], strict=True) if rep["samples"] else ((), ())
-        axis.plot(seconds, rows, label=f"run {index + 1}: load ends {rep['load_s']:.1f} s")
+        seconds, rows = zip(*rep.samples, strict=True) if rep.samples else ((), ())
+        axis.plot(seconds, rows, label=f"run {index + 1}: load ends {rep.load_s:.1f} s")
     axis.set_xlabel("seconds since load started")
     axis.set_ylabel("rows in PostgreSQL")
     axis.set_title("end to end", fontsize=10)
@@ -194,7 +187,7 @@ if __name__ == "__main__":
     import sys
 
     source = Path(sys.argv[1] if len(sys.argv) > 1 else "results/latest/results.json")
-    data = json.loads(source.read_text())
+    data = Results.from_json(json.loads(source.read_text()))
     (source.parent / "summary.md").write_text(markdown(data))
     plot(data, source.parent / "throughput.png")
     print(markdown(data))

@@ -1,6 +1,5 @@
 """The benchmark's own stores on the local services: prepare, empty, count."""
 
-import subprocess
 import time
 from collections.abc import Callable
 
@@ -10,7 +9,8 @@ import redis
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from bench.config import NAMESPACE, Stores
+from bench.config import Stores
+from tests.support.services import ensure_vhost
 
 QUEUES = ("registrations", "attempts")
 ATTEMPTS_COLLECTION = "landing_attempts"
@@ -18,7 +18,7 @@ ATTEMPTS_COLLECTION = "landing_attempts"
 
 def prepare(stores: Stores) -> None:
     """Create the database (schema.sql applied) and the vhost when they are missing."""
-    from actors.db import apply_schema, create_database_if_missing, init_database
+    from landing.shared.db import apply_schema, create_database_if_missing, init_database
 
     create_database_if_missing(stores.database_url)
     init_database(stores.database_url, 2)
@@ -26,20 +26,7 @@ def prepare(stores: Stores) -> None:
     ensure_vhost(stores.rabbitmq_url)
 
 
-def ensure_vhost(url: str) -> None:
-    """rabbitmqctl add_vhost + guest's permissions, as tests/conftest.py does."""
-    try:
-        pika.BlockingConnection(pika.URLParameters(url)).close()
-    except pika.exceptions.ProbableAccessDeniedError:
-        _rabbitmqctl("add_vhost", NAMESPACE)
-        _rabbitmqctl("set_permissions", "-p", NAMESPACE, "guest", ".*", ".*", ".*")
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
-
-
-# The services are shared with other engineers' runs, whose fault tests stop and start
+# The services may be shared with other runs, whose fault tests stop and start
 # them: an outage of up to OUTAGE_SECONDS is waited out, not a reason to lose a run.
 OUTAGE_SECONDS = 90
 OUTAGES = (
@@ -139,6 +126,7 @@ class RowCounter:
             raise
 
     def close(self) -> None:
+        """Close the connection (the next count opens a new one)."""
         if self.connection is not None:
             self.connection.close()
             self.connection = None
@@ -151,16 +139,3 @@ def mongo_count(url: str) -> int | None:
             return client.get_default_database()[ATTEMPTS_COLLECTION].count_documents({})
     except Exception:
         return None
-
-
-def wait_for_mongo(url: str, timeout: float = 30) -> None:
-    """Return once MongoDB (or the stand-in we just started) answers ping at url."""
-    deadline = time.monotonic() + timeout
-    with MongoClient(url, serverSelectionTimeoutMS=200) as client:
-        while time.monotonic() < deadline:
-            try:
-                client.admin.command("ping")
-                return
-            except Exception:
-                time.sleep(0.2)
-    raise RuntimeError(f"MongoDB did not answer at {url} within {timeout:.0f} s")

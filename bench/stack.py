@@ -7,17 +7,17 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 from bench import procs, services
-from bench.config import BIN, ROOT, Stores, free_port, metrics_port_variable
+from bench.config import BIN, METRICS_PORT_VARIABLE, ROOT, Stores
+from tests.support.services import free_port, wait_for
 
 LANDING = "landing:create_app()"
 # The MongoDB log (its worker and the stand-in) runs on cores nothing else wants: the
-# stand-in costs far more CPU per document than mongod would, and the issue asks that it
-# never gate the PostgreSQL numbers. Its CPU is still measured; its backlog drains later.
+# stand-in costs far more CPU per document than mongod would, and it must never gate the
+# PostgreSQL numbers. Its CPU is still measured; its backlog drains later.
 NICEST = 19
 WORKER_THREADS = "32"  # docker-compose.yml's default; processes: one per core, as there
 BARE = "bench.bare:create_app()"
@@ -43,9 +43,11 @@ class Group:
 
     @property
     def pid(self) -> int:
+        """The leader's pid, which is also the process group's id."""
         return self.process.pid
 
     def children(self) -> list[int]:
+        """Every live process below the leader (gunicorn's or dramatiq's workers)."""
         return procs.descendants(self.pid)
 
     def stop(self, timeout: float = 30) -> None:
@@ -67,6 +69,16 @@ def _nice_session(pid: int) -> None:
         Path(f"/proc/{pid}/autogroup").write_text(str(NICEST))
 
 
+def web_command(app: str) -> list[str]:
+    """gunicorn with the production settings, serving app (LANDING or BARE)."""
+    return [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app]
+
+
+def worker_command(*args: str) -> list[str]:
+    """The workers' entry point, with dramatiq's options (queues, processes, threads)."""
+    return [str(BIN / "dramatiq"), "actors.worker", *args]
+
+
 def start_web(app: str, name: str, stores: Stores, log_dir: Path, access_log=None) -> Group:
     """gunicorn -c gunicorn.conf.py on a free port; returns once /health answers.
 
@@ -75,15 +87,15 @@ def start_web(app: str, name: str, stores: Stores, log_dir: Path, access_log=Non
     """
     port = free_port()
     env = stores.child_env(WEB_BIND=f"127.0.0.1:{port}")
-    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app]
     stdout = access_log if access_log is not None else subprocess.DEVNULL
-    group = Group(name, command, env, log_dir, stdout=stdout)
+    group = Group(name, web_command(app), env, log_dir, stdout=stdout)
     group.url = f"http://127.0.0.1:{port}"
-    _wait(lambda: _answers(group.url + "/health"), 60, f"{name} did not answer /health")
+    _wait(lambda: answers(group.url + "/health"), 60, f"{name} did not answer /health")
     return group
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """True when a GET of url answers 200 within a second."""
     try:
         with urllib.request.urlopen(url, timeout=1) as answer:
             return answer.status == 200
@@ -92,12 +104,10 @@ def _answers(url: str) -> bool:
 
 
 def _wait(predicate, timeout: float, failure: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(failure)
+    try:
+        wait_for(predicate, timeout, interval=0.2)
+    except AssertionError:
+        raise RuntimeError(failure) from None
 
 
 def start_workers(stores: Stores, log_dir: Path) -> list[Group]:
@@ -112,12 +122,10 @@ def start_workers(stores: Stores, log_dir: Path) -> list[Group]:
         "worker-attempts": ["--queues", "attempts", "--processes", "1", "--threads", "2"],
     }
     groups = []
-    port_variable = metrics_port_variable()
     for name, args in commands.items():
-        extra = {port_variable: str(free_port())} if port_variable else {}
-        command = [str(BIN / "dramatiq"), "actors", *args]
+        env = stores.child_env(**{METRICS_PORT_VARIABLE: str(free_port())})
         nice = name == "worker-attempts"
-        groups.append(Group(name, command, stores.child_env(**extra), log_dir, nice=nice))
+        groups.append(Group(name, worker_command(*args), env, log_dir, nice=nice))
     for queue in services.QUEUES:
         _wait(
             lambda queue=queue: services.queue_state(stores.rabbitmq_url, queue)[1] > 0,

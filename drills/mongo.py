@@ -12,10 +12,10 @@ from pathlib import Path
 from pymongo import MongoClient
 
 from bench import services as bench_services
-from bench.config import ROOT, free_port
 from bench.stack import Group
 from drills import cleanup
 from drills.util import wait_until
+from tests.support.services import free_port, standin_command, wait_for_mongo
 
 DATABASE = "logs_drill"
 SUCCESS = ("SUCCESS_POSTGRES", "DUPLICATE_DETECTED")
@@ -44,17 +44,16 @@ class MongoLog:
     def fresh(self) -> None:
         """An empty stand-in and an open gate."""
         self.stop()
-        script = str(ROOT / "scripts" / "mongo_standin.py")
-        command = [sys.executable, script, self.direct_url]
+        command = standin_command(self.direct_url)
         self.standin = Group("mongo-standin", command, dict(os.environ), self.log_dir, nice=True)
-        bench_services.wait_for_mongo(self.direct_url)
+        wait_for_mongo(self.direct_url)
         self.up()
 
     def up(self) -> None:
         """Open the gate; returns once MongoDB answers through it."""
         command = [sys.executable, "-m", "drills.gate", str(self.gate_port), str(self.standin_port)]
         self.gate = Group("mongo-gate", command, dict(os.environ), self.log_dir)  # cwd: ROOT
-        bench_services.wait_for_mongo(self.url)
+        wait_for_mongo(self.url)
 
     def down(self) -> None:
         """Close the gate: every connection reset, new ones refused."""

@@ -1,4 +1,4 @@
-"""RabbitMQ nodes of our own, as STACK-NOTES "Extra local RabbitMQ nodes work" describes.
+"""RabbitMQ nodes of our own, beside the machine's shared node, which they never join or touch.
 
 Each node has its own name, ports, config, env file, data and logs in a directory owned
 by the rabbitmq user. The Debian wrappers (`rabbitmq-server`, `rabbitmqctl`) switch from
@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.config import free_port
 from drills.util import alive, run, signal_all, tree, wait_until
+from tests.support.services import free_port
 
 CONF_ENV = (
     'ERL_EPMD_ADDRESS=127.0.0.1\nexport ERL_FLAGS="-kernel inet_dist_use_interface {127,0,0,1}"\n'

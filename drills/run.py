@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.config import ROOT
-from bench.output import _machine
+from bench.output import machine
 from drills import cleanup, cluster, report
 from drills.drill import Knobs
 from drills.env import Fault
@@ -54,7 +54,7 @@ def main() -> int:
     faults, knobs = selected(), knobs_from_env()
     folder = ROOT / "results" / datetime.now(UTC).strftime("drills-%Y%m%dT%H%M%SZ")
     (folder / "logs").mkdir(parents=True)
-    info = RunInfo(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), _command(), _machine(), "")
+    info = RunInfo(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), _command(), machine(), "")
     started, results, interrupted = time.monotonic(), [], None
     try:
         _run_all(faults, knobs, folder, info, results)

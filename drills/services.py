@@ -13,9 +13,9 @@ from pathlib import Path
 
 import redis
 
-from bench.config import free_port
 from drills import cleanup
 from drills.util import resume, run, signal_all, tree, wait_until
+from tests.support.services import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DATABASE = "landing_drill"

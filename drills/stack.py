@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import services as bench_services
-from bench.config import BIN, Stores, free_port
-from bench.stack import LANDING, Group, _answers
+from bench.config import Stores
+from bench.stack import LANDING, Group, answers, web_command, worker_command
 from drills.util import wait_until
+from tests.support.services import free_port
 
 RESTART_DELAY = 1.0  # seconds, like compose's first restart
 WORKERS = {
-    # The registrations path as the brief sizes it; the attempt log apart and niced (as in
+    # The registrations path on one process of 8 threads; the attempt log apart and niced (as in
     # the benchmark) so the slow stand-in never holds back a PostgreSQL thread.
     "worker-registrations": ["--queues", "registrations", "--processes", "1", "--threads", "8"],
     "worker-attempts": ["--queues", "attempts", "--processes", "1", "--threads", "2"],
@@ -85,12 +86,11 @@ class AppStack:
 
     def start(self) -> None:
         """Start everything; return once /health answers and both queues have consumers."""
-        web = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", LANDING]
         env = self.env(WEB_BIND=f"127.0.0.1:{self.port}")
-        self.processes["web"] = Supervised("web", web, env, self.log_dir)
+        self.processes["web"] = Supervised("web", web_command(LANDING), env, self.log_dir)
         for name, args in WORKERS.items():
             env = self.env(WORKER_METRICS_PORT=str(free_port()))
-            command = [str(BIN / "dramatiq"), "actors", *args]
+            command = worker_command(*args)
             nice = name == "worker-attempts"
             self.processes[name] = Supervised(name, command, env, self.log_dir, nice)
         self._thread.start()
@@ -98,7 +98,7 @@ class AppStack:
 
     def wait_healthy(self, timeout: float) -> None:
         """/health answers and a worker consumes each queue; RuntimeError at the deadline."""
-        if not wait_until(lambda: _answers(self.url + "/health"), timeout):
+        if not wait_until(lambda: answers(self.url + "/health"), timeout):
             raise RuntimeError("the web did not answer /health")
         for queue in bench_services.QUEUES:
             consumed = wait_until(lambda q=queue: self._consumers(q) > 0, timeout)

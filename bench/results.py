@@ -1,0 +1,158 @@
+"""What results.json holds: the run's setting, every run, the medians and the targets."""
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from enum import Enum
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from bench.config import Params
+from bench.procs import RolePeak
+from bench.runs import CpuSeconds, E2eRun, MatrixRun, Scenario
+
+# Absent from results.json rather than null, as they always were.
+OMITTED_WHEN_NONE = frozenset({"drain", "e2e_error"})
+
+
+@dataclass
+class RunInfo:
+    """Date, command, machine, server settings: what the README quotes beside the numbers."""
+
+    date_utc: str
+    command: str
+    machine: str
+    web: str
+    wrk_threads: int
+    repeat: int
+    duration_s: int
+    warmup_s: int
+    signups: int
+    e2e_concurrency: int
+    mongo: str
+    loadavg_before: str
+    background_busy_cores_before: float | None = None
+    e2e_error: str | None = None
+    background_busy_cores_after: float | None = None
+    loadavg_after: str = ""
+
+
+@dataclass
+class Cell:
+    """One scenario at one concurrency: medians, except errors, which are totals."""
+
+    rps: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    web_cpu_ms_per_request: float | None
+    machine_busy_cores: float | None
+    non2xx: int
+    socket_errors: int
+    runs: int
+    cpu_ms_per_request: CpuSeconds
+
+
+@dataclass
+class Ratio:
+    """Ingest-only req/s over the bare run's just before it, per repetition, and the median."""
+
+    median: float | None
+    runs: list[float]
+
+
+@dataclass
+class DrainCell:
+    """Medians of the drains after the ingest-only runs at one concurrency."""
+
+    backlog: float | None
+    rows_per_s: float | None
+    seconds: float | None
+    worker_cpu_ms_per_row: float | None
+    all_drained: bool
+    runs: int
+    cpu_ms_per_row: CpuSeconds
+
+
+@dataclass
+class E2eSummary:
+    """Medians of the end-to-end repetitions, and what must hold for every one."""
+
+    accepted: float | None
+    rows: float | None
+    missing: float | None
+    ingest_rps: float | None
+    persisted_during_load_rps: float | None
+    backlog_at_load_end: float | None
+    drain_s: float | None
+    drain_rps: float | None
+    worker_cpu_ms_per_row: float | None
+    web_cpu_ms_per_request: float | None
+    mongo_documents: float | None
+    attempts_ready: float | None
+    mongo_docs_per_s: float | None
+    max_missing: int
+    all_drained: bool
+    kept_up_runs: int
+    runs: int
+
+
+@dataclass
+class Target:
+    """What a target asks, what we measured (a median), and PASS or FAIL."""
+
+    target: str
+    measured: Any
+    result: str
+
+
+@dataclass
+class Results:
+    """Everything results.json keeps."""
+
+    run: RunInfo
+    params: Params
+    matrix: dict[Scenario, dict[int, Cell]]
+    ratios: dict[int, Ratio]
+    drain: dict[int, DrainCell]
+    e2e: E2eSummary | None
+    memory: dict[str, RolePeak]
+    targets: list[Target] = field(default_factory=list)
+    runs: list[MatrixRun] = field(default_factory=list)
+    e2e_runs: list[E2eRun] = field(default_factory=list)
+
+    def cell(self, scenario: Scenario, concurrency: int) -> Cell | None:
+        """The medians of scenario at concurrency, if it was measured."""
+        return self.matrix.get(scenario, {}).get(concurrency)
+
+    def to_json(self) -> dict:
+        """What json.dumps writes to results.json."""
+        return asdict(self, dict_factory=_without_absent)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Results":
+        """Results back from what to_json made of them (a results.json read back)."""
+        return _load(cls, data)
+
+
+def _without_absent(pairs: list[tuple[str, Any]]) -> dict:
+    return {k: v for k, v in pairs if v is not None or k not in OMITTED_WHEN_NONE}
+
+
+def _load(kind: Any, value: Any) -> Any:
+    """value, a JSON type, as kind: dataclasses, their lists and dicts, enums, int keys."""
+    origin, args = get_origin(kind), get_args(kind)
+    if value is None:
+        return None
+    if origin in (Union, UnionType):
+        return _load(next(arg for arg in args if arg is not type(None)), value)
+    if origin is list:
+        return [_load(args[0], item) for item in value]
+    if origin is tuple:
+        return tuple(value)
+    if origin is dict:
+        return {_load(args[0], k): _load(args[1], v) for k, v in value.items()}
+    if is_dataclass(kind):
+        hints = get_type_hints(kind)  # a key results.json leaves out is None
+        return kind(**{f.name: _load(hints[f.name], value.get(f.name)) for f in fields(kind)})
+    if kind is int or (isinstance(kind, type) and issubclass(kind, Enum)):
+        return kind(value)  # JSON's keys are strings; a scenario is its letter
+    return value

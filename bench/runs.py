@@ -1,0 +1,109 @@
+"""What one measurement saw: the scenarios, and a record per wrk run, drain and e2e run."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Scenario(StrEnum):
+    """What a matrix run measures. Its value, the letter, is how results.json and the report
+    name it; the label and colour are the report's and the plot's."""
+
+    def __new__(cls, letter: str, label: str, colour: str) -> "Scenario":
+        member = str.__new__(cls, letter)
+        member._value_ = letter
+        member.label, member.colour = label, colour
+        return member
+
+    BARE_FLASK = "a", "(a) bare Flask", "#9e9e9e"  # parse JSON, 202, no I/O: the ceiling
+    INGEST_ONLY = "b", "(b) ingest only", "#1f77b4"  # POST /api/register/, workers stopped
+    INGEST_AND_DRAIN = "c", "(c) ingest + drain", "#ff7f0e"  # the same, workers running
+    DRAIN_ONLY = "d", "(d) drain only (rows/s)", "#2ca02c"  # workers alone on (b)'s backlog
+
+
+MATRIX = (Scenario.BARE_FLASK, Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN)
+LANDING_SCENARIOS = (Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN)
+CpuSeconds = dict[str, float | None]  # per process tree, plus "machine_busy_cores"
+
+
+def ms_per(seconds: float, count: int) -> float | None:
+    """CPU milliseconds per item, rounded; None when there were no items."""
+    return round(seconds * 1000 / count, 3) if count else None
+
+
+@dataclass
+class LoadRun:
+    """One wrk run, in requests/s and milliseconds."""
+
+    seconds: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+    non2xx: int
+    status_4xx: int
+    status_5xx: int
+    socket_errors: int
+    errors: dict[str, int]
+    wrk_cpu_s: float
+
+    @property
+    def answered(self) -> int:
+        """Responses with a 2xx status."""
+        return self.requests - self.non2xx
+
+
+@dataclass
+class DrainRun:
+    """The workers alone on the backlog an ingest-only run left in RabbitMQ."""
+
+    backlog: int
+    rows: int
+    drained: bool
+    timed_rows: int
+    seconds: float
+    rows_per_s: float
+    worker_cpu_ms_per_row: float | None
+    cpu_s: CpuSeconds
+
+
+@dataclass
+class MatrixRun(LoadRun):
+    """A measured wrk run of one scenario at one concurrency."""
+
+    drain: DrainRun | None  # ingest only: what the workers then did with its backlog
+    scenario: Scenario
+    concurrency: int
+    cpu_s: CpuSeconds
+    answered_202: int  # warm-up and run together
+    registrations_ready_end: int
+    web_cpu_ms_per_request: float | None
+    repetition: int
+
+
+@dataclass
+class E2eRun:
+    """One end-to-end repetition: sign-ups through the stack until PostgreSQL has them."""
+
+    accepted: int  # 202s in gunicorn's access log
+    wrk_2xx: int
+    rows: int
+    missing: int
+    drained: bool
+    load_s: float
+    ingest_rps: float
+    persisted_during_load_rps: float
+    backlog_at_load_end: int
+    drain_s: float | None  # None: kept up, or never drained
+    drain_rps: float | None
+    kept_up: bool
+    worker_cpu_ms_per_row: float | None
+    web_cpu_ms_per_request: float | None
+    mongo_documents: int | None
+    attempts_ready: int
+    mongo_docs_per_s: float | None
+    cpu_s: CpuSeconds
+    wrk: LoadRun
+    samples: list[tuple[float, int]]  # (seconds since load started, rows)

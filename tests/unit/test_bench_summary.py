@@ -1,0 +1,132 @@
+"""bench's medians, paired ratios and targets, from runs made up here (no service, no wrk)."""
+
+from bench.runs import Scenario
+from bench.summary import (
+    drain_medians,
+    e2e_medians,
+    matrix_medians,
+    median,
+    paired_ratios,
+)
+from tests.support.bench_runs import drain_run, e2e_run, matrix_run, results_of
+
+
+def test_median_leaves_out_what_was_not_measured_and_rounds():
+    assert median([3.0, None, 1.0, 2.0]) == 2.0
+    assert median([1.0, 2.0]) == 1.5
+    assert median([1 / 3]) == 0.333
+    assert median([None]) is None
+
+
+def test_a_cell_is_medians_of_its_runs_but_totals_of_their_errors():
+    runs = [
+        matrix_run(Scenario.INGEST_ONLY, rps=100.0, p99_ms=30.0, non2xx=1, socket_errors=2),
+        matrix_run(Scenario.INGEST_ONLY, rps=300.0, p99_ms=10.0, non2xx=0, socket_errors=5),
+        matrix_run(Scenario.INGEST_ONLY, rps=200.0, p99_ms=20.0, non2xx=4, socket_errors=0),
+    ]
+    cell = matrix_medians(runs)[Scenario.INGEST_ONLY][64]
+    assert (cell.rps, cell.p99_ms, cell.runs) == (200.0, 20.0, 3)
+    assert (cell.non2xx, cell.socket_errors) == (5, 7)
+    assert cell.machine_busy_cores == 1.2
+
+
+def test_cpu_per_request_of_each_tree_and_of_wrk():
+    runs = [
+        matrix_run(Scenario.BARE_FLASK, requests=2000, wrk_cpu_s=0.2),
+        matrix_run(
+            Scenario.BARE_FLASK,
+            requests=500,
+            cpu_s={"web": 1.0, "redis": None, "machine_busy_cores": 1.0},
+        ),
+    ]
+    per_request = matrix_medians(runs)[Scenario.BARE_FLASK][64].cpu_ms_per_request
+    # web: 1 s over 2,000 and over 500 requests; redis restarted in the second run.
+    assert per_request == {"web": 1.25, "redis": 0.25, "wrk": 0.55}
+
+
+def test_ratio_pairs_each_ingest_only_run_with_the_bare_run_of_its_repetition():
+    runs = [
+        matrix_run(Scenario.BARE_FLASK, repetition=0, rps=1000.0),
+        matrix_run(Scenario.INGEST_ONLY, repetition=0, rps=250.0),
+        matrix_run(Scenario.BARE_FLASK, repetition=1, rps=400.0),
+        matrix_run(Scenario.INGEST_ONLY, repetition=1, rps=300.0),
+        matrix_run(Scenario.INGEST_ONLY, repetition=2, rps=900.0),  # no bare run to pair with
+    ]
+    ratio = paired_ratios(runs)[64]
+    assert ratio.runs == [0.25, 0.75]
+    assert ratio.median == 0.5
+
+
+def test_drain_medians_per_concurrency_of_the_run_that_left_the_backlog():
+    runs = [
+        matrix_run(Scenario.INGEST_ONLY, drain=drain_run(rows_per_s=900.0, timed_rows=1000)),
+        matrix_run(Scenario.INGEST_ONLY, drain=drain_run(rows_per_s=1100.0, drained=False)),
+        matrix_run(Scenario.INGEST_ONLY, concurrency=256, drain=drain_run()),
+        matrix_run(Scenario.INGEST_AND_DRAIN),
+    ]
+    drains = drain_medians(runs)
+    assert sorted(drains) == [64, 256]
+    assert (drains[64].rows_per_s, drains[64].runs, drains[64].all_drained) == (1000.0, 2, False)
+    # 1 s of worker CPU over 1,000 and over 2,000 timed rows.
+    assert drains[64].cpu_ms_per_row == {"worker-registrations": 0.75}
+    assert drains[256].all_drained
+
+
+def test_e2e_medians_keep_the_worst_missing_count_and_what_held_every_time():
+    reps = [
+        e2e_run(missing=0, rows=10_000),
+        e2e_run(missing=3, rows=9_997, drained=False, kept_up=False),
+        e2e_run(missing=1, rows=9_999),
+    ]
+    summary = e2e_medians(reps)
+    assert (summary.missing, summary.max_missing, summary.rows) == (1, 3, 9_999)
+    assert (summary.all_drained, summary.kept_up_runs, summary.runs) == (False, 2, 3)
+
+
+def verdicts(results) -> dict[str, str]:
+    return {target.target: target.result for target in results.targets}
+
+
+def test_targets_pass_when_ingest_keeps_up_with_the_bare_app_and_nothing_is_lost():
+    runs = [
+        matrix_run(Scenario.BARE_FLASK, concurrency=256, rps=1000.0, p99_ms=5.0),
+        matrix_run(Scenario.INGEST_ONLY, concurrency=256, rps=900.0, p99_ms=40.0,
+                   drain=drain_run(rows_per_s=1500.0)),
+        matrix_run(Scenario.INGEST_AND_DRAIN, concurrency=256, rps=800.0, p99_ms=50.0),
+    ]  # fmt: skip
+    found = verdicts(results_of(runs, [e2e_run(persisted_during_load_rps=2500.0)]))
+    assert found == {
+        "(b)/(a) >= 80% at c=256": "PASS",
+        "(b) p99 <= 50 ms at c=256": "PASS",
+        "(c) p99 <= 50 ms at c=256": "PASS",
+        "0 non-2xx from POST /api/register/ ((b), (c), e2e)": "PASS",
+        "0 socket errors ((b), (c), e2e)": "PASS",
+        "(b) every 202 is a message in RabbitMQ (202s not queued)": "PASS",
+        "(d) drain-only rows/s > (b) ingest req/s at c=256": "PASS",
+        "e2e persisted >= 2,000 rows/s while ingest runs": "PASS",
+        "e2e drain rate > ingest rate (every run)": "PASS",
+        "e2e missing rows = 0 (every run drained)": "PASS",
+    }
+
+
+def test_targets_fail_on_what_each_one_guards():
+    runs = [
+        matrix_run(Scenario.BARE_FLASK, concurrency=128, rps=1000.0),
+        matrix_run(Scenario.INGEST_ONLY, concurrency=128, rps=500.0, p99_ms=51.0,
+                   answered_202=1000, registrations_ready_end=990,
+                   drain=drain_run(rows_per_s=400.0)),
+        matrix_run(Scenario.INGEST_AND_DRAIN, concurrency=128, socket_errors=1),
+    ]  # fmt: skip
+    slow = e2e_run(kept_up=False, drain_rps=400.0, ingest_rps=500.0, missing=2)
+    results = results_of(runs, [slow])
+    found = verdicts(results)
+    # No run at c=256: the latency target falls back to the highest concurrency measured.
+    assert found["(b) p99 <= 50 ms at c=128"] == "FAIL"
+    assert found["(c) p99 <= 50 ms at c=128"] == "PASS"
+    assert found["(b)/(a) >= 80% at c=128"] == "FAIL"
+    assert found["0 socket errors ((b), (c), e2e)"] == "FAIL"
+    assert found["(d) drain-only rows/s > (b) ingest req/s at c=128"] == "FAIL"
+    assert found["e2e drain rate > ingest rate (every run)"] == "FAIL"
+    assert found["e2e missing rows = 0 (every run drained)"] == "FAIL"
+    promise = next(t for t in results.targets if t.target.startswith("(b) every 202"))
+    assert (promise.measured, promise.result) == (10, "FAIL")
