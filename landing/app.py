@@ -16,6 +16,7 @@ from landing.shared.mongo import connect as connect_mongo
 from landing.shared.publisher import Publisher
 from landing.shared.results import build_result_backend
 from landing.shared.settings import Settings, load
+from landing.visitor import trusted_networks
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # Redis down or hung: keep accepting, limiting per process in memory meanwhile.
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        TRUSTED_PROXIES=trusted_networks(settings.trusted_proxies),
     )
     _configure_logging(settings.log_level)
     # First, so their hooks wrap every other one (the limiter's included).

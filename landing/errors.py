@@ -36,7 +36,9 @@ def error_response(status: int, message: str, headers=None, **extra):
 
 def handle_http_exception(error: HTTPException):
     message, headers = error.description or error.name, error.get_headers()
-    if error.code == 429:
+    # flask-limiter's 429 says which limit in its own words; ours (limits.py) already
+    # carries its message and Retry-After.
+    if error.code == 429 and not any(name == "Retry-After" for name, _ in headers):
         message = "Too many attempts from your address; try again later."
         headers.append(("Retry-After", str(_seconds_until_reset())))
     return error_response(error.code or 500, message, headers)

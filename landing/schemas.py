@@ -76,3 +76,20 @@ class RegistrationSchema(Schema):
         validate=[validate.Length(max=MAX_REFERRER), _no_control_characters, _valid_unicode],
     )
     request_id = fields.UUID(load_default=uuid.uuid4)
+
+
+def without_unknown_fields(error: ValidationError, schema: Schema) -> ValidationError:
+    """error with the fields the schema does not know folded into one _schema message.
+
+    marshmallow keys an unknown field's error by the client's own key, which can be
+    anything (a phone number): an error body never echoes what we did not ask for.
+    """
+    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    known = {name: text for name, text in messages.items() if name in schema.fields}
+    unknown = [name for name in messages if name not in schema.fields and name != "_schema"]
+    general = list(messages.get("_schema", []))
+    if unknown:
+        general.append(f"Only {', '.join(sorted(schema.fields))} are accepted.")
+    if general:
+        known["_schema"] = general
+    return ValidationError(known)

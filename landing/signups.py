@@ -60,6 +60,12 @@ def accept(signup: SignUp) -> None:
         ) from None
 
 
+def public_status(request_id: str) -> str:
+    """queued, registered or failed: read_status with duplicate answered as registered."""
+    status = read_status(request_id)
+    return Outcome.REGISTERED if status == Outcome.DUPLICATE else status
+
+
 def read_status(request_id: str) -> str:
     """queued, registered, duplicate or failed; NotFound for an id we never accepted."""
     backend = current_app.extensions["results"]

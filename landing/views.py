@@ -8,9 +8,10 @@ from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
 from landing.errors import handle_http_exception, handle_validation_error
 from landing.extensions import limiter
-from landing.schemas import RegistrationSchema
+from landing.limits import limit_phone
+from landing.schemas import RegistrationSchema, without_unknown_fields
 from landing.shared.signup import History
-from landing.signups import accept, new_signup, read_status, record_rejected
+from landing.signups import accept, new_signup, public_status, record_rejected
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()
@@ -33,11 +34,19 @@ def _rate_limit() -> str:
     return current_app.config["SETTINGS"].rate_limit
 
 
+def _status_rate_limit() -> str:
+    return current_app.config["SETTINGS"].status_rate_limit
+
+
 @bp.post("/register/", strict_slashes=False)
 @limiter.limit(_rate_limit)
 def register():
-    """Accept a sign-up: 202 once RabbitMQ holds it, 503 when it can't confirm in time."""
+    """Accept a sign-up: 202 once RabbitMQ holds it, 503 when it can't confirm in time.
+
+    The answer is the same whether the number is new or already registered.
+    """
     signup = new_signup(schema.load(_json_body()))
+    limit_phone(signup.phone, current_app.config["SETTINGS"].phone_rate_limit)
     accept(signup)
     location = url_for("api.registration_status", request_id=signup.request_id)
     body = {
@@ -51,7 +60,7 @@ def register():
 def invalid(error: ValidationError):
     """A sign-up the schema refuses: 400, and an INVALID entry in the attempt history."""
     record_rejected(History.INVALID)
-    return handle_validation_error(error)
+    return handle_validation_error(without_unknown_fields(error, schema))
 
 
 def turned_away(error: HTTPException):
@@ -66,10 +75,15 @@ for _code in TURNED_AWAY:
 
 
 @bp.get("/register/<request_id>")
+@limiter.limit(_status_rate_limit)
 def registration_status(request_id: str):
-    """Say whether a sign-up is queued, registered, a duplicate, or failed for good."""
+    """Say whether a sign-up is queued, registered, or failed for good.
+
+    A number that was already registered answers registered too: the status must not tell
+    a visitor whether someone else signed that number up before.
+    """
     try:
         request_id = str(uuid.UUID(request_id))
     except ValueError:
         raise BadRequest("request_id must be a UUID.") from None
-    return {"request_id": request_id, "status": read_status(request_id)}
+    return {"request_id": request_id, "status": public_status(request_id)}

@@ -1,12 +1,25 @@
-"""Who is asking: the visitor's address and user agent, in forms every store takes."""
+"""Who is asking: the visitor's address and user agent, in forms every store takes.
+
+The address comes from X-Forwarded-For only when the connection is from a proxy we trust
+(TRUSTED_PROXIES: loopback by default, the proxy network in compose); from anyone else the
+header is ignored, so a client reaching gunicorn directly cannot choose its own address.
+"""
 
 import ipaddress
 
-from flask import request
+from flask import current_app, request
 
 from landing.schemas import storable_text
 
 MAX_USER_AGENT = 512  # schema.sql: varchar(512)
+IPV6_CLIENT_PREFIX = 64  # one subscriber's allocation: its addresses share one bucket
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(text: str) -> tuple[Network, ...]:
+    """TRUSTED_PROXIES' comma-separated networks; ValueError for one that is not."""
+    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
 
 
 def normalize_ip(text: str) -> str | None:
@@ -26,24 +39,51 @@ def normalize_ip(text: str) -> str | None:
     return str(address)
 
 
-def client_ip() -> str | None:
-    """The leftmost X-Forwarded-For address, else the socket peer; None if neither parses.
+def forwarded_client(peer: str | None, forwarded: str, trusted: tuple[Network, ...]) -> str | None:
+    """The client's address: the nearest X-Forwarded-For entry that is not a trusted proxy,
+    when peer (the connection's address) is one; otherwise peer itself.
 
-    nginx overwrites X-Forwarded-For with the address it accepted the connection from, so
-    the leftmost entry cannot be forged from outside. The rate limiter keys on this value
-    and the attempt log records it.
+    Entries are read from the right, as each trusted proxy appends the address it saw; an
+    entry that is no address ends the walk at the last trusted hop.
     """
-    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-    for candidate in (forwarded, request.remote_addr or ""):
-        address = normalize_ip(candidate)
-        if address is not None:
-            return address
-    return None
+    if peer is None or not _is_trusted(peer, trusted):
+        return peer
+    client = peer
+    for entry in reversed(forwarded.split(",")):
+        address = normalize_ip(entry.strip())
+        if address is None:
+            break
+        client = address
+        if not _is_trusted(address, trusted):
+            break
+    return client
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    parsed = ipaddress.ip_address(address)
+    return any(parsed in network for network in trusted)
+
+
+def client_ip() -> str | None:
+    """This request's client address (forwarded_client), in inet's form; None if unknown."""
+    peer = normalize_ip(request.remote_addr or "")
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded_client(peer, forwarded, current_app.config["TRUSTED_PROXIES"])
+
+
+def client_bucket(address: str | None) -> str:
+    """The rate limiters' key for an address: IPv4 as it is, IPv6 by its /64."""
+    if address is None:
+        return "unknown"
+    parsed = ipaddress.ip_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return address
 
 
 def rate_limit_key() -> str:
-    """flask-limiter's key: one bucket per client address."""
-    return client_ip() or "unknown"
+    """flask-limiter's key: one bucket per client (an IPv6 client's /64 is one client)."""
+    return client_bucket(client_ip())
 
 
 def clean_user_agent(raw: str) -> str | None:

@@ -81,17 +81,60 @@ def test_rate_limit_answers_429_with_retry_after(clean, make_app):
     assert other.status_code == 202
 
 
-def test_rate_limit_keys_on_leftmost_forwarded_address(clean, make_app):
-
-    client = make_app(rate_limit="1/minute").test_client()
-    assert (
-        post(
-            client, {"phone": PHONE}, headers={"X-Forwarded-For": "198.51.100.1, 10.0.0.1"}
-        ).status_code
-        == 202
-    )
+def test_rate_limit_keys_on_the_client_behind_trusted_proxies(clean, make_app):
+    app = make_app(rate_limit="1/minute", trusted_proxies="127.0.0.0/8,10.0.0.0/8")
+    client = app.test_client()
+    first = post(client, {"phone": PHONE}, headers={"X-Forwarded-For": "198.51.100.1, 10.0.0.1"})
+    assert first.status_code == 202
     limited = post(client, {"phone": PHONE}, headers={"X-Forwarded-For": "198.51.100.1, 10.0.0.2"})
     assert limited.status_code == 429
+
+
+def test_a_client_reaching_gunicorn_directly_cannot_choose_its_address(clean, make_app):
+    client = make_app(rate_limit="1/minute").test_client()
+    outside = {"REMOTE_ADDR": "192.0.2.50"}  # not a trusted proxy
+    forged = [{"X-Forwarded-For": f"198.51.100.{n}"} for n in (1, 2)]
+    assert (
+        post(client, {"phone": PHONE}, headers=forged[0], environ_base=outside).status_code == 202
+    )
+    limited = post(client, {"phone": PHONE}, headers=forged[1], environ_base=outside)
+    assert_error(limited, 429, "rate_limited")
+
+
+def test_an_ipv6_client_is_one_bucket_across_its_64(clean, make_app):
+    client = make_app(rate_limit="1/minute").test_client()
+    first, same_64, other_64 = "2001:db8:0:1::a", "2001:db8:0:1:ffff::b", "2001:db8:0:2::a"
+    peer = lambda address: {"environ_base": {"REMOTE_ADDR": address}}  # noqa: E731
+    assert post(client, {"phone": PHONE}, **peer(first)).status_code == 202
+    assert post(client, {"phone": PHONE}, **peer(same_64)).status_code == 429
+    assert post(client, {"phone": PHONE}, **peer(other_64)).status_code == 202
+
+
+def test_an_ipv4_mapped_address_shares_the_ipv4_bucket(clean, make_app):
+    client = make_app(rate_limit="1/minute").test_client()
+    peer = lambda address: {"environ_base": {"REMOTE_ADDR": address}}  # noqa: E731
+    assert post(client, {"phone": PHONE}, **peer("192.0.2.77")).status_code == 202
+    assert post(client, {"phone": PHONE}, **peer("::ffff:192.0.2.77")).status_code == 429
+
+
+def test_one_number_from_many_addresses_is_limited_per_phone(clean, make_app):
+    client = make_app(phone_rate_limit="3/hour").test_client()
+    sent = [
+        post(client, {"phone": PHONE}, environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+        for n in range(1, 5)
+    ]
+    assert [response.status_code for response in sent] == [202, 202, 202, 429]
+    assert_error(sent[-1], 429, "rate_limited")
+    assert 1 <= int(sent[-1].headers["Retry-After"]) <= 3600
+    assert PHONE not in sent[-1].get_data(as_text=True)
+    other = post(client, {"phone": "09350000001"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    assert other.status_code == 202
+
+
+def test_status_lookups_are_rate_limited(clean, make_app):
+    client = make_app(status_rate_limit="3/minute").test_client()
+    answers = [client.get(f"/api/register/{uuid.uuid4()}").status_code for _ in range(4)]
+    assert answers == [404, 404, 404, 429]
 
 
 def test_unknown_request_id_answers_404(client):

@@ -12,6 +12,7 @@ import json
 import string
 import unicodedata
 import uuid
+from ipaddress import ip_address
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,12 +52,14 @@ addresses = st.one_of(
     st.ip_addresses(v=4).map(lambda ip: (f"::ffff:{ip}", str(ip))),
     st.text(LATIN_1, max_size=40).filter(lambda t: not _is_address(t)).map(lambda t: (t, None)),
 )
+# Addresses a trusted proxy would forward: not its own loopback, which it would skip.
+outside = addresses.filter(lambda pair: pair[1] is None or not ip_address(pair[1]).is_loopback)
 forwarded = st.one_of(
     st.none(),
-    addresses,
-    # Only the leftmost entry counts (nginx puts the connecting address there).
-    st.tuples(addresses, st.text(LATIN_1, max_size=30)).map(
-        lambda t: (f"{t[0][0]}, {t[1]}", t[0][1])
+    outside,
+    # Only the rightmost entry counts (what our trusted proxy saw); a client's own go before.
+    st.tuples(st.text(LATIN_1, max_size=30).filter(lambda t: "," not in t), outside).map(
+        lambda t: (f"{t[0]}, {t[1][0]}", t[1][1])
     ),
 )
 peers = st.sampled_from(
@@ -172,7 +175,9 @@ def outcome(client, request_id: str) -> Registration:
 def _check_row(row: Registration, body: dict, phone: str, drawn: dict) -> None:
     assert row.phone == phone
     assert row.referrer == body.get("referrer")
-    ip = (drawn["forwarded"] or (None, None))[1] or drawn["peer"][1]
+    # X-Forwarded-For counts only from a trusted proxy: the test client's own PEER.
+    trusted = drawn["peer"][0] == PEER and drawn["forwarded"] is not None
+    ip = (trusted and drawn["forwarded"][1]) or drawn["peer"][1]
     assert ipaddress.ip_address(row.ip_address) == ipaddress.ip_address(ip)
     agent = "".join(c for c in drawn["user_agent"] if unicodedata.category(c) != "Cc")
     assert row.user_agent == (agent[:512] or None)

@@ -42,7 +42,11 @@ class Settings:
     rabbitmq_queue_type: str = "classic"  # or quorum (replicated; for a cluster)
     redis_url: str = DEV_DEFAULTS["REDIS_URL"]
     mongo_url: str = DEV_DEFAULTS["MONGO_URL"]
-    rate_limit: str = "20/minute"
+    rate_limit: str = "20/minute"  # sign-ups per client address (an IPv6 client: its /64)
+    phone_rate_limit: str = "5/hour"  # sign-ups per phone number, from any addresses
+    status_rate_limit: str = "60/minute"  # status lookups per client address
+    # Proxies whose X-Forwarded-For names the client (comma-separated networks).
+    trusted_proxies: str = "127.0.0.0/8,::1/128"
     publish_timeout: float = 2.0  # seconds the broker gets to confirm before we answer 503
     redis_timeout: float = 0.25  # seconds; Redis serves the limiter and the status placeholders
     mongo_timeout_ms: int = 2000

@@ -73,20 +73,49 @@ def test_forged_garbage_in_x_forwarded_for_falls_back_to_the_peer(app):
 
 
 @pytest.mark.parametrize(
-    ("forwarded", "peer", "address"),
+    ("forwarded", "peer", "address", "bucket"),
     [
-        ("fe80::1%eth0", "192.0.2.4", "fe80::1"),
-        (None, "fe80::1%eth0", "fe80::1"),  # gunicorn reached directly, over link-local IPv6
-        ("::ffff:10.1.2.3", "192.0.2.4", "10.1.2.3"),
-        (None, "::ffff:10.1.2.3", "10.1.2.3"),
-        ("fe80::1%, 10.0.0.1", "192.0.2.4", "192.0.2.4"),
-        ("junk", "not an address", None),
+        ("fe80::1%eth0", "127.0.0.1", "fe80::1", "fe80::/64"),
+        (None, "fe80::1%eth0", "fe80::1", "fe80::/64"),  # gunicorn reached over link-local
+        ("::ffff:10.1.2.3", "127.0.0.1", "10.1.2.3", "10.1.2.3"),
+        (None, "::ffff:10.1.2.3", "10.1.2.3", "10.1.2.3"),
+        ("fe80::1%, 10.0.0.1", "127.0.0.1", "10.0.0.1", "10.0.0.1"),
+        ("2001:db8:1:2:3:4:5:6", "127.0.0.1", "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        # From a peer that is not a trusted proxy, X-Forwarded-For is the client's own word.
+        ("203.0.113.7", "192.0.2.4", "192.0.2.4", "192.0.2.4"),
+        ("junk", "not an address", None, "unknown"),
     ],
 )
-def test_client_ip_is_what_postgres_inet_takes(app, forwarded, peer, address):
+def test_client_ip_is_what_postgres_inet_takes(app, forwarded, peer, address, bucket):
     from landing.visitor import client_ip, rate_limit_key
 
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": peer}):
         assert client_ip() == address
-        assert rate_limit_key() == (address or "unknown")
+        assert rate_limit_key() == bucket
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "client"),
+    [
+        ("198.51.100.1", "198.51.100.1"),
+        ("198.51.100.1, 10.0.0.1", "198.51.100.1"),  # 10.0.0.1 is a trusted proxy too
+        ("198.51.100.1, 203.0.113.9", "203.0.113.9"),  # the nearest untrusted entry counts
+        ("198.51.100.1, junk, 10.0.0.1", "10.0.0.1"),  # the walk ends at what is no address
+        ("", "127.0.0.1"),
+    ],
+)
+def test_forwarded_for_is_read_from_the_right_through_trusted_proxies(forwarded, client):
+    from landing.visitor import forwarded_client, trusted_networks
+
+    trusted = trusted_networks("127.0.0.0/8, ::1/128, 10.0.0.0/8")
+    assert forwarded_client("127.0.0.1", forwarded, trusted) == client
+
+
+def test_a_typed_unknown_field_is_not_echoed_back(client):
+    phone_as_key = "09121234567"
+    response = post(client, {"phone": "09123456789", phone_as_key: 1, "extra": 2})
+    assert_error(response, 400, "invalid")
+    assert phone_as_key not in response.get_data(as_text=True)
+    assert "extra" not in response.get_data(as_text=True)
+    assert response.json["fields"]["_schema"]
