@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from landing import views
     from landing.ops import health
 
+    health.init_readiness(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     register_error_handlers(app)

@@ -18,6 +18,8 @@ from peewee import (
 from playhouse.db_url import connect, parse
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schema.sql"
+# A PostgreSQL that accepts connections and never answers must not hold a thread forever.
+CONNECT_TIMEOUT = 5
 
 db = DatabaseProxy()
 _initialised_with: str | None = None
@@ -43,7 +45,15 @@ def init_database(url: str, max_connections: int) -> None:
     if _initialised_with == url:
         return
     pooled = url.replace("postgresql://", "postgresql+pool://", 1)
-    db.initialize(connect(pooled, max_connections=max_connections, stale_timeout=300, timeout=5))
+    db.initialize(
+        connect(
+            pooled,
+            max_connections=max_connections,
+            stale_timeout=300,
+            timeout=5,  # seconds to wait for a free pooled connection
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+    )
     _initialised_with = url
 
 

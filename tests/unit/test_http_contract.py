@@ -119,3 +119,24 @@ def test_a_typed_unknown_field_is_not_echoed_back(client):
     assert phone_as_key not in response.get_data(as_text=True)
     assert "extra" not in response.get_data(as_text=True)
     assert response.json["fields"]["_schema"]
+
+
+def test_ready_answers_within_its_bound_when_postgresql_hangs():
+    import socket
+    import time
+
+    import psycopg2
+
+    from landing.ops.health import PROBE_TIMEOUT, Readiness
+
+    with socket.socket() as listener:  # accepts, never answers: a hung PostgreSQL
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"postgresql://postgres@127.0.0.1:{listener.getsockname()[1]}/hung"
+        readiness = Readiness({"postgresql": lambda: psycopg2.connect(url, connect_timeout=5)})
+        started = time.monotonic()
+        first = readiness.check()
+        elapsed = time.monotonic() - started
+        again = readiness.check()  # within the cache: answered at once, nothing started
+    assert first == again == {"postgresql": "error: Timeout"}
+    assert elapsed < PROBE_TIMEOUT + 1.0
