@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app landing migrate|init-db|migrate-queues|wait-for-services`.
+"""Operator commands: `flask --app landing migrate|init-db|migrate-queues|wait-for-services|
+erase-phone`.
 
 `migrate` prepares every store this version needs (PostgreSQL's schema, then RabbitMQ's
 queues); deploys run it before web and workers start (compose's one-shot `migrate`).
@@ -13,11 +14,16 @@ import pika
 import psycopg2
 import redis
 from flask import Flask, current_app
+from flask.cli import with_appcontext
+from marshmallow import ValidationError
 from playhouse.db_url import parse
 from pymongo import MongoClient
 
+from landing.ops.erasure import erase_phone
 from landing.ops.queue_migration import MigrationRefused, migrate_queues
+from landing.schemas import normalize_phone
 from landing.shared.db import apply_schema, create_database_if_missing
+from landing.shared.privacy import mask_phone
 from landing.shared.rabbitmq import node_parameters
 from landing.shared.settings import Settings
 from landing.shared.signup import QUEUES
@@ -151,7 +157,26 @@ def _probes(config: Settings) -> dict[str, Callable[[float], None]]:
     return {"postgresql": postgresql, "rabbitmq": rabbitmq, "redis": redis_, "mongodb": mongodb}
 
 
+@click.command("erase-phone")
+@click.argument("phones", nargs=-1, required=True)
+@with_appcontext
+def erase_phone_command(phones: tuple[str, ...]) -> None:
+    """Remove each phone number from PostgreSQL, the attempt history and the status store."""
+    for typed in phones:
+        try:
+            phone = normalize_phone(typed)
+        except ValidationError:
+            raise click.BadParameter("not a mobile number", param_hint="PHONES") from None
+        erased = erase_phone(current_app, phone)
+        click.echo(
+            f"{mask_phone(phone)}: {erased.registrations} registration(s), "
+            f"{erased.attempts} attempt document(s), {erased.statuses} status(es), "
+            f"{erased.limit_counters} limit counter(s) removed"
+        )
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(erase_phone_command)
     app.cli.add_command(migrate)
     app.cli.add_command(init_db)
     app.cli.add_command(migrate_queues_command)
