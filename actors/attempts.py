@@ -1,15 +1,17 @@
 """The log_attempt actor: every sign-up attempt, valid or not, in MongoDB's attempt history."""
 
+import uuid
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 import dramatiq
 from bson.errors import InvalidBSON, InvalidDocument, InvalidStringData
+from pymongo import UpdateOne
 
 from landing.shared.mongo import attempts
 from landing.shared.settings import Settings
-from landing.shared.signup import ATTEMPTS, LOG_ATTEMPT, SignUp
+from landing.shared.signup import ATTEMPTS, LOG_ATTEMPT, LOG_TURNED_AWAY, SignUp
 
 # Bad data: a value BSON cannot encode (a lone surrogate, a NUL in a key, an integer over
 # 64 bits, a document over 16 MiB) or an attempt without the fields it needs, or not a dict.
@@ -51,6 +53,54 @@ def log_attempt(attempt: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     )
 
 
+def log_turned_away(batch: list[list[Any]]) -> None:
+    """Record a batch of turned-away attempts in one write; none changes another's document.
+
+    A turned-away attempt is only ever inserted: under the request_id its client sent, unless
+    a document already holds that id (someone else's attempt, or a replay of this batch), in
+    which case it is recorded under a new id with the one it claimed beside it.
+    """
+    documents = [_document(SignUp.from_message(attempt), entries) for attempt, entries in batch]
+    taken = _insert_only(documents)
+    fresh = [
+        {**document, "request_id": str(uuid.uuid4()), "claimed_request_id": document["request_id"]}
+        for document in documents
+        if document["request_id"] in taken and not _already_recorded(document)
+    ]
+    if fresh:
+        _insert_only(fresh)
+
+
+def _document(signup: SignUp, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    document = signup.as_message()
+    document["received_at"] = datetime.fromisoformat(signup.received_at)
+    document["history"] = [{**e, "at": datetime.fromisoformat(e["at"])} for e in entries]
+    return document
+
+
+def _insert_only(documents: list[dict[str, Any]]) -> set[str]:
+    """Insert each document unless its request_id is taken; the request_ids that were."""
+    requests = [
+        UpdateOne({"request_id": d["request_id"]}, {"$setOnInsert": d}, upsert=True)
+        for d in documents
+    ]
+    result = attempts().bulk_write(requests, ordered=False)
+    inserted = set(result.upserted_ids)
+    return {d["request_id"] for i, d in enumerate(documents) if i not in inserted}
+
+
+def _already_recorded(document: dict[str, Any]) -> bool:
+    """This very attempt is stored already (a replayed batch), under its id or a new one."""
+    same = {"received_at": document["received_at"], "history": document["history"]}
+    claimed = {"claimed_request_id": document["request_id"], **same}
+    return (
+        attempts().count_documents(
+            {"$or": [{"request_id": document["request_id"], **same}, claimed]}, limit=1
+        )
+        > 0
+    )
+
+
 def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
     """The log_attempt actor on broker, retried for as long as LOG_MAX_RETRIES allows."""
 
@@ -60,6 +110,21 @@ def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
     return dramatiq.actor(
         run,
         actor_name=LOG_ATTEMPT,
+        queue_name=ATTEMPTS,
+        retry_when=partial(should_retry, max_retries=config.log_max_retries),
+        broker=broker,
+    )
+
+
+def declare_turned_away(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
+    """The log_turned_away actor on broker, retried as log_attempt is."""
+
+    def run(batch: list[list[Any]]) -> None:
+        log_turned_away(batch)
+
+    return dramatiq.actor(
+        run,
+        actor_name=LOG_TURNED_AWAY,
         queue_name=ATTEMPTS,
         retry_when=partial(should_retry, max_retries=config.log_max_retries),
         broker=broker,

@@ -34,6 +34,7 @@ class Workers:
     broker: LandingBroker
     register: dramatiq.Actor
     log_attempt: dramatiq.Actor
+    log_turned_away: dramatiq.Actor
     forwarder: Publisher
 
 
@@ -50,13 +51,14 @@ def build_workers(config: Settings) -> Workers:
         middleware=worker_middleware(config),
         queue_type=config.rabbitmq_queue_type,
     )
-    init_mongo(config.mongo_url, config.mongo_timeout_ms)
+    init_mongo(config.mongo_url, config.mongo_timeout_ms, config.log_retention_days)
     hide_payloads()
     forwarder = Publisher.for_settings(config)
     return Workers(
         broker=broker,
         register=registrations.declare(broker, config, forwarder.publish),
         log_attempt=attempts.declare(broker, config),
+        log_turned_away=attempts.declare_turned_away(broker, config),
         forwarder=forwarder,
     )
 

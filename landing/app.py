@@ -16,6 +16,7 @@ from landing.shared.mongo import connect as connect_mongo
 from landing.shared.publisher import Publisher
 from landing.shared.results import build_result_backend
 from landing.shared.settings import Settings, load
+from landing.turned_away import TurnedAwayBatch
 from landing.visitor import trusted_networks
 
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_database(settings.database_url, settings.db_max_connections)
     app.extensions["publisher"] = Publisher.for_settings(settings)
+    app.extensions["turned_away"] = TurnedAwayBatch(app.extensions["publisher"])
     app.extensions["results"] = build_result_backend(settings)
     app.extensions["placeholders"] = placeholder_writer(app.extensions["results"])
     app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def close_app(app: Flask) -> None:
     """Close the connections an app opened (tests and tools that build several apps)."""
+    app.extensions["turned_away"].flush()
     app.extensions["publisher"].close()
     app.extensions["mongo"].close()
     app.extensions["results"].client.close()

@@ -1,23 +1,19 @@
-"""What the API does with a sign-up: accept it, report on it, record the ones it turns away."""
+"""What the API does with a sign-up: accept it, and report on it."""
 
 import logging
-import uuid
 from typing import Any
 
 from dramatiq.results import ResultFailure, ResultMissing
 from dramatiq.results.backend import wrap_result
-from flask import current_app, request
+from flask import current_app
 from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound, ServiceUnavailable
 
-from landing.schemas import storable_text
 from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed
 from landing.shared.signup import (
     Outcome,
     SignUp,
-    attempt_message,
-    history_entry,
     now_iso,
     registration_message,
     status_key,
@@ -25,8 +21,6 @@ from landing.shared.signup import (
 from landing.visitor import client_ip, user_agent
 
 log = logging.getLogger(__name__)
-
-MAX_RAW_PHONE = 64  # a rejected phone is recorded as typed, but never at any length
 
 
 def new_signup(data: dict[str, Any]) -> SignUp:
@@ -80,41 +74,6 @@ def read_status(request_id: str) -> str:
     except RedisError:
         log.warning("status of %s unreadable: Redis unavailable", request_id)
         raise ServiceUnavailable("Status is unavailable right now; try again shortly.") from None
-
-
-def record_rejected(status: str) -> None:
-    """Add a turned-away attempt (invalid or rate limited) to the attempt history.
-
-    Best effort, never blocks. Every value is cleaned first (client_ip, user_agent,
-    _raw_phone), so the message is always one MongoDB can store: an unencodable one would
-    fail on every retry.
-    """
-    signup = SignUp(
-        request_id=str(uuid.uuid4()),
-        phone=_raw_phone(),
-        referrer=None,
-        ip=client_ip(),
-        user_agent=user_agent(),
-        received_at=now_iso(),
-    )
-    message = attempt_message(signup, [history_entry(status)])
-    current_app.extensions["publisher"].publish_later(message)
-
-
-def _raw_phone() -> str | None:
-    """Whatever the client sent as phone, cut short and storable, when the body is readable.
-
-    Surrogates and control characters become U+FFFD rather than vanish, so the history still
-    shows that the typed number held something it should not.
-    """
-    try:
-        body = request.get_json(silent=True)
-    except Exception:  # too large, or not JSON: there is nothing to keep
-        return None
-    phone = body.get("phone") if isinstance(body, dict) else None
-    if not isinstance(phone, str):
-        return None
-    return storable_text(phone, MAX_RAW_PHONE, control="\ufffd")
 
 
 def _mark_queued(message, ttl_seconds: int) -> bytes | None:

@@ -11,7 +11,8 @@ from landing.extensions import limiter
 from landing.limits import limit_phone
 from landing.schemas import RegistrationSchema, without_unknown_fields
 from landing.shared.signup import History
-from landing.signups import accept, new_signup, public_status, record_rejected
+from landing.signups import accept, new_signup, public_status
+from landing.turned_away import record_rejected
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()

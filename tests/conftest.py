@@ -87,7 +87,7 @@ def mongo(mongo_server, workers):
     client = MongoClient(mongo_server.url, serverSelectionTimeoutMS=5000)
     collection = client.get_default_database()[ATTEMPTS]
     collection.delete_many({})
-    ensure_indexes(collection)
+    ensure_indexes(collection, test_settings.log_retention_days)
     yield collection
     client.close()
 

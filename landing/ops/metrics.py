@@ -56,6 +56,13 @@ class WebMetrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        self.not_logged = Counter(
+            "landing_attempts_not_logged_total",
+            "Turned-away attempts counted but not stored: their address was over"
+            " TURNED_AWAY_LOG_LIMIT.",
+            ["status"],
+            registry=self.registry,
+        )
         self.queues = QueueDepths(rabbitmq_url, queue_names(QUEUES))
         self.registry.register(self.queues)
 

@@ -6,11 +6,14 @@ initialised with init_database.
 """
 
 import os
+from contextlib import suppress
 
 from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
+from pymongo.errors import OperationFailure
 
 ATTEMPTS = "landing_attempts"
+RECEIVED_AT_INDEX = "received_at_1"
 DEFAULT_DATABASE = "logs"  # when MONGO_URL names none
 
 
@@ -20,14 +23,15 @@ class MongoHandle:
     def __init__(self) -> None:
         self.url: str | None = None
         self.timeout_ms = 2000
+        self.retention_days = 90
         self._client: MongoClient | None = None
         self._pid: int | None = None
 
-    def initialize(self, url: str, timeout_ms: int) -> None:
+    def initialize(self, url: str, timeout_ms: int, retention_days: int) -> None:
         """Point the handle at url; short timeouts so an outage fails fast and retries."""
         if (url, timeout_ms) != (self.url, self.timeout_ms):
             self.close()
-        self.url, self.timeout_ms = url, timeout_ms
+        self.url, self.timeout_ms, self.retention_days = url, timeout_ms, retention_days
 
     def client(self) -> MongoClient:
         """This process's client, its indexes ensured when it is made."""
@@ -37,7 +41,7 @@ class MongoHandle:
             self._client = connect(self.url, self.timeout_ms)
             self._pid = os.getpid()
             try:
-                ensure_indexes(self.attempts())
+                ensure_indexes(self.attempts(), self.retention_days)
             except Exception:
                 self.close()  # MongoDB is down: the next message tries (and indexes) again
                 raise
@@ -56,9 +60,9 @@ class MongoHandle:
 mongo = MongoHandle()
 
 
-def init_mongo(url: str, timeout_ms: int) -> None:
+def init_mongo(url: str, timeout_ms: int, retention_days: int) -> None:
     """Point this process's handle at url (workers, when they boot)."""
-    mongo.initialize(url, timeout_ms)
+    mongo.initialize(url, timeout_ms, retention_days)
 
 
 def attempts() -> Collection:
@@ -77,8 +81,19 @@ def connect(url: str, timeout_ms: int) -> MongoClient:
     )
 
 
-def ensure_indexes(collection: Collection) -> None:
-    """The indexes the attempt history needs; creating an existing index is a no-op."""
+def ensure_indexes(collection: Collection, retention_days: int) -> None:
+    """The indexes the attempt history needs; creating an existing index is a no-op.
+
+    received_at's is a TTL index: MongoDB deletes an attempt retention_days after it was
+    received. An index made with another lifetime (or none, before) is made again.
+    """
     collection.create_index([("request_id", ASCENDING)], unique=True)
     collection.create_index([("phone", ASCENDING)])
-    collection.create_index([("received_at", ASCENDING)])
+    lifetime = retention_days * 86_400
+    existing = collection.index_information().get(RECEIVED_AT_INDEX)
+    if existing is not None and existing.get("expireAfterSeconds") != lifetime:
+        with suppress(OperationFailure):  # another process dropped it first
+            collection.drop_index(RECEIVED_AT_INDEX)
+    collection.create_index(
+        [("received_at", ASCENDING)], name=RECEIVED_AT_INDEX, expireAfterSeconds=lifetime
+    )

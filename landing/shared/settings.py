@@ -53,6 +53,9 @@ class Settings:
     result_ttl: int = 86_400  # seconds a registration's status stays readable
     max_retries: int = 5
     log_max_retries: int = 20  # the attempt log outlasts a long MongoDB outage
+    log_retention_days: int = 90  # MongoDB deletes an attempt this long after it came
+    # Turned-away attempts stored per client address; past it they are only counted.
+    turned_away_log_limit: str = "30/minute"
     retry_min_backoff_ms: int = 1_000
     retry_max_backoff_ms: int = 300_000
     actor_time_limit_ms: int = 30_000

@@ -15,9 +15,11 @@ import dramatiq
 # The register actor stores a sign-up in PostgreSQL; its message id is the request_id.
 REGISTRATIONS = "registrations"
 REGISTER = "register"
-# The log_attempt actor records every attempt, valid or not, in MongoDB's attempt history.
+# The log_attempt actor records every attempt, valid or not, in MongoDB's attempt history;
+# log_turned_away records a batch of turned-away attempts in one message and one write.
 ATTEMPTS = "attempts"
 LOG_ATTEMPT = "log_attempt"
+LOG_TURNED_AWAY = "log_turned_away"
 QUEUES = (REGISTRATIONS, ATTEMPTS)
 
 
@@ -94,6 +96,13 @@ def attempt_message(
     """
     body = attempt.as_message() if isinstance(attempt, SignUp) else attempt
     return _message(ATTEMPTS, LOG_ATTEMPT, (body, entries))
+
+
+def turned_away_message(batch: list[tuple[SignUp, list[dict[str, Any]]]]) -> dramatiq.Message:
+    """One log_turned_away message for a batch of turned-away attempts and their entries."""
+    return _message(
+        ATTEMPTS, LOG_TURNED_AWAY, ([[signup.as_message(), entries] for signup, entries in batch],)
+    )
 
 
 def _message(queue: str, actor: str, args: tuple, message_id: str | None = None):
