@@ -20,9 +20,10 @@ from gevent import monkey
 from landing.shared.db import db
 from landing.shared.rabbitmq import node_parameters
 
-PROBE_TIMEOUT = 2.0  # seconds the answer waits for all probes together
+PROBE_TIMEOUT = 3.0  # seconds the answer waits for all probes together
 CACHE_SECONDS = 2.0
 SERVICES = ("postgresql", "redis", "rabbitmq", "mongodb")
+BLOCKING = {"postgresql"}  # psycopg2 blocks gevent's loop; the other clients cooperate
 
 bp = Blueprint("health", __name__)
 
@@ -61,7 +62,7 @@ class Readiness:
                 return self._cached[1]
             for name, probe in self.probes.items():
                 if name not in self._running:
-                    self._running[name] = _off_loop(_outcome(probe))
+                    self._running[name] = _off_loop(_outcome(probe), name in BLOCKING)
         deadline = time.monotonic() + PROBE_TIMEOUT
         results = {name: self._wait(name, deadline) for name in self.probes}
         with self._lock:
@@ -92,26 +93,27 @@ def _outcome(probe: Callable[[], object]) -> Callable[[], str]:
 _threads = ThreadPoolExecutor(max_workers=len(SERVICES), thread_name_prefix="ready")
 
 
-def _off_loop(run: Callable[[], str]) -> Callable[[float], str]:
-    """Start run in a real OS thread; returns a wait(timeout) for its result.
+def _off_loop(run: Callable[[], str], blocking: bool) -> Callable[[float], str]:
+    """Start run beside the request; returns a wait(timeout) for its result.
 
-    Under gevent, threading is patched into greenlets, so its own thread pool is used
-    instead: psycopg2 blocks in C, where only a real thread keeps the loop free.
+    Under gevent, a blocking probe (psycopg2, which blocks in C) runs in gevent's pool of
+    real threads, where it cannot stop the loop; the others are cooperative and run as
+    greenlets, since their clients belong to the loop's thread. Elsewhere, threads.
     """
-    if monkey.is_module_patched("threading"):
-        from gevent import Timeout, get_hub
+    if not monkey.is_module_patched("threading"):
+        future = _threads.submit(run)
+        return lambda timeout: future.result(timeout)
+    import gevent
 
-        result = get_hub().threadpool.spawn(run)
+    task = gevent.get_hub().threadpool.spawn(run) if blocking else gevent.spawn(run)
 
-        def wait(timeout: float) -> str:
-            try:
-                return result.get(timeout=timeout)
-            except Timeout:  # a BaseException: it would end the request, not the wait
-                raise TimeoutError from None
+    def wait(timeout: float) -> str:
+        try:
+            return task.get(timeout=timeout)
+        except gevent.Timeout:  # a BaseException: it would end the request, not the wait
+            raise TimeoutError from None
 
-        return wait
-    future = _threads.submit(run)
-    return lambda timeout: future.result(timeout)
+    return wait
 
 
 def init_readiness(app) -> None:
