@@ -20,10 +20,12 @@ from landing.shared.signup import REGISTRATIONS as QUEUE
 from tests.support.config import settings
 from tests.support.dashboard import (
     AUTH,
+    ORIGIN,
     PHONES,
     basic,
     dead_letter_sign_ups,
     management_api,
+    post_action,
     refuse_referrer,
     send_sign_up,
     shown_counts,
@@ -63,17 +65,6 @@ def wait_for_counts(client: Client, wanted: tuple[str, str, str]) -> str:
         return page if shown_counts(page) == wanted else None
 
     return wait_for(dashboard_shows_counts, timeout=20, interval=0.5)
-
-
-def csrf_token(client: Client) -> str:
-    """The double-submit token: the dashboard's pages set it as a cookie, forms echo it."""
-    client.get(f"/dashboard/queues/{QUEUE}/failed", headers=AUTH)
-    return client.get_cookie("__dd_csrf").value
-
-
-def post_action(client: Client, action: str, message_id: str, queue: str = f"{QUEUE}.XQ"):
-    form = {"id": message_id, "queue": queue, "__dd_csrf": csrf_token(client)}
-    return client.post(f"/dashboard/{action}", data=form, headers=AUTH)
 
 
 # Auth and configuration.
@@ -171,7 +162,8 @@ def test_delete_removes_exactly_one_dead_letter_and_keeps_the_order(
     ids = dead_letter_sign_ups(broker, PHONES)
     before = _listed_ids(dashboard, ids)
     form = {"id": ids[1], "queue": f"{QUEUE}.XQ"}
-    assert dashboard.post("/dashboard/delete-message", data=form, headers=AUTH).status_code == 403
+    refused = dashboard.post("/dashboard/delete-message", data=form, headers={**AUTH, **ORIGIN})
+    assert (refused.status_code, refused.json["error"]) == (403, "forbidden")
     assert exact_dead_count(broker) == 3  # no CSRF token, nothing deleted
 
     response = post_action(dashboard, "delete-message", ids[1])

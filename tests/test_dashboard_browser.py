@@ -1,9 +1,11 @@
 """The task dashboard in a real browser: headless Chromium, behind basic auth, over real HTTP.
 
-Chromium is driven from its command line (--dump-dom, --screenshot), so no browser driver is
-needed. It takes basic-auth credentials from the URL (http://user:password@host/) for a
-top-level navigation: the first request gets the 401 and the challenge, the retry carries
-the credentials. The screenshots land in results/ (git-ignored).
+Chromium is driven from its command line (--dump-dom, --screenshot) or, to click Requeue and
+Delete, over the DevTools protocol on a pipe (tests/support/browser.py:Browser), so no
+browser driver is needed. It takes basic-auth credentials from the URL
+(http://user:password@host/) for a top-level navigation: the first request gets the 401 and
+the challenge, the retry carries the credentials, and later requests to the same place
+carry them too. The screenshots land in results/ (git-ignored).
 """
 
 import json
@@ -19,8 +21,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from landing.ops.dashboard import create_dashboard
+from landing.ops.dashboard.csrf import COOKIE
 from landing.shared.privacy import mask_phone
 from landing.shared.signup import REGISTRATIONS as QUEUE
+from tests.support.browser import CHROMIUM, FLAGS, Browser
 from tests.support.config import settings
 from tests.support.dashboard import (
     AUTH,
@@ -32,7 +36,6 @@ from tests.support.dashboard import (
 )
 from tests.support.services import ROOT, wait_for
 
-CHROMIUM = Path("/usr/bin/chromium")
 RESULTS = ROOT / "results"
 direct = build_opener(ProxyHandler({}))  # 127.0.0.1 only, whatever http_proxy says
 
@@ -50,6 +53,14 @@ def served(clean):
 
 
 @pytest.fixture
+def browser(tmp_path):
+    """A headless Chromium to click in, with a fresh profile; closed after the test."""
+    opened = Browser(tmp_path / "clicking-profile")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def refused_referrer(database):
     refuse_referrer(database, True)
     yield
@@ -60,19 +71,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     """Run headless Chromium once with a fresh profile (no cached credentials)."""
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: apt-get install chromium (Debian's package)")
-    command = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / uuid.uuid4().hex}",
-        "--window-size=1280,960",
-        *args,
-    ]
+    command = [str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / uuid.uuid4().hex}", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
 
 
@@ -133,3 +132,36 @@ def test_without_credentials_the_browser_gets_nothing_but_a_401(served, tmp_path
     run = chromium(tmp_path, "--dump-dom", f"{served}/dashboard/")
     assert "Dramatiq Dashboard" not in run.stdout
     assert "ERR_INVALID_AUTH_CREDENTIALS" in run.stderr  # headless cannot prompt: it gives up
+
+
+def button(action: str, message_id: str) -> str:
+    """The CSS selector of a dead letter's Requeue or Delete button."""
+    return f'form[action$="/{action}"]:has(input[name="id"][value="{message_id}"]) button'
+
+
+def test_operator_requeues_and_deletes_by_clicking(
+    served, browser, client, worker, database, refused_referrer, broker
+):
+    ids = dead_letter_sign_ups(broker, PHONES)
+    wait_for(lambda: client.get(f"/api/register/{ids[0]}").json["status"] == "failed")
+    refuse_referrer(database, False)  # the operator fixed what PostgreSQL refused
+    failed_tab = f"/dashboard/queues/{QUEUE}/failed"
+    browser.open(served.replace("http://", "http://admin:admin@") + failed_tab)
+
+    browser.click(button("requeue-message", ids[0]))  # a real form POST: cookie, token, Origin
+    assert browser.evaluate("location.pathname") == failed_tab
+    wait_for(lambda: client.get(f"/api/register/{ids[0]}").json["status"] == "registered")
+    browser.click(button("delete-message", ids[1]))
+    assert browser.evaluate("location.pathname") == failed_tab
+    assert broker.get_queue_message_counts(QUEUE)[2] == 1
+    page = browser.evaluate("document.body.innerHTML")
+    assert ids[2] in page and ids[0] not in page and ids[1] not in page
+
+    (cookie,) = [c for c in browser.call("Storage.getCookies")["cookies"] if c["name"] == COOKIE]
+    assert (cookie["domain"], cookie["path"], cookie["sameSite"]) == (
+        "127.0.0.1",
+        "/dashboard",
+        "Strict",
+    )
+    assert cookie["httpOnly"] and cookie["session"] and not cookie["secure"]
+    assert browser.evaluate("document.cookie") == ""  # no script of any page can read it

@@ -1,4 +1,5 @@
-"""The task dashboard's test plumbing: credentials, the management API, refused sign-ups."""
+"""The task dashboard's test plumbing: credentials, the management API, refused sign-ups,
+its CSRF token and forms, and a headless Chromium that clicks."""
 
 import base64
 import re
@@ -6,6 +7,8 @@ import uuid
 
 import pytest
 
+from landing.ops.dashboard import PREFIX
+from landing.ops.dashboard.csrf import COOKIE, FIELD
 from landing.ops.dashboard.management_api import ManagementAPI
 from landing.shared.signup import REGISTRATIONS as QUEUE
 from tests.support.config import VHOST, settings
@@ -79,3 +82,33 @@ def shown_counts(page: str, queue: str = QUEUE) -> tuple[str, ...] | None:
     cell = r"\s*<td[^>]*>\s*(\S+)\s*</td>"
     match = re.search(rf'queues/{queue}">\s*{queue}\s*</a>\s*</td>{cell}{cell}{cell}', page)
     return match.groups() if match else None
+
+
+# CSRF: the dashboard's cookie, the token its forms echo, and an Origin that is its own.
+
+#: werkzeug's test client serves http://localhost/; a browser's POST says where it came from.
+ORIGIN = {"Origin": "http://localhost"}
+
+
+def csrf_token(client) -> str:
+    """The token of the client's session: a dashboard page sets it as a cookie, forms echo it."""
+    client.get(f"{PREFIX}/queues/{QUEUE}/failed", headers=AUTH)
+    return client.get_cookie(COOKIE, path=PREFIX).value
+
+
+def post_action(
+    client,
+    action: str,
+    message_id: str,
+    queue: str = f"{QUEUE}.XQ",
+    form: dict | None = None,
+    headers: dict | None = None,
+):
+    """POST a dashboard form as its own page would; `form` and `headers` change it (None drops)."""
+    form = {"id": message_id, "queue": queue, FIELD: csrf_token(client), **(form or {})}
+    headers = {**AUTH, **ORIGIN, **(headers or {})}
+    return client.post(
+        f"{PREFIX}/{action}",
+        data={name: value for name, value in form.items() if value is not None},
+        headers={name: value for name, value in headers.items() if value is not None},
+    )
