@@ -18,12 +18,15 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Settings are production unless told otherwise; `make dev` is development (localhost).
+DEV_ENV := APP_ENV=$${APP_ENV:-development}
+
 # PostgreSQL's schema and RabbitMQ's queues, as this version declares them (idempotent).
 init-db: $(VENV)/.installed
-	$(BIN)/flask --app landing migrate
+	$(DEV_ENV) $(BIN)/flask --app landing migrate
 
 dev: init-db
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: lint system-deps
 	$(BIN)/pytest

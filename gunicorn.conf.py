@@ -24,7 +24,7 @@ from gunicorn.glogging import Logger
 from landing.shared.json_logs import JsonFormatter
 from landing.shared.settings import load
 
-settings = load()
+settings = load(process=None)  # sizes and addresses only: the app checks its secrets
 bind = settings.web_bind
 # A request is mostly waiting (Redis twice, then RabbitMQ's publisher confirm), and what
 # it does in between is CPU-bound Python. Greenlets overlap the waits without the thread

@@ -99,7 +99,7 @@ def serve_metrics() -> int:
     _remove_finished_runs()
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(directory))
-    settings = load()
+    settings = load(process=None)
     address = (settings.worker_metrics_host, settings.worker_metrics_port)
     server = _listen(address, MetricsHandler.factory(registry))
     if server is None:

@@ -9,6 +9,6 @@ import dramatiq
 from actors.broker import build_workers
 from landing.shared.settings import load
 
-workers = build_workers(load())
+workers = build_workers(load(process="worker"))
 broker = workers.broker
 dramatiq.set_broker(broker)

@@ -71,7 +71,9 @@ class Stores:
         """The environment for gunicorn and dramatiq: our stores, a limit wrk can't hit."""
         env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
         env.update(
+            APP_ENV="development",
             DATABASE_URL=self.database_url,
+            MIGRATE_DATABASE_URL=self.database_url,
             RABBITMQ_URL=self.rabbitmq_url,
             REDIS_URL=self.redis_url,
             MONGO_URL=self.mongo_url,

@@ -22,7 +22,7 @@ def prepare(stores: Stores) -> None:
 
     create_database_if_missing(stores.database_url)
     init_database(stores.database_url, 2)
-    apply_schema()
+    apply_schema(stores.database_url)
     ensure_vhost(stores.rabbitmq_url)
 
 

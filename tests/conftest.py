@@ -7,6 +7,7 @@ vhost, Redis db and MongoDB) and closes what it opens. tests/unit/ needs none of
 import uuid
 
 import pika
+import psycopg2
 import pytest
 import redis
 from pymongo import MongoClient
@@ -34,13 +35,26 @@ def mongo_server(settings):
 
 @pytest.fixture(scope="session")
 def database(settings):
-    """The test database, created if needed and loaded from schema.sql once."""
+    """The test database, created if needed and loaded from schema.sql once, as `migrate`
+    does it: owned by MIGRATE_DATABASE_URL's user, the app's role granted read and insert."""
+    from landing.ops.database_roles import grant_app_role
     from landing.shared.db import apply_schema, create_database_if_missing, db, init_database
 
-    create_database_if_missing(settings.database_url)
+    create_database_if_missing(settings.migrate_database_url)
+    apply_schema(settings.migrate_database_url)
+    grant_app_role(settings.migrate_database_url, settings.database_url)
     init_database(settings.database_url, settings.db_max_connections)
-    apply_schema()
     return db
+
+
+@pytest.fixture
+def owner(settings, database):
+    """A connection as the schema's owner, for what the app's role may not do (truncate,
+    alter); closed after the test."""
+    conn = psycopg2.connect(settings.migrate_database_url)
+    conn.autocommit = True
+    yield conn
+    conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -93,10 +107,10 @@ def mongo(mongo_server, workers):
 
 
 @pytest.fixture
-def clean(settings, database, broker, mongo):
+def clean(settings, owner, broker, mongo):
     """Every store empty: registrations, Redis db 15, the queues, the attempt history."""
-    with database.connection_context():
-        database.execute_sql("TRUNCATE registrations RESTART IDENTITY")
+    with owner.cursor() as cursor:
+        cursor.execute("TRUNCATE registrations RESTART IDENTITY")
     with redis.Redis.from_url(settings.redis_url) as client:
         client.flushdb()
     broker.flush_all()

@@ -45,10 +45,10 @@ def dashboard(clean, management):
 
 
 @pytest.fixture
-def refused_referrer(database):
-    refuse_referrer(database, True)
+def refused_referrer(owner):
+    refuse_referrer(owner, True)
     yield
-    refuse_referrer(database, False)
+    refuse_referrer(owner, False)
 
 
 def exact_dead_count(broker) -> int:
@@ -96,9 +96,12 @@ def test_production_has_no_dashboard_password_or_management_url_default():
     urls = {name: "scheme://u:p@host/x" for name in ("DATABASE_URL", "RABBITMQ_URL")}
     urls |= {"REDIS_URL": "redis://h/0", "MONGO_URL": "mongodb://h/logs"}
     with pytest.raises(RuntimeError) as caught:
-        load({"APP_ENV": "production", **urls})
+        load({"APP_ENV": "production", **urls}, process="dashboard")
     assert "DASHBOARD_PASSWORD" in str(caught.value)
     assert "RABBITMQ_MANAGEMENT_URL" in str(caught.value)
+    # The public web, given only its own secrets, starts without them and holds none.
+    web = load({"APP_ENV": "production", **urls}, process="web")
+    assert (web.dashboard_password, web.rabbitmq_management_url) == ("", "")
     with pytest.raises(RuntimeError):
         create_dashboard(settings.replace(dashboard_password=""))
 
@@ -176,11 +179,11 @@ def test_delete_removes_exactly_one_dead_letter_and_keeps_the_order(
 
 
 def test_requeue_sends_a_dead_letter_back_with_fresh_retries_and_it_is_processed(
-    dashboard, client, worker, database, refused_referrer, broker
+    dashboard, client, worker, owner, refused_referrer, broker
 ):
     ids = dead_letter_sign_ups(broker, PHONES[:2])
     wait_for(lambda: client.get(f"/api/register/{ids[0]}").json["status"] == "failed")
-    refuse_referrer(database, False)  # the operator fixed what PostgreSQL refused
+    refuse_referrer(owner, False)  # the operator fixed what PostgreSQL refused
 
     response = post_action(dashboard, "requeue-message", ids[0])
     assert (response.status_code, response.headers["Location"]) == (

@@ -61,10 +61,10 @@ def browser(tmp_path):
 
 
 @pytest.fixture
-def refused_referrer(database):
-    refuse_referrer(database, True)
+def refused_referrer(owner):
+    refuse_referrer(owner, True)
     yield
-    refuse_referrer(database, False)
+    refuse_referrer(owner, False)
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -140,11 +140,11 @@ def button(action: str, message_id: str) -> str:
 
 
 def test_operator_requeues_and_deletes_by_clicking(
-    served, browser, client, worker, database, refused_referrer, broker
+    served, browser, client, worker, owner, refused_referrer, broker
 ):
     ids = dead_letter_sign_ups(broker, PHONES)
     wait_for(lambda: client.get(f"/api/register/{ids[0]}").json["status"] == "failed")
-    refuse_referrer(database, False)  # the operator fixed what PostgreSQL refused
+    refuse_referrer(owner, False)  # the operator fixed what PostgreSQL refused
     failed_tab = f"/dashboard/queues/{QUEUE}/failed"
     browser.open(served.replace("http://", "http://admin:admin@") + failed_tab)
 

@@ -88,14 +88,14 @@ for (const [name, value] of Object.entries({in_script(fields)})) {{
 
 
 def test_another_port_can_neither_forge_a_delete_nor_plant_script(
-    dashboard_and_other_port, browser, worker, database, broker
+    dashboard_and_other_port, browser, worker, owner, broker
 ):
     dashboard, other, holder = dashboard_and_other_port
-    refuse_referrer(database, True)
+    refuse_referrer(owner, True)
     try:
         (message_id,) = dead_letter_sign_ups(broker, PHONES[:1])
     finally:
-        refuse_referrer(database, False)
+        refuse_referrer(owner, False)
     browser.open(dashboard.replace("http://", "http://admin:admin@") + FAILED_TAB)
     assert message_id in browser.evaluate("document.body.innerHTML")  # signed in
 

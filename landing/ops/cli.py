@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 from playhouse.db_url import parse
 from pymongo import MongoClient
 
+from landing.ops.database_roles import grant_app_role
 from landing.ops.erasure import erase_phone
 from landing.ops.queue_migration import MigrationRefused, migrate_queues
 from landing.schemas import normalize_phone
@@ -34,6 +35,7 @@ PAUSE_SECONDS = 0.5
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate() -> None:
     """init-db, then migrate-queues: everything a new version needs before it starts."""
     _init_db(current_app.config["SETTINGS"])
@@ -41,22 +43,33 @@ def migrate() -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the database if needed and apply schema.sql (safe to run on every start)."""
     _init_db(current_app.config["SETTINGS"])
 
 
 @click.command("migrate-queues")
+@with_appcontext
 def migrate_queues_command() -> None:
     """Give RabbitMQ's queues the arguments this version declares (idempotent; workers stopped)."""
     _migrate_queues(current_app.config["SETTINGS"])
 
 
 def _init_db(config: Settings) -> None:
-    if create_database_if_missing(config.database_url):
+    owner = _owner_url(config)
+    if create_database_if_missing(owner):
         click.echo("created the database")
-    apply_schema()
+    apply_schema(owner)
     click.echo("schema.sql applied")
+    click.echo(grant_app_role(owner, config.database_url))
+
+
+def _owner_url(config: Settings) -> str:
+    """MIGRATE_DATABASE_URL: the schema's owner, which only these commands connect as."""
+    if not config.migrate_database_url:
+        raise click.ClickException("this command needs MIGRATE_DATABASE_URL (the schema's owner)")
+    return config.migrate_database_url
 
 
 def _migrate_queues(config: Settings) -> None:
@@ -167,7 +180,7 @@ def erase_phone_command(phones: tuple[str, ...]) -> None:
             phone = normalize_phone(typed)
         except ValidationError:
             raise click.BadParameter("not a mobile number", param_hint="PHONES") from None
-        erased = erase_phone(current_app, phone)
+        erased = erase_phone(current_app, _owner_url(current_app.config["SETTINGS"]), phone)
         click.echo(
             f"{mask_phone(phone)}: {erased.registrations} registration(s), "
             f"{erased.attempts} attempt document(s), {erased.statuses} status(es), "

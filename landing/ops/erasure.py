@@ -9,14 +9,16 @@ or dead-lettered in RabbitMQ are not touched: the task dashboard deletes dead le
 import re
 from dataclasses import dataclass
 
+import psycopg2
 from flask import Flask
 
 from landing.limits import phone_key
-from landing.shared.db import db
+from landing.shared.db import CONNECT_TIMEOUT
 from landing.shared.signup import status_key
 
 _ALTERNATIVES = {str(d): f"[{d}{chr(0x06F0 + d)}{chr(0x0660 + d)}]" for d in range(10)}
 _SEPARATORS = r"[ \t\-()]*"
+DELETE_SQL = "DELETE FROM registrations WHERE phone = %s RETURNING request_id"
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,20 @@ def typed_forms(phone: str) -> re.Pattern:
     return re.compile(rf"^{_SEPARATORS}{prefix}?{_SEPARATORS}{digits}{_SEPARATORS}$")
 
 
-def erase_phone(app: Flask, phone: str) -> Erased:
-    """Remove the normalised phone from every store; the counts of what was removed."""
-    with db.connection_context(), db.atomic():
-        cursor = db.execute_sql(
-            "DELETE FROM registrations WHERE phone = %s RETURNING request_id", (phone,)
-        )
-        request_ids = [str(row[0]) for row in cursor.fetchall()]
+def erase_phone(app: Flask, owner_url: str, phone: str) -> Erased:
+    """Remove the normalised phone from every store; the counts of what was removed.
+
+    PostgreSQL's row goes as the schema's owner: the app's own role may not delete.
+    """
+    conn = psycopg2.connect(owner_url, connect_timeout=CONNECT_TIMEOUT)
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM registrations WHERE phone = %s RETURNING request_id", (phone,)
+            )
+            request_ids = [str(row[0]) for row in cursor.fetchall()]
+    finally:
+        conn.close()
     history = app.extensions["mongo"].get_default_database("logs")["landing_attempts"]
     query = {"$or": [{"phone": {"$regex": typed_forms(phone).pattern}}]}
     if request_ids:

@@ -74,7 +74,11 @@ def create_database_if_missing(url: str) -> bool:
         conn.close()
 
 
-def apply_schema() -> None:
-    """Run schema.sql; every statement in it is idempotent."""
-    with db.connection_context():
-        db.execute_sql(SCHEMA.read_text())
+def apply_schema(owner_url: str) -> None:
+    """Run schema.sql as the schema's owner; every statement in it is idempotent."""
+    conn = psycopg2.connect(owner_url, connect_timeout=CONNECT_TIMEOUT)
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(SCHEMA.read_text())
+    finally:
+        conn.close()

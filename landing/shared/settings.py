@@ -1,10 +1,12 @@
 """Every setting landing reads, from the environment, in one place.
 
 Each process calls load() once where it starts (create_app, create_dashboard, actors.worker,
-gunicorn.conf.py) and passes the Settings on; nothing else reads the environment. Defaults
-suit `honcho start` on a laptop (everything on localhost); with APP_ENV=production the URLs
-that carry credentials and the dashboard password have no default, and a missing one stops
-the process at start-up.
+gunicorn.conf.py) and passes the Settings on; nothing else reads the environment.
+
+APP_ENV is production unless it says development (`make dev`, `.env.example`, the tests).
+Development defaults suit `honcho start` on a laptop (everything on localhost). In
+production no secret has a default: a process refuses to start without the secrets it uses
+(SECRETS), and any other one is empty, so no process holds a credential it never needs.
 """
 
 import os
@@ -14,7 +16,9 @@ from typing import Any
 from landing.shared.queues import check_queue_type
 
 DEV_DEFAULTS = {
-    "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/landing",
+    # The web and workers' role may only read and insert sign-ups; `migrate` owns the schema.
+    "DATABASE_URL": "postgresql://landing_app@127.0.0.1:5432/landing",
+    "MIGRATE_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/landing",
     "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "MONGO_URL": "mongodb://127.0.0.1:27017/logs",
@@ -22,22 +26,24 @@ DEV_DEFAULTS = {
     "RABBITMQ_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
     "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
 }
-# What production must be given: listed, not derived from DEV_DEFAULTS, so a new dev
-# default never becomes a required production setting by accident.
-SECRETS = (
-    "DATABASE_URL",
-    "RABBITMQ_URL",
-    "REDIS_URL",
-    "MONGO_URL",
-    "RABBITMQ_MANAGEMENT_URL",
-    "DASHBOARD_PASSWORD",
-)
+# What each production process must be given: listed, not derived from DEV_DEFAULTS, so a
+# new dev default never becomes a required production setting by accident. `migrate` is the
+# `flask --app landing` commands that change PostgreSQL's schema or delete from it.
+STORES = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
+SECRETS = {
+    "web": STORES,
+    "worker": STORES,
+    "dashboard": ("RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "DASHBOARD_PASSWORD"),
+    "migrate": (*STORES, "MIGRATE_DATABASE_URL"),
+}
+ALL_SECRETS = tuple(DEV_DEFAULTS)  # every setting with a development-only default
 
 
 @dataclass(frozen=True)
 class Settings:
-    app_env: str = "development"
+    app_env: str = "production"  # or development: localhost defaults for the secrets
     database_url: str = DEV_DEFAULTS["DATABASE_URL"]
+    migrate_database_url: str = DEV_DEFAULTS["MIGRATE_DATABASE_URL"]  # the schema's owner
     rabbitmq_url: str = DEV_DEFAULTS["RABBITMQ_URL"]  # several nodes: comma-separated URLs
     rabbitmq_queue_type: str = "classic"  # or quorum (replicated; for a cluster)
     redis_url: str = DEV_DEFAULTS["REDIS_URL"]
@@ -81,18 +87,25 @@ def _convert(field_type: Any, raw: str) -> Any:
     return kind(raw)
 
 
-def load(environ: dict[str, str] | None = None) -> Settings:
-    """Build Settings from environment variables named like the fields, upper-cased."""
+def load(environ: dict[str, str] | None = None, process: str | None = "web") -> Settings:
+    """Build Settings from environment variables named like the fields, upper-cased.
+
+    process names which SECRETS production requires (None: none, for gunicorn.conf.py,
+    which reads no secret and serves both the web and the dashboard).
+    """
     environ = os.environ if environ is None else environ
     values = {}
     for field in fields(Settings):
         raw = environ.get(field.name.upper())
         if raw not in (None, ""):
             values[field.name] = _convert(field.type, raw)
-    settings = Settings(**values)
-    check_queue_type(settings.rabbitmq_queue_type)
-    if settings.app_env == "production":
-        missing = [name for name in SECRETS if not environ.get(name)]
+    production = values.get("app_env", Settings.app_env) == "production"
+    if production:
+        required = SECRETS[process] if process else ()
+        missing = [name for name in required if not environ.get(name)]
         if missing:
             raise RuntimeError(f"APP_ENV=production needs these settings: {', '.join(missing)}")
+        values |= {name.lower(): "" for name in ALL_SECRETS if not environ.get(name)}
+    settings = Settings(**values)
+    check_queue_type(settings.rabbitmq_queue_type)
     return settings

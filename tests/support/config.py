@@ -1,6 +1,7 @@
 """The settings every test runs with, and the same values as a child process's environment.
 
-Tests never touch a developer's data: they use the `landing_test` database, Redis db 15,
+Tests never touch a developer's data: they use the `landing_test` database (as the role
+`landing_test_app`, which may only read and insert sign-ups), Redis db 15,
 the RabbitMQ vhost `landing_test` and a MongoDB-wire stand-in of their own (or MONGO_URL
 when it names a real MongoDB). TEST_NAMESPACE and TEST_REDIS_DB rename the database/vhost
 and the Redis db, so two test runs on one machine keep out of each other's way.
@@ -22,7 +23,10 @@ REDIS_DB = os.environ.get("TEST_REDIS_DB", "15")
 REAL_MONGO = os.environ.get("MONGO_URL")
 
 ENVIRONMENT = {
-    "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{VHOST}",
+    "APP_ENV": "development",
+    # The app's own role (read and insert only), as in production; the schema's owner apart.
+    "DATABASE_URL": f"postgresql://{VHOST}_app@127.0.0.1:5432/{VHOST}",
+    "MIGRATE_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{VHOST}",
     "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
     "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
     "MONGO_URL": REAL_MONGO or f"mongodb://127.0.0.1:{free_port()}/logs_test",

@@ -48,14 +48,13 @@ def management_api() -> ManagementAPI:
     return api
 
 
-def refuse_referrer(database, refused: bool) -> None:
-    """Make PostgreSQL refuse (or take again) sign-ups whose referrer is REFUSED."""
-    with database.connection_context():
-        database.execute_sql(
-            "ALTER TABLE registrations DROP CONSTRAINT IF EXISTS dashboard_refused"
-        )
+def refuse_referrer(owner, refused: bool) -> None:
+    """Make PostgreSQL refuse (or take again) sign-ups whose referrer is REFUSED; owner is a
+    connection as the schema's owner (the app's role may not alter the table)."""
+    with owner.cursor() as cursor:
+        cursor.execute("ALTER TABLE registrations DROP CONSTRAINT IF EXISTS dashboard_refused")
         if refused:
-            database.execute_sql(
+            cursor.execute(
                 "ALTER TABLE registrations ADD CONSTRAINT dashboard_refused"
                 f" CHECK (referrer IS DISTINCT FROM '{REFUSED}')"
             )

@@ -45,7 +45,7 @@ WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
 def create_dashboard(settings: Settings | None = None) -> WSGIApp:
     """The dashboard's WSGI app, from the environment's settings unless given others (tests)."""
-    settings = load() if settings is None else settings
+    settings = load(process="dashboard") if settings is None else settings
     if not settings.dashboard_user or not settings.dashboard_password:
         raise RuntimeError("the task dashboard needs DASHBOARD_USER and DASHBOARD_PASSWORD")
     # Audit lines are kept even when LOG_LEVEL asks for warnings only.
