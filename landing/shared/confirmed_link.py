@@ -156,10 +156,15 @@ class ConfirmedLink:
         self.watch.returned(method.routing_key)
 
     def _send_again(self, queue_name: str, delivered: list[Outgoing]) -> None:
-        """Publish delivered again (after declaring queue_name); nobody waits for them."""
+        """Publish delivered again (after declaring queue_name); nobody waits for them.
+
+        Messages still waiting for their confirm go too: one routed to the queue in the
+        instant it was deleted is acked after the news arrived, and dropped with the queue.
+        """
         self._declared.discard(queue_name)
         deadline = time.monotonic() + RECENT_SECONDS
-        for outgoing in delivered:
+        in_flight = [o for o in self._unconfirmed.values() if o.queue_name == queue_name]
+        for outgoing in [*delivered, *in_flight]:
             self._outbox.append(Outgoing(queue_name, outgoing.body, outgoing.priority, deadline))
         self._ioloop.add_callback_threadsafe(self._flush)
 
