@@ -101,31 +101,10 @@ def _already_recorded(document: dict[str, Any]) -> bool:
     )
 
 
-def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
-    """The log_attempt actor on broker, retried for as long as LOG_MAX_RETRIES allows."""
-
-    def run(attempt: dict[str, Any], entries: list[dict[str, Any]]) -> None:
-        log_attempt(attempt, entries)
-
-    return dramatiq.actor(
-        run,
-        actor_name=LOG_ATTEMPT,
-        queue_name=ATTEMPTS,
-        retry_when=partial(should_retry, max_retries=config.log_max_retries),
-        broker=broker,
-    )
-
-
-def declare_turned_away(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
-    """The log_turned_away actor on broker, retried as log_attempt is."""
-
-    def run(batch: list[list[Any]]) -> None:
-        log_turned_away(batch)
-
-    return dramatiq.actor(
-        run,
-        actor_name=LOG_TURNED_AWAY,
-        queue_name=ATTEMPTS,
-        retry_when=partial(should_retry, max_retries=config.log_max_retries),
-        broker=broker,
+def declare(broker: dramatiq.Broker, config: Settings) -> tuple[dramatiq.Actor, dramatiq.Actor]:
+    """The log_attempt and log_turned_away actors on broker, retried LOG_MAX_RETRIES times."""
+    retry = partial(should_retry, max_retries=config.log_max_retries)
+    return tuple(
+        dramatiq.actor(fn, actor_name=name, queue_name=ATTEMPTS, retry_when=retry, broker=broker)
+        for fn, name in ((log_attempt, LOG_ATTEMPT), (log_turned_away, LOG_TURNED_AWAY))
     )

@@ -54,13 +54,9 @@ def build_workers(config: Settings) -> Workers:
     init_mongo(config.mongo_url, config.mongo_timeout_ms, config.log_retention_days)
     hide_payloads()
     forwarder = Publisher.for_settings(config)
-    return Workers(
-        broker=broker,
-        register=registrations.declare(broker, config, forwarder.publish),
-        log_attempt=attempts.declare(broker, config),
-        log_turned_away=attempts.declare_turned_away(broker, config),
-        forwarder=forwarder,
-    )
+    register = registrations.declare(broker, config, forwarder.publish)
+    log_attempt, log_turned_away = attempts.declare(broker, config)
+    return Workers(broker, register, log_attempt, log_turned_away, forwarder)
 
 
 def worker_middleware(config: Settings) -> list[dramatiq.Middleware]:

@@ -10,6 +10,7 @@ from actors.registrations import StoreFailed, insert_batch, write
 from landing.shared.db import Registration, db
 from landing.shared.signup import History
 from landing.shared.signup import history_entry as status
+from tests.support.queues import take_all
 from tests.support.signups import PHONE, attempt, signup
 
 QUEUED, SUCCESS_POSTGRES = History.QUEUED, History.SUCCESS_POSTGRES
@@ -22,13 +23,7 @@ def register(workers):
 
 
 def queued_log_messages(broker):
-    consumer = broker.consume("attempts", timeout=200)
-    messages = []
-    while (message := next(consumer)) is not None:
-        messages.append(message)
-        consumer.ack(message)
-    consumer.close()
-    return messages
+    return take_all(broker, "attempts")
 
 
 def test_register_stores_one_row(clean, register):
