@@ -12,15 +12,12 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import json
 import multiprocessing
 import os
 import shutil
 import tempfile
-import time
 
-from gunicorn.glogging import Logger
-
+from landing.server import JsonAccessLogger, json_error_worker
 from landing.shared.json_logs import JsonFormatter
 from landing.shared.settings import load
 
@@ -34,16 +31,19 @@ bind = settings.web_bind
 # than cores only added switching. The web touches PostgreSQL only in /ready (one short
 # query), so psycopg2 blocking the loop there needs no psycogreen.
 workers = settings.web_workers or multiprocessing.cpu_count()
-worker_class = "gevent"
+# worker_class: gevent's, answering gunicorn's own errors as JSON (JsonErrorWorker, below).
 worker_connections = settings.web_connections
 
 # A request does at most PUBLISH_TIMEOUT of work; a worker silent for this long is stuck.
 timeout = 30
 # SIGTERM: stop accepting, finish in-flight requests (each answers within a few seconds).
 graceful_timeout = 20
-# Longer than nginx's upstream keepalive_timeout, so nginx always closes an idle connection
-# first and never sends a request into one gunicorn is closing.
-keepalive = 75
+# Longer than nginx's upstream keepalive_timeout (4 s), so nginx always closes an idle
+# connection first and never sends a request into one gunicorn is closing. It is also all
+# the time a request line and headers get (gevent's worker reads them within it), so a
+# client that reaches gunicorn directly and sends nothing, or a byte at a time, is closed
+# within 5 s, as nginx would.
+keepalive = 5
 # Recycle processes now and then so a slow leak can't grow forever (jitter avoids a herd).
 max_requests = 100_000
 max_requests_jitter = 10_000
@@ -55,26 +55,11 @@ errorlog = "-"
 loglevel = settings.log_level.lower()
 
 
-class JsonAccessLogger(Logger):
-    """Access log lines as JSON objects; no client address, query string or body (privacy)."""
-
-    def access(self, resp, req, environ, request_time) -> None:
-        if not self.access_log_enabled:
-            return
-        record = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "logger": "gunicorn.access",
-            "method": req.method,
-            "path": req.path,
-            "status": resp.status_code,
-            "bytes": getattr(resp, "sent", None),
-            "duration_ms": round(request_time.total_seconds() * 1000, 2),
-            "request_id": environ.get("HTTP_X_REQUEST_ID"),
-        }
-        self.access_log.info(json.dumps(record))
-
-
 logger_class = JsonAccessLogger
+# gevent's worker, answering what gunicorn can't parse in the API's JSON shape, with a
+# deadline on bodies (landing/server.py).
+worker_class = json_error_worker(settings.max_body_bytes)
+
 
 # Every other line (gunicorn's own and the app's) is JSON too, in the same shape plus level
 # and message (landing/shared/json_logs.py). Access lines are already JSON, so they pass

@@ -7,6 +7,6 @@
 set -eu
 
 if [ "${WAIT_TIMEOUT:-60}" != 0 ]; then
-    flask --app landing wait-for-services --timeout "${WAIT_TIMEOUT:-60}" --services "${WAIT_FOR:-}"
+    python -m landing.ops.wait_for_services --timeout "${WAIT_TIMEOUT:-60}" --services "${WAIT_FOR:-}"
 fi
 exec "$@"

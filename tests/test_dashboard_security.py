@@ -46,13 +46,13 @@ def dashboard(clean, management):
 
 
 @pytest.fixture
-def dead_letter(dashboard, worker, database, broker):
+def dead_letter(dashboard, worker, owner, broker):
     """One sign-up in registrations.XQ; its request (and message) id."""
-    refuse_referrer(database, True)
+    refuse_referrer(owner, True)
     try:
         (request_id,) = dead_letter_sign_ups(broker, PHONES[:1])
     finally:
-        refuse_referrer(database, False)
+        refuse_referrer(owner, False)
     return request_id
 
 
@@ -155,13 +155,13 @@ def test_over_https_the_cookie_is_secure(dashboard, base_url, headers):
 
 
 def test_requeue_and_delete_write_an_audit_line_without_the_message(
-    dashboard, worker, database, broker, caplog
+    dashboard, worker, owner, broker, caplog
 ):
-    refuse_referrer(database, True)
+    refuse_referrer(owner, True)
     try:
         ids = dead_letter_sign_ups(broker, PHONES[:2])
     finally:
-        refuse_referrer(database, False)
+        refuse_referrer(owner, False)
     with caplog.at_level(logging.INFO, logger=AUDIT):
         assert post_action(dashboard, "requeue-message", ids[0]).status_code == 302
         assert post_action(dashboard, "delete-message", ids[1]).status_code == 302

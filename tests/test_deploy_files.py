@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from landing.shared.settings import SECRETS, Settings, load
 from tests.support.config import child_environment
 from tests.support.config import settings as test_settings
+from tests.support.door import nginx_binary, render_nginx, self_signed_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -78,9 +79,17 @@ def filled() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, filled) -> dict:
+def tls_pair(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed (cert, key), as scripts/self-signed-cert.sh makes for a local run."""
+    return self_signed_pair(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, filled, tls_pair) -> dict:
     """The stack as `docker compose config` resolves it with every secret filled in."""
-    result = compose(tmp_path_factory.mktemp("compose"), filled, "config", "--format", "json")
+    cert, key = tls_pair
+    variables = {**filled, "TLS_CERT_FILE": str(cert), "TLS_KEY_FILE": str(key)}
+    result = compose(tmp_path_factory.mktemp("compose"), variables, "config", "--format", "json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -133,6 +142,8 @@ def test_the_files_the_image_gets_are_enough_to_run(tmp_path):
         "runpy.run_path('gunicorn.conf.py')\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # What is checked is that the files import; production would also ask for every secret.
+    env["APP_ENV"] = "development"
     result = run(sys.executable, "-c", check, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "schema.sql").is_file()
@@ -198,12 +209,85 @@ def test_only_nginx_is_public_and_operator_uis_listen_on_localhost(stack):
         ports = service.get("ports", [])
         if name == "nginx":
             assert [(p.get("host_ip"), p["published"], p["target"]) for p in ports] == [
-                (None, "8080", 80)
+                (None, "443", 443),
+                (None, "8080", 80),
             ]
         elif name in OPERATOR_PORTS:
             assert ports and all(p.get("host_ip") == "127.0.0.1" for p in ports), name
         else:
             assert not ports, f"{name} must not publish a port"
+
+
+def test_gunicorn_is_reachable_only_through_nginx(stack):
+    services, networks = stack["services"], stack["networks"]
+    members = {
+        name: {s for s, service in services.items() if name in service["networks"]}
+        for name in networks
+    }
+    web, nginx = services["web"], services["nginx"]
+    assert "ports" not in web and "expose" not in web
+    assert set(web["networks"]) == {"edge", "backend"}
+    assert set(nginx["networks"]) == {"frontend", "edge"}
+    # Docker routes no published port into an internal network, and lets nothing on it out:
+    # every network web is on is one.
+    for name in web["networks"]:
+        assert networks[name].get("internal") is True, name
+    assert members["edge"] == {"nginx", "web"}
+    assert members["frontend"] == {"nginx"}
+    assert not networks["frontend"].get("internal")  # nginx's published ports arrive there
+    # Every other published port arrives on `operators`, never a network web is on.
+    for name, service in services.items():
+        if service.get("ports") and name != "nginx":
+            outside = {n for n in service["networks"] if not networks[n].get("internal")}
+            assert outside == {"operators"}, name
+    # web believes X-Forwarded-For from nginx's network only.
+    [subnet] = [entry["subnet"] for entry in networks["edge"]["ipam"]["config"]]
+    assert web["environment"]["TRUSTED_PROXIES"] == subnet
+
+
+def test_nginx_gets_the_tls_pair_and_serves_https(stack, tls_pair):
+    nginx = stack["services"]["nginx"]
+    mounts = {v["target"]: v for v in nginx["volumes"]}
+    cert, key = tls_pair
+    for target, source in (("/etc/nginx/tls/cert.pem", cert), ("/etc/nginx/tls/key.pem", key)):
+        assert mounts[target]["source"] == str(source)
+        assert mounts[target]["read_only"] is True
+        # A missing pair fails the start; it never becomes an empty directory.
+        assert mounts[target]["bind"]["create_host_path"] is False
+    listen = (ROOT / "deploy" / "nginx" / "listen.conf").read_text()
+    for line in (
+        "listen 443 ssl;",
+        "ssl_certificate /etc/nginx/tls/cert.pem;",
+        "ssl_certificate_key /etc/nginx/tls/key.pem;",
+        "listen 80;",
+        "set $tls_redirect https://$host;",
+    ):
+        assert line in listen
+
+
+def test_tls_defaults_to_the_local_pair_which_git_ignores(tmp_path, filled):
+    result = compose(tmp_path, filled, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    sources = {
+        v["target"]: v["source"] for v in json.loads(result.stdout)["services"]["nginx"]["volumes"]
+    }
+    assert sources["/etc/nginx/tls/cert.pem"] == str(ROOT / "deploy" / "tls" / "cert.pem")
+    assert sources["/etc/nginx/tls/key.pem"] == str(ROOT / "deploy" / "tls" / "key.pem")
+    for generated in ("deploy/tls/key.pem", "deploy/tls/cert.pem"):
+        ignored = run("git", "check-ignore", "-q", generated)
+        assert ignored.returncode == 0, f"git must ignore {generated}: keys never get committed"
+
+
+def test_nginx_t_accepts_the_config_with_composes_listen_conf(tmp_path, tls_pair):
+    """Compose's listen.conf, its paths pointed at a test pair (upstream.conf's `resolve` needs
+    the image's nginx 1.27+, so the upstream is a local one)."""
+    cert, key = tls_pair
+    listen = (ROOT / "deploy" / "nginx" / "listen.conf").read_text()
+    listen = listen.replace("/etc/nginx/tls/cert.pem", str(cert))
+    listen = listen.replace("/etc/nginx/tls/key.pem", str(key))
+    config = render_nginx(tmp_path, free_port(), listen)
+    result = run(nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(config))
+    assert result.returncode == 0, result.stderr
 
 
 def test_app_services_share_one_image_and_a_production_environment(stack):
@@ -213,14 +297,46 @@ def test_app_services_share_one_image_and_a_production_environment(stack):
     environment = services["web"]["environment"]
     assert environment["APP_ENV"] == "production"
     assert environment["WEB_BIND"] == "0.0.0.0:8000"
-    assert environment["MONGO_URL"].endswith("?authSource=admin")
-    missing = {f.name.upper() for f in fields(Settings)} - set(environment)
+    assert environment["MONGO_URL"].endswith("/logs?authSource=logs")  # the app's own user
+    given = set().union(*(services[name]["environment"] for name in APP_SERVICES))
+    missing = {f.name.upper() for f in fields(Settings)} - given
     assert not missing, f"settings that never reach the containers: {sorted(missing)}"
     settings = load(environment)  # production start-up accepts what compose hands over
     assert "@postgres:5432/" in settings.database_url
-    assert all(environment[name] for name in SECRETS)
-    for name in APP_SERVICES:
-        assert services[name]["environment"]["DATABASE_URL"] == settings.database_url
+    assert settings.database_url.startswith("postgresql://v4luepostgresappuser:")
+
+
+# Each container gets the secrets its process uses and none other (SECRETS).
+PROCESSES = {"web": "web", "worker": "worker", "dashboard": "dashboard", "migrate": "migrate"}
+ALL_APP_SECRETS = set().union(*SECRETS.values())
+
+
+@pytest.mark.parametrize("service", sorted(PROCESSES))
+def test_each_container_holds_only_the_secrets_it_uses(stack, service):
+    environment = stack["services"][service]["environment"]
+    needed = set(SECRETS[PROCESSES[service]])
+    assert all(environment.get(name) for name in needed), service
+    assert not (ALL_APP_SECRETS - needed) & set(environment), service
+    load(environment, process=PROCESSES[service])  # it starts with what it was given
+
+
+def test_app_containers_connect_as_least_privileged_users(stack):
+    services = stack["services"]
+    web = services["web"]["environment"]
+    assert "v4luepostgresappuser" in web["DATABASE_URL"]  # not POSTGRES_USER
+    assert "v4luerabbitmqappuser" in web["RABBITMQ_URL"] and web["RABBITMQ_URL"].endswith(
+        "/landing"
+    )
+    assert "v4luemongoappuser" in web["MONGO_URL"]
+    dashboard = services["dashboard"]["environment"]
+    assert "v4luerabbitmqmonitoruser" in dashboard["RABBITMQ_MANAGEMENT_URL"]
+    assert "v4luepostgresuser" in services["migrate"]["environment"]["MIGRATE_DATABASE_URL"]
+    rabbitmq = services["rabbitmq"]
+    assert rabbitmq["entrypoint"] == ["/usr/local/bin/with-app-users.sh"]
+    assert "landing-users-ready" in " ".join(rabbitmq["healthcheck"]["test"])
+    mongo_init = {v["target"] for v in services["mongo"]["volumes"]}
+    assert "/docker-entrypoint-initdb.d/create-app-user.js" in mongo_init
+    assert "--maxmemory-policy noeviction" in " ".join(services["redis"]["command"])
 
 
 def test_start_order_and_health(stack):
@@ -331,7 +447,10 @@ def test_entrypoint_gives_up_on_a_closed_port_and_names_the_service(
     services, variable, service, url
 ):
     closed = url.format(port=free_port())
-    result, seconds = entrypoint("echo", "ready", **{variable: closed, "WAIT_TIMEOUT": "2"})
+    given = {variable: closed, "WAIT_TIMEOUT": "2"}
+    if variable == "DATABASE_URL":  # the schema owner's URL names the same server
+        given["MIGRATE_DATABASE_URL"] = closed
+    result, seconds = entrypoint("echo", "ready", **given)
     output = result.stdout + result.stderr
     assert result.returncode != 0 and seconds < 15, output
     assert re.search(rf"gave up on {service} after \d+ s", result.stderr), output

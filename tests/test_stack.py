@@ -5,20 +5,24 @@ Each test talks to nginx from its own loopback address (127.0.0.x), so nginx's p
 limit and the app's see different clients and the tests can't throttle each other.
 """
 
-import http.client
 import json
-import shutil
 import subprocess
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
 
 from landing.shared.db import Registration
-from tests.support.config import BIN, child_environment
+from tests.support.door import (
+    GUNICORN,
+    Stack,
+    nginx_binary,
+    nginx_command,
+    render_nginx,
+    start,
+    stop,
+)
 from tests.support.processes import WORKER
-from tests.support.services import ROOT, free_port, wait_for
+from tests.support.services import free_port, wait_for
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -27,81 +31,18 @@ SECURITY_HEADERS = {
 }
 
 
-@dataclass
-class Response:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    @property
-    def json(self):
-        return json.loads(self.body)
-
-
-@dataclass
-class Stack:
-    port: int
-    gunicorn_log: Path
-    nginx_log: Path
-
-    def request(self, method, path, body=None, client="127.0.0.2", headers=None) -> Response:
-        """One request to nginx, sent from the loopback address `client`."""
-        connection = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=10, source_address=(client, 0)
-        )
-        try:
-            data = json.dumps(body) if isinstance(body, dict) else body
-            sent = {"Content-Type": "application/json", **(headers or {})}
-            connection.request(method, path, body=data, headers=sent)
-            answer = connection.getresponse()
-            return Response(answer.status, answer.headers, answer.read())
-        finally:
-            connection.close()
-
-    def register(self, phone, client, headers=None) -> Response:
-        return self.request("POST", "/api/register/", {"phone": phone}, client, headers)
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    if not found:
-        pytest.fail("nginx is not installed (Debian package nginx; .ci/run installs it)")
-    return found
-
-
-def render_nginx(folder: Path, upstream_port: int, port: int) -> Path:
-    """Our nginx.conf, unchanged, beside a local upstream.conf and listen.conf."""
-    shutil.copy(ROOT / "nginx.conf", folder / "nginx.conf")
-    (folder / "upstream.conf").write_text(f"server 127.0.0.1:{upstream_port};\n")
-    (folder / "listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
-    return folder / "nginx.conf"
-
-
-def start(command, log: Path, **env) -> subprocess.Popen:
-    environment = child_environment(**env)
-    with log.open("w") as output:
-        return subprocess.Popen(
-            command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def plain_listen(port: int) -> str:
+    return f"listen 127.0.0.1:{port};\n"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, database, broker, mongo_server):
     folder = tmp_path_factory.mktemp("stack")
     web_port, port = free_port(), free_port()
-    config = render_nginx(folder, web_port, port)
+    config = render_nginx(folder, web_port, plain_listen(port))
     processes = [
         start(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "landing:create_app()"],
+            GUNICORN,
             folder / "gunicorn.log",
             WEB_BIND=f"127.0.0.1:{web_port}",
             WEB_WORKERS="2",
@@ -112,10 +53,7 @@ def stack(tmp_path_factory, database, broker, mongo_server):
             [*WORKER, "--processes", "1", "--threads", "2"],
             folder / "worker.log",
         ),
-        start(
-            [nginx_binary(), "-p", str(folder), "-c", str(config), "-g", "daemon off;"],
-            folder / "nginx.log",
-        ),
+        start(nginx_command(config), folder / "nginx.log"),
     ]
     running = Stack(port, folder / "gunicorn.log", folder / "nginx.log")
 
@@ -134,7 +72,7 @@ def stack(tmp_path_factory, database, broker, mongo_server):
 
 
 def test_nginx_t_accepts_the_config(tmp_path):
-    config = render_nginx(tmp_path, free_port(), free_port())
+    config = render_nginx(tmp_path, free_port(), plain_listen(free_port()))
     result = subprocess.run(
         [nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(config)],
         capture_output=True,
@@ -168,6 +106,8 @@ def test_headers_carry_no_version_and_the_security_set(stack, clean):
         for name, value in SECURITY_HEADERS.items():
             assert response.headers[name] == value
         assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        # HSTS only over TLS (tests/test_public_door.py): this stack is plain HTTP.
+        assert "Strict-Transport-Security" not in response.headers
 
 
 def test_forged_forwarded_for_changes_neither_client_ip_nor_rate_limit_key(stack, clean):
@@ -202,13 +142,18 @@ def test_nginx_limit_answers_json_429_before_the_app(stack, clean):
     assert limited[0].headers["X-Content-Type-Options"] == "nosniff"
     # nginx answered the 429s itself: gunicorn logged only the accepted requests.
     limited_ids = {answer.headers["X-Request-ID"] for answer in limited}
-    app_ids = {
-        json.loads(line)["request_id"]
-        for line in stack.gunicorn_log.read_text().splitlines()
-        if line.startswith("{") and '"gunicorn.access"' in line
-    }
-    assert {answer.headers["X-Request-ID"] for answer in accepted} <= app_ids
-    assert not limited_ids & app_ids
+    accepted_ids = {answer.headers["X-Request-ID"] for answer in accepted}
+
+    def app_ids():
+        # gunicorn writes a request's access line just after its answer: wait for the last.
+        ids = {
+            json.loads(line)["request_id"]
+            for line in stack.gunicorn_log.read_text().splitlines()
+            if line.startswith("{") and '"gunicorn.access"' in line
+        }
+        return ids if accepted_ids <= ids else None
+
+    assert not limited_ids & wait_for(app_ids)
 
 
 def test_large_body_is_refused_as_json_413(stack, clean):
@@ -220,11 +165,18 @@ def test_large_body_is_refused_as_json_413(stack, clean):
 
 
 def test_only_the_api_and_health_are_proxied(stack, clean):
-    for path in ("/metrics", "/dashboard/", "/"):
+    # /ready tells operators and compose which store is down: for them, on gunicorn's port.
+    for path in ("/metrics", "/dashboard/", "/", "/ready"):
         response = stack.request("GET", path, client="127.0.0.7")
         assert response.status == 404, path
-        assert response.json["error"] == "not_found"
-    assert stack.request("GET", "/ready", client="127.0.0.7").json["status"] == "ok"
+        assert response.json == {"error": "not_found", "message": "No such page."}
+    assert stack.request("GET", "/health", client="127.0.0.7").status == 200
+    paths = [
+        json.loads(line)["path"]
+        for line in stack.gunicorn_log.read_text().splitlines()
+        if '"gunicorn.access"' in line
+    ]
+    assert "/ready" not in paths
 
 
 def test_access_logs_are_json_without_client_addresses(stack, clean):

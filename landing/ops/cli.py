@@ -6,22 +6,16 @@ queues); deploys run it before web and workers start (compose's one-shot `migrat
 """
 
 import logging
-import time
-from collections.abc import Callable
 
 import click
-import pika
-import psycopg2
-import redis
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
-from playhouse.db_url import parse
-from pymongo import MongoClient
 
 from landing.ops.database_roles import grant_app_role
 from landing.ops.erasure import erase_phone
 from landing.ops.queue_migration import MigrationRefused, migrate_queues
+from landing.ops.wait_for_services import wait_for_services
 from landing.schemas import normalize_phone
 from landing.shared.db import apply_schema, create_database_if_missing
 from landing.shared.privacy import mask_phone
@@ -29,9 +23,7 @@ from landing.shared.rabbitmq import node_parameters
 from landing.shared.settings import Settings
 from landing.shared.signup import QUEUES
 
-SERVICES = ("postgresql", "rabbitmq", "redis", "mongodb")
 ATTEMPT_SECONDS = 2.0  # one connection attempt never runs past this, so the deadline holds
-PAUSE_SECONDS = 0.5
 
 
 @click.command("migrate")
@@ -83,91 +75,6 @@ def _migrate_queues(config: Settings) -> None:
     for line in changes:
         click.echo(line)
     click.echo(f"queues up to date ({config.rabbitmq_queue_type}): {', '.join(sorted(queues))}")
-
-
-@click.command("wait-for-services")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0),
-    default=60,
-    show_default=True,
-    help="Seconds to wait for all the services together.",
-)
-@click.option(
-    "--services",
-    default="",
-    metavar="NAMES",
-    help=f"Comma-separated subset of {', '.join(SERVICES)} (default: all).",
-)
-def wait_for_services(timeout: float, services: str) -> None:
-    """Wait until each backing service accepts a connection; exit 1 at the deadline.
-
-    Prints one line per service and never a URL: URLs carry passwords.
-    """
-    names = [name.strip() for name in services.replace(",", " ").split()] or list(SERVICES)
-    unknown = sorted(set(names) - set(SERVICES))
-    if unknown:
-        raise click.BadParameter(f"unknown service {', '.join(unknown)}", param_hint="--services")
-    # The drivers narrate every refused connection; the one line per service says enough.
-    for logger in ("pika", "pymongo"):
-        logging.getLogger(logger).setLevel(logging.CRITICAL)
-    probes = _probes(current_app.config["SETTINGS"])
-    started = time.monotonic()
-    for name in names:
-        if not _wait_for(name, probes[name], started, started + timeout):
-            raise SystemExit(1)
-
-
-def _wait_for(name: str, probe: Callable[[float], None], started: float, deadline: float) -> bool:
-    click.echo(f"waiting for {name}... ", nl=False)
-    while True:
-        try:
-            probe(max(min(ATTEMPT_SECONDS, deadline - time.monotonic()), 0.5))
-        except Exception as error:  # the class name only: messages can name hosts and users
-            last_error = type(error).__name__
-        else:
-            click.echo(f"ok ({time.monotonic() - started:.0f} s)")
-            return True
-        if time.monotonic() + PAUSE_SECONDS >= deadline:
-            click.echo("timed out")
-            waited = time.monotonic() - started
-            click.echo(f"gave up on {name} after {waited:.0f} s ({last_error})", err=True)
-            return False
-        time.sleep(PAUSE_SECONDS)
-
-
-def _probes(config: Settings) -> dict[str, Callable[[float], None]]:
-    """One connect-and-close per service, each bounded by the seconds it is given."""
-
-    def postgresql(seconds: float) -> None:
-        # The server, not our database: init-db creates that one (as create_database_if_missing).
-        params = parse(config.database_url)
-        params.pop("database", None)
-        psycopg2.connect(dbname="postgres", connect_timeout=max(int(seconds), 1), **params).close()
-
-    def rabbitmq(seconds: float) -> None:
-        pika.BlockingConnection(node_parameters(config.rabbitmq_url, seconds)).close()
-
-    def redis_(seconds: float) -> None:
-        client = redis.Redis.from_url(
-            config.redis_url, socket_timeout=seconds, socket_connect_timeout=seconds
-        )
-        try:
-            client.ping()
-        finally:
-            client.close()
-
-    def mongodb(seconds: float) -> None:
-        ms = int(seconds * 1000)
-        client = MongoClient(
-            config.mongo_url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms
-        )
-        try:
-            client.admin.command("ping")
-        finally:
-            client.close()
-
-    return {"postgresql": postgresql, "rabbitmq": rabbitmq, "redis": redis_, "mongodb": mongodb}
 
 
 @click.command("erase-phone")

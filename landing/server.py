@@ -1,0 +1,196 @@
+"""What gunicorn wraps around our WSGI apps (the API and the dashboard): a JSON access log
+without personal data, JSON answers to requests it cannot parse, a deadline on bodies.
+
+gunicorn.conf.py installs them (logger_class, worker_class). They import gevent and
+gunicorn's internals, so only gunicorn processes import this module.
+"""
+
+import io
+import json
+import ssl
+import time
+from datetime import datetime
+from http import HTTPStatus
+
+import gevent
+from gunicorn import util
+from gunicorn.glogging import Logger
+from gunicorn.http import errors
+from gunicorn.http.message import Request
+from gunicorn.http.wsgi import Response, default_environ
+from gunicorn.workers.ggevent import GeventWorker
+
+from landing.shared.privacy import mask_phones_in
+
+
+class JsonAccessLogger(Logger):
+    """Access log lines as JSON objects; no client address, query string or body (privacy).
+
+    What the client chose (the path, the method, the request id it sent straight to
+    gunicorn) has any phone number in it masked: a number typed into a URL
+    (/api/register/09123456789) is logged as 0912***6789.
+    """
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if not self.access_log_enabled:
+            return
+        # gunicorn's own error answers carry a status line but no status_code.
+        status = getattr(resp, "status_code", None) or int(str(resp.status).split()[0])
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "logger": "gunicorn.access",
+            "method": req.method,
+            "path": req.path,
+            "status": status,
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 2),
+            "request_id": environ.get("HTTP_X_REQUEST_ID"),
+        }
+        self.access_log.info(json.dumps(mask_phones_in(record)))
+
+
+# --- What gunicorn answers itself: JSON, the right status, and a deadline on bodies ------
+# gunicorn is reachable from inside compose's networks, not only through nginx, so it holds
+# the same line as nginx. Out of the box, what it can't parse (a malformed request line,
+# headers too large, a bad Content-Length) gets an HTML page from its worker's handle_error
+# (gunicorn.util.write_error); a malformed chunk surfaces inside the app, as an unexpected
+# error (500); HTTP/3.0 is a 400; and a body may take as long as the client likes. The
+# response handle_error logs has no status_code, so the access logger handles that too.
+
+#: Seconds a whole request body may take to arrive, counted from its headers: nginx can only
+#: bound the time between two reads, so a body trickled a byte a second would never end.
+BODY_TIMEOUT = 5.0
+
+
+class BodyTimeout(errors.ParseException):
+    def __str__(self) -> str:
+        return f"request body not received within {BODY_TIMEOUT:g} s"
+
+
+# (exception, status, code, message), first match wins. Every ParseException is the
+# client's doing (400 unless listed), except the two the server causes itself.
+SERVER_FAULTS = (
+    errors.ConfigurationProblem,
+    errors.InvalidResponseHeader,  # the app's header, not the client's
+    errors.InvalidResponseHeaderName,
+)
+CLIENT_ERRORS = (
+    (errors.LimitRequestLine, 414, "uri_too_long", "Request URI too long."),
+    (errors.LimitRequestHeaders, 431, "headers_too_large", "Request headers too large."),
+    (errors.UnsupportedTransferCoding, 501, "not_implemented", "Transfer-Encoding not supported."),
+    (errors.ExpectationFailed, 417, "expectation_failed", "Only Expect: 100-continue is served."),
+    (errors.ForbiddenProxyRequest, 403, "forbidden", "Request forbidden."),
+    (BodyTimeout, 408, "timeout", "The request took too long to arrive."),
+    (errors.ParseException, 400, "invalid", "Malformed request."),
+    (ssl.SSLError, 400, "invalid", "Malformed request."),
+)
+INTERNAL = (500, "internal", "Internal error; try again shortly.")
+
+
+def error_answer(error: BaseException) -> tuple[int, str, str]:
+    """(status, code, message) of gunicorn's answer to error, raised reading a request."""
+    if isinstance(error, SERVER_FAULTS):
+        return INTERNAL
+    # A well-formed version other than 1.x arrives as a tuple, garbage as its text.
+    if isinstance(error, errors.InvalidHTTPVersion) and isinstance(error.version, tuple):
+        return 505, "http_version_not_supported", "Only HTTP/1.x is served here."
+    for kind, status, code, message in CLIENT_ERRORS:
+        if isinstance(error, kind):
+            return status, code, message
+    return INTERNAL
+
+
+class _AfterReadAhead(io.RawIOBase):
+    """A body longer than the read-ahead: what was read, then the rest as it comes."""
+
+    def __init__(self, head: bytes, rest) -> None:
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._head[: len(buffer)] or self._rest.read(len(buffer))
+        self._head = self._head[len(data) :]
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def read_body_ahead(environ: dict, read_ahead: int) -> None:
+    """Read the body before the app runs, within BODY_TIMEOUT: a malformed chunk is then an
+    error gunicorn answers (400), and a body that trickles in a 408, never the app's 500.
+
+    read_ahead is more than MAX_BODY_BYTES, so the app still sees (and refuses, with its
+    attempt history) a body too large.
+    """
+    declared = environ.get("CONTENT_LENGTH")
+    if declared and int(declared) >= read_ahead:
+        return  # the app refuses it by its Content-Length (413), unread
+    body = environ["wsgi.input"]
+    with gevent.Timeout(BODY_TIMEOUT, BodyTimeout()):
+        head = body.read(read_ahead)
+    if len(head) < read_ahead:
+        environ["wsgi.input"] = io.BytesIO(head)
+    else:
+        environ["wsgi.input"] = io.BufferedReader(_AfterReadAhead(head, body))
+
+
+class JsonErrorWorker(GeventWorker):
+    """gevent's worker (why gevent: see gunicorn.conf.py), with gunicorn's own answers in
+    the API's shape, {"error": code, "message": text}, and a deadline on bodies."""
+
+    read_ahead = 4_097  # bytes; json_error_worker sets it from MAX_BODY_BYTES
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        app, read_ahead = self.wsgi, self.read_ahead
+
+        def with_body_read(environ, start_response):
+            # Raised here, a parse error or BodyTimeout reaches handle_error below.
+            read_body_ahead(environ, read_ahead)
+            return app(environ, start_response)
+
+        self.wsgi = with_body_read
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        """Replaces gunicorn's: the same decisions, a JSON body, no client address or raw
+        request text in the log (it may carry a phone number)."""
+        started = datetime.now()
+        status, code, message = error_answer(exc)
+        if status == 500:
+            self.log.exception("error handling a request")
+        else:
+            self.log.info("refused a request: %s %s (%s)", status, code, type(exc).__name__)
+        body = json.dumps({"error": code, "message": message}).encode() + b"\n"
+        head = (
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+            "Connection: close\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            util.write_nonblock(client, head.encode("latin-1") + body)
+        except Exception:
+            self.log.debug("failed to send the error answer")
+        # A header error carries the request it was found in (InvalidRequestLine's `req` is
+        # the line's text); without a request there is no access line, as in gunicorn's.
+        if not isinstance(req, Request):
+            req = getattr(exc, "req", None)
+        if isinstance(req, Request):
+            self._log_refusal(req, client, status, len(body), started)
+
+    def _log_refusal(self, req, client, status, length, started) -> None:
+        environ = default_environ(req, client, self.cfg)
+        for name, value in req.headers:
+            if name == "X-REQUEST-ID":
+                environ["HTTP_X_REQUEST_ID"] = value
+        response = Response(req, client, self.cfg)
+        response.status = f"{status} {HTTPStatus(status).phrase}"
+        response.status_code = status
+        response.sent = length
+        self.log.access(response, req, environ, datetime.now() - started)
+
+
+def json_error_worker(max_body_bytes: int) -> type[JsonErrorWorker]:
+    """The worker class for a MAX_BODY_BYTES: it reads one byte more ahead of the app."""
+    return type("JsonErrorWorker", (JsonErrorWorker,), {"read_ahead": max_body_bytes + 1})
