@@ -35,8 +35,8 @@ from tests.support.door import (
     render_nginx,
     request,
     self_signed_pair,
+    serving,
     start,
-    stop,
     trusting,
 )
 from tests.support.services import free_port, wait_for
@@ -120,27 +120,18 @@ def door(tmp_path_factory, database, broker, mongo_server):
         processes.append(start(nginx_command(config), folder / f"{name}.log"))
 
     def ready():
-        try:
-            return all(
-                answer.status == 200
-                for answer in (
-                    request(ports.web, "GET", "/health", client="127.0.0.1"),
-                    request(ports.plain, "GET", "/health", client="127.0.0.1"),
-                    request(ports.probe, "GET", "/health", client="127.0.0.1"),
-                    request(
-                        ports.https, "GET", "/health", tls=trusting(cert), hostname="localhost"
-                    ),
-                )
+        return all(
+            answer.status == 200
+            for answer in (
+                request(ports.web, "GET", "/health", client="127.0.0.1"),
+                request(ports.plain, "GET", "/health", client="127.0.0.1"),
+                request(ports.probe, "GET", "/health", client="127.0.0.1"),
+                request(ports.https, "GET", "/health", tls=trusting(cert), hostname="localhost"),
             )
-        except OSError:
-            return False
+        )
 
-    try:
-        wait_for(ready, timeout=30)
+    with serving(processes, ready):
         yield ports
-    finally:
-        for process in reversed(processes):
-            stop(process)
 
 
 # --- One client, one key: IPv4, IPv4-mapped, and an IPv6 client's /64 ------------------
@@ -522,6 +513,22 @@ def test_a_phone_number_typed_into_a_url_never_reaches_an_access_log(door):
     assert {"/api/register/0912***6789", "/0912***6789", status_path} <= gunicorn_paths
     refused = {(line["method"], line["path"], line["status"]) for line in gunicorn_lines}
     assert ("POST", "/api/register/0912***6789", 400) in refused  # gunicorn's own answer
+
+
+def test_nginx_logs_no_phone_even_for_requests_it_refuses_or_cannot_pass_on(door):
+    """A body too large, a slow one, an upstream gone: nginx's own messages about a request
+    quote its request line; none may reach the log with the number in it."""
+    big = b"x" * 8192
+    head = f"POST /api/register/{PHONE} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    refused = exchange(
+        door.plain,
+        head.encode() + b"Content-Length: %d\r\n\r\n" % len(big) + big,
+        until_answered=True,
+    )
+    assert refused.status == 413
+    assert request(door.plain, "GET", f"/api/register/{PHONE}/x", client="127.0.0.52").status < 500
+    wait_for(lambda: len(door.access_lines("plain")) > 0)
+    assert PHONE not in door.log("plain")
 
 
 # --- TLS --------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from tests.support.door import (
     nginx_binary,
     nginx_command,
     render_nginx,
+    serving,
     start,
-    stop,
 )
 from tests.support.processes import WORKER
 from tests.support.services import free_port, wait_for
@@ -57,18 +57,10 @@ def stack(tmp_path_factory, database, broker, mongo_server):
     ]
     running = Stack(port, folder / "gunicorn.log", folder / "nginx.log")
 
-    def ready():
-        try:
-            return running.request("GET", "/health", client="127.0.0.1").status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(ready, timeout=30)
+    with serving(
+        processes, lambda: running.request("GET", "/health", client="127.0.0.1").status == 200
+    ):
         yield running
-    finally:
-        for process in reversed(processes):
-            stop(process)
 
 
 def test_nginx_t_accepts_the_config(tmp_path):

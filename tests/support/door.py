@@ -13,13 +13,14 @@ import socket
 import ssl
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.support.config import BIN, child_environment
-from tests.support.services import ROOT
+from tests.support.services import ROOT, wait_for
 
 #: gunicorn as the image's CMD runs it.
 GUNICORN = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "landing:create_app()"]
@@ -71,6 +72,27 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def serving(processes: list[subprocess.Popen], ready, timeout: float = 30):
+    """Once ready() holds, the body runs; every process is stopped afterwards, last first.
+
+    ready may raise OSError while a process is still starting: that counts as not yet.
+    """
+
+    def answering():
+        try:
+            return ready()
+        except OSError:
+            return False
+
+    try:
+        wait_for(answering, timeout=timeout)
+        yield
+    finally:
+        for process in reversed(processes):
+            stop(process)
 
 
 def free_port_v6() -> int:
