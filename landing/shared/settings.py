@@ -76,6 +76,14 @@ class Settings:
     rabbitmq_management_url: str = DEV_DEFAULTS["RABBITMQ_MANAGEMENT_URL"]
     dashboard_user: str = "admin"
     dashboard_password: str = DEV_DEFAULTS["DASHBOARD_PASSWORD"]
+    # Origins whose pages may call the API from a browser (comma-separated; none: no CORS).
+    cors_origins: str = ""
+    # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off).
+    admin_tokens: str = ""
+    database_read_url: str = ""  # a replica for the operator API's reads; empty: the primary
+    webhook_url: str = ""  # where each new registration is POSTed; empty: no webhook
+    webhook_secret: str = ""  # HMAC-SHA256 key of the webhook's signature; needed with a URL
+    webhook_timeout: float = 5.0  # seconds one delivery may take
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some values changed (tests pass overrides through create_app)."""
@@ -108,4 +116,6 @@ def load(environ: dict[str, str] | None = None, process: str | None = "web") -> 
         values |= {name.lower(): "" for name in ALL_SECRETS if not environ.get(name)}
     settings = Settings(**values)
     check_queue_type(settings.rabbitmq_queue_type)
+    if settings.webhook_url and not settings.webhook_secret:
+        raise RuntimeError("WEBHOOK_URL needs WEBHOOK_SECRET (deliveries are signed)")
     return settings

@@ -20,7 +20,13 @@ REGISTER = "register"
 ATTEMPTS = "attempts"
 LOG_ATTEMPT = "log_attempt"
 LOG_TURNED_AWAY = "log_turned_away"
-QUEUES = (REGISTRATIONS, ATTEMPTS)
+# export_registrations writes a CSV export an operator asked for (the operator API).
+EXPORTS = "exports"
+EXPORT_REGISTRATIONS = "export_registrations"
+# deliver_webhook POSTs one new registration to WEBHOOK_URL.
+WEBHOOKS = "webhooks"
+DELIVER_WEBHOOK = "deliver_webhook"
+QUEUES = (REGISTRATIONS, ATTEMPTS, EXPORTS, WEBHOOKS)
 
 
 class Outcome:
