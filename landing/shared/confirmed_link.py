@@ -163,7 +163,11 @@ class ConfirmedLink:
         """
         self._declared.discard(queue_name)
         deadline = time.monotonic() + RECENT_SECONDS
-        in_flight = [o for o in self._unconfirmed.values() if o.queue_name == queue_name]
+        in_flight = [
+            o
+            for o in self._unconfirmed.values()
+            if o.queue_name == queue_name and not o.returned  # a returned one is routed again
+        ]
         for outgoing in [*delivered, *in_flight]:
             self._outbox.append(Outgoing(queue_name, outgoing.body, outgoing.priority, deadline))
         self._ioloop.add_callback_threadsafe(self._flush)
