@@ -26,6 +26,13 @@ init-db: $(VENV)/.installed
 	$(DEV_ENV) $(BIN)/flask --app landing migrate
 
 dev: init-db
+	@scripts/rabbitmq-management.sh
+	@echo "landing on localhost:"
+	@echo "  page          http://127.0.0.1:8000/"
+	@echo "  API           http://127.0.0.1:8000/api/register/  (docs: http://127.0.0.1:8000/api/docs)"
+	@echo "  dashboard     http://127.0.0.1:8001/dashboard/  (admin / admin)"
+	@echo "  operator API  http://127.0.0.1:8000/api/admin/  (with ADMIN_TOKENS set: flask --app landing hash-token)"
+	@echo "  RabbitMQ      http://127.0.0.1:15672/  (guest / guest)"
 	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: lint system-deps

@@ -16,7 +16,7 @@ from dramatiq.middleware import (
 )
 from dramatiq.results import Results
 
-from actors import attempts, registrations
+from actors import attempts, exports, registrations, webhooks
 from actors.metrics import WorkerMetrics
 from actors.middleware import DatabaseConnections, WorkerLogs
 from landing.shared.json_logs import hide_payloads
@@ -36,6 +36,8 @@ class Workers:
     log_attempt: dramatiq.Actor
     log_turned_away: dramatiq.Actor
     forwarder: Publisher
+    export_registrations: dramatiq.Actor
+    deliver_webhook: dramatiq.Actor | None = None
 
 
 def build_workers(config: Settings) -> Workers:
@@ -54,9 +56,14 @@ def build_workers(config: Settings) -> Workers:
     init_mongo(config.mongo_url, config.mongo_timeout_ms, config.log_retention_days)
     hide_payloads()
     forwarder = Publisher.for_settings(config)
-    register = registrations.declare(broker, config, forwarder.publish)
+    notify = webhooks.notifier(config, forwarder.publish)  # None without WEBHOOK_URL
+    register = registrations.declare(broker, config, forwarder.publish, notify)
     log_attempt, log_turned_away = attempts.declare(broker, config)
-    return Workers(broker, register, log_attempt, log_turned_away, forwarder)
+    export = exports.declare(broker, config)
+    deliver_webhook = webhooks.declare(broker, config)
+    return Workers(
+        broker, register, log_attempt, log_turned_away, forwarder, export, deliver_webhook
+    )
 
 
 def worker_middleware(config: Settings) -> list[dramatiq.Middleware]:

@@ -148,11 +148,16 @@ def store(signup: SignUp) -> tuple[str, str | None]:
     return _store.submit(signup)
 
 
-def register(attempt: dict[str, Any], forward: Callable[[dramatiq.Message], None]) -> str:
+def register(
+    attempt: dict[str, Any],
+    forward: Callable[[dramatiq.Message], None],
+    notify: Callable[[SignUp, str], None] | None = None,
+) -> str:
     """Store one sign-up (registered or duplicate) and forward the outcome to its history.
 
     forward returns once RabbitMQ has the history message: the outcome is recorded before
-    the registration's own message is acknowledged.
+    the registration's own message is acknowledged. notify, when given, does the same with
+    a new registration's webhook message (never a duplicate's).
     """
     try:
         signup = SignUp.from_message(attempt)
@@ -169,14 +174,19 @@ def register(attempt: dict[str, Any], forward: Callable[[dramatiq.Message], None
         else history_entry(History.DUPLICATE_DETECTED)
     )
     forward(attempt_message(signup, [history_entry(History.QUEUED, at=signup.received_at), final]))
+    if notify is not None and outcome == Outcome.REGISTERED:
+        notify(signup, stored_at)
     return outcome
 
 
-def declare(broker: dramatiq.Broker, config: Settings, forward: Callable) -> dramatiq.Actor:
-    """The register actor on broker; forward publishes (and confirms) history messages."""
+def declare(
+    broker: dramatiq.Broker, config: Settings, forward: Callable, notify: Callable | None = None
+) -> dramatiq.Actor:
+    """The register actor on broker; forward publishes (and confirms) history messages,
+    notify a new registration's webhook message (actors.webhooks.notifier)."""
 
     def run(attempt: dict[str, Any]) -> str:
-        return register(attempt, forward)
+        return register(attempt, forward, notify)
 
     return dramatiq.actor(
         run,

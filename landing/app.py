@@ -58,6 +58,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     register_error_handlers(app)
     register_commands(app)
+    from landing.openapi import init_openapi
+
+    init_openapi(app)
+    from landing.page import init_page
+
+    init_page(app)
+    from landing.cors import init_cors
+
+    init_cors(app)
+    from landing.admin import init_admin
+
+    init_admin(app)
     return app
 
 

@@ -15,11 +15,10 @@ import uuid
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from landing.shared.phones import ascii_digits
+
 PHONE_HELP = "Enter an Iranian mobile number such as 09123456789."
 MAX_REFERRER = 2048  # schema.sql: varchar(2048)
-# Persian (U+06F0-06F9) and Arabic-Indic (U+0660-0669) digits read as ASCII digits.
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_SEPARATORS = re.compile(r"[ \t\-()]")
 _COUNTRY_PREFIXES = ("+98", "0098", "98")
 # Unicode's control characters (Cc): C0, DEL and C1. NUL is the one PostgreSQL text refuses.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -38,7 +37,7 @@ def storable_text(value: str, limit: int, control: str = "") -> str:
 
 def normalize_phone(raw: str) -> str:
     """The canonical 0XXXXXXXXXX form of a typed mobile number, or ValidationError."""
-    phone = _SEPARATORS.sub("", raw.translate(_DIGITS))
+    phone = ascii_digits(raw)
     for prefix in _COUNTRY_PREFIXES:
         rest = phone[len(prefix) :]
         if phone.startswith(prefix) and len(rest) == 10:
@@ -93,3 +92,44 @@ def without_unknown_fields(error: ValidationError, schema: Schema) -> Validation
     if general:
         known["_schema"] = general
     return ValidationError(known)
+
+
+# What the API answers, described for its OpenAPI document (landing/openapi.py); the views
+# build these bodies themselves, so nothing here runs on a request. The statuses are
+# Outcome's but duplicate, which public_status answers as registered.
+PUBLIC_STATUSES = ("queued", "registered", "failed")
+
+
+class AcceptedSchema(Schema):
+    """202 to POST /api/register/."""
+
+    message = fields.String(required=True)
+    request_id = fields.UUID(required=True)
+
+
+class RegistrationStatusSchema(Schema):
+    """200 to GET /api/register/<request_id>: a duplicate answers registered too."""
+
+    request_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PUBLIC_STATUSES))
+
+
+class HealthSchema(Schema):
+    """200 to GET /health."""
+
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]))
+
+
+class ErrorSchema(Schema):
+    """Every error body (landing/errors.py): a stable code and a sentence for people."""
+
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class InvalidFieldsSchema(ErrorSchema):
+    """400 to POST /api/register/: each refused field's messages; _schema for the body's."""
+
+    field_errors = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String()), required=True
+    )

@@ -73,7 +73,9 @@ def read_status(request_id: str) -> str:
         return Outcome.FAILED
     except RedisError:
         log.warning("status of %s unreadable: Redis unavailable", request_id)
-        raise ServiceUnavailable("Status is unavailable right now; try again shortly.") from None
+        raise ServiceUnavailable(
+            "Status is unavailable right now; try again shortly.", retry_after=1
+        ) from None
 
 
 def _mark_queued(message, ttl_seconds: int) -> bytes | None:

@@ -18,13 +18,4 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! curl -sf -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null; then
-    echo "enabling RabbitMQ's management plugin"
-    rabbitmq-plugins -q enable rabbitmq_management >/dev/null
-    for _ in $(seq 60); do
-        curl -sf -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null && exit 0
-        sleep 1
-    done
-    echo "RabbitMQ's management API did not come up on 127.0.0.1:15672" >&2
-    exit 1
-fi
+"$(dirname "$0")/rabbitmq-management.sh"

@@ -5,9 +5,6 @@ On a laptop without them they skip; in CI (CI=true) a missing command is a failu
 """
 
 import json
-import os
-import shutil
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -18,17 +15,9 @@ from peewee import InterfaceError, OperationalError
 
 from landing.shared.db import Registration, db
 from tests.support.config import settings
-from tests.support.services import wait_for
+from tests.support.services import control, wait_for
 
 PHONE = "09127654321"
-
-
-def control(*command: str) -> None:
-    if shutil.which(command[0]) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{command[0]} is missing; CI must be able to stop and start services")
-        pytest.skip(f"{command[0]} is not installed here")
-    subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
 def postgres(action: str) -> None:

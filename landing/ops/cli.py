@@ -1,23 +1,30 @@
 """Operator commands: `flask --app landing migrate|init-db|migrate-queues|wait-for-services|
-erase-phone`.
+erase-phone|export|stats|hash-token`.
 
 `migrate` prepares every store this version needs (PostgreSQL's schema, then RabbitMQ's
 queues); deploys run it before web and workers start (compose's one-shot `migrate`).
 """
 
+import hashlib
+import json
 import logging
+import secrets
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
+from landing.admin.stats import stats
 from landing.ops.database_roles import grant_app_role
 from landing.ops.erasure import erase_phone
 from landing.ops.queue_migration import MigrationRefused, migrate_queues
 from landing.ops.wait_for_services import wait_for_services
 from landing.schemas import normalize_phone
 from landing.shared.db import apply_schema, create_database_if_missing
+from landing.shared.exports import Filters, read_url, write_csv
+from landing.shared.exports import connect as connect_reads
+from landing.shared.mongo import ATTEMPTS, DEFAULT_DATABASE
 from landing.shared.privacy import mask_phone
 from landing.shared.rabbitmq import node_parameters
 from landing.shared.settings import Settings
@@ -95,7 +102,65 @@ def erase_phone_command(phones: tuple[str, ...]) -> None:
         )
 
 
+_FILTER_OPTIONS = (
+    click.option("--referrer", help="only this referrer"),
+    click.option("--created-after", help="ISO 8601, inclusive"),
+    click.option("--created-before", help="ISO 8601, exclusive"),
+)
+
+
+def _with_filters(command):
+    for option in reversed(_FILTER_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _cli_filters(options: dict) -> Filters:
+    try:
+        return Filters.from_args(options)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.command("export")
+@_with_filters
+@click.option("--phone-prefix", help="only numbers starting with these digits")
+@click.option("--out", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@with_appcontext
+def export_command(out, **options) -> None:
+    """Write registrations as CSV (to --out, else stdout), from DATABASE_READ_URL if set."""
+    filters = _cli_filters(options)
+    conn = connect_reads(read_url(current_app.config["SETTINGS"]))
+    try:
+        written = write_csv(conn, filters, out, lambda rows: None)
+    finally:
+        conn.close()
+    click.echo(f"{written} registration(s) exported", err=True)
+
+
+@click.command("stats")
+@click.option("--created-after", help="ISO 8601, inclusive")
+@click.option("--created-before", help="ISO 8601, exclusive")
+@with_appcontext
+def stats_command(**options) -> None:
+    """Print registrations per day and per referrer, and attempts' duplicate/invalid rates."""
+    collection = current_app.extensions["mongo"].get_default_database(DEFAULT_DATABASE)[ATTEMPTS]
+    report = stats(current_app.extensions["admin_reads"], collection, _cli_filters(options))
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+@click.command("hash-token")
+def hash_token() -> None:
+    """Make a new operator token: give the token to the operator, the digest to ADMIN_TOKENS."""
+    token = secrets.token_urlsafe(32)
+    click.echo(f"token:  {token}")
+    click.echo(f"digest: {hashlib.sha256(token.encode()).hexdigest()}")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(export_command)
+    app.cli.add_command(stats_command)
+    app.cli.add_command(hash_token)
     app.cli.add_command(erase_phone_command)
     app.cli.add_command(migrate)
     app.cli.add_command(init_db)

@@ -81,6 +81,8 @@ class Settings:
     # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off).
     admin_tokens: str = ""
     database_read_url: str = ""  # a replica for the operator API's reads; empty: the primary
+    # Where exports are written; the web reads them there (compose: a volume both mount).
+    export_dir: str = ""  # empty: landing-exports in the system's temporary directory
     webhook_url: str = ""  # where each new registration is POSTed; empty: no webhook
     webhook_secret: str = ""  # HMAC-SHA256 key of the webhook's signature; needed with a URL
     webhook_timeout: float = 5.0  # seconds one delivery may take

@@ -114,3 +114,28 @@ def turned_away_message(batch: list[tuple[SignUp, list[dict[str, Any]]]]) -> dra
 def _message(queue: str, actor: str, args: tuple, message_id: str | None = None):
     message = dramatiq.Message(queue_name=queue, actor_name=actor, args=args, kwargs={}, options={})
     return message.copy(message_id=message_id) if message_id else message
+
+
+# The event a webhook delivers, and the fields its JSON body holds, in this order.
+REGISTRATION_CREATED = "registration.created"
+WEBHOOK_FIELDS = ("event", "request_id", "phone", "referrer", "created_at")
+
+
+def webhook_message(signup: SignUp, created_at: str) -> dramatiq.Message:
+    """The deliver_webhook message announcing a new registration to WEBHOOK_URL.
+
+    The phone goes in full: the receiver is the campaign owner's CRM, which needs the number
+    to call it. The message id, the receiver's idempotency key, is derived from the event and
+    the request_id, so a register message redelivered (and announced again) keeps its key.
+    """
+    from uuid import NAMESPACE_URL, uuid5  # only this builder needs them
+
+    event = {
+        "event": REGISTRATION_CREATED,
+        "request_id": signup.request_id,
+        "phone": signup.phone,
+        "referrer": signup.referrer,
+        "created_at": created_at,
+    }
+    delivery_id = uuid5(NAMESPACE_URL, f"landing:{REGISTRATION_CREATED}:{signup.request_id}")
+    return _message(WEBHOOKS, DELIVER_WEBHOOK, (event,), str(delivery_id))

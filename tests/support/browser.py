@@ -1,6 +1,7 @@
 """Headless Chromium for the dashboard's browser tests, driven over the DevTools protocol
 on a pipe: no WebDriver, no extra package."""
 
+import base64
 import contextlib
 import fcntl
 import json
@@ -91,10 +92,12 @@ class Browser:
             if message.get("method") == event:
                 return message["params"]
 
-    def open(self, url: str) -> None:
-        """Navigate the page and wait until it has loaded."""
+    def open(self, url: str, referrer: str | None = None) -> None:
+        """Navigate the page (as if from a link on referrer) and wait until it has loaded."""
         self._events.clear()
-        self.call("Page.navigate", self.session, url=url)
+        self.call(
+            "Page.navigate", self.session, url=url, **({"referrer": referrer} if referrer else {})
+        )
         self.wait_for("Page.loadEventFired")
 
     def evaluate(self, expression: str):
@@ -123,3 +126,43 @@ class Browser:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    # --- Keyboard, console and screenshots (the landing page's tests) ----------------
+
+    def type_text(self, text: str) -> None:
+        """Type into whatever has the focus, as an input method would (any script)."""
+        self.call("Input.insertText", self.session, text=text)
+
+    def press(self, key: str) -> None:
+        """Press and release one key: "Tab", "Enter" (which submits a form), "Space"."""
+        codes = {"Tab": (9, "\t"), "Enter": (13, "\r"), "Space": (32, " ")}
+        code, text = codes[key]
+        down = {"key": key, "code": key, "windowsVirtualKeyCode": code, "text": text}
+        self.call("Input.dispatchKeyEvent", self.session, type="keyDown", **down)
+        self.call("Input.dispatchKeyEvent", self.session, type="keyUp", key=key, code=key)
+
+    def record_console(self) -> None:
+        """From now on keep the browser's own messages (CORS and CSP refusals among them)."""
+        self.call("Log.enable", self.session)
+
+    def console(self) -> list[str]:
+        """The texts of the browser's messages received so far (kept, not consumed)."""
+        return [
+            event["params"]["entry"]["text"]
+            for event in self._events
+            if event.get("method") == "Log.entryAdded"
+        ]
+
+    def screenshot(self, path: Path, width: int = 900, height: int = 640) -> Path:
+        """A PNG of the page at this size."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            self.session,
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        data = self.call("Page.captureScreenshot", self.session, format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path

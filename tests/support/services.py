@@ -3,6 +3,8 @@
 Importing this starts nothing and imports neither landing nor actors.
 """
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import time
 from pathlib import Path
 
 import pika
+import pytest
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,3 +89,13 @@ class MongoStandIn:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def control(*command: str) -> None:
+    """A service's own control command (rabbitmqctl, pg_ctlcluster...); on a machine without
+    it, skip the test, but in CI fail: CI must be able to stop and start services."""
+    if shutil.which(command[0]) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{command[0]} is missing; CI must be able to stop and start services")
+        pytest.skip(f"{command[0]} is not installed here")
+    subprocess.run(command, check=True, capture_output=True, timeout=120)

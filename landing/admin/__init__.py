@@ -1,0 +1,34 @@
+"""The operator API: /api/admin/, behind bearer tokens (ADMIN_TOKENS), off when there are none.
+
+Its reads (and `flask --app landing export|stats`) go to DATABASE_READ_URL when set, else
+to the primary, through a pool of their own.
+"""
+
+from flask import Flask, request
+
+from landing.admin.auth import log_access, parse_digests, require_token
+from landing.admin.reads import read_database
+from landing.shared.exports import read_url
+
+PREFIX = "/api/admin/"
+
+
+def init_admin(app: Flask) -> None:
+    """The read pool (for the API and the CLI), and the API's routes when tokens are set."""
+    config = app.config["SETTINGS"]
+    app.extensions["admin_reads"] = read_database(read_url(config))
+    digests = parse_digests(config.admin_tokens)
+    if not digests:
+        return  # no route at all: /api/admin/ answers the app's own 404
+    from landing.admin import views
+
+    check = require_token(digests)
+    # On the app, not the blueprint: a path under /api/admin/ that matches no route is
+    # refused (and audited) like any other, so probing one learns nothing.
+    app.before_request(lambda: check() if _is_admin() else None)
+    app.after_request(lambda response: log_access(response) if _is_admin() else response)
+    app.register_blueprint(views.bp)
+
+
+def _is_admin() -> bool:
+    return request.path.startswith(PREFIX) or request.path == PREFIX.rstrip("/")

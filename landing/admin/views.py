@@ -1,0 +1,159 @@
+"""The operator API's routes, under /api/admin/ (tokens: landing.admin.auth).
+
+Phones are returned in full: this API is for the operators who may see them.
+"""
+
+import logging
+import uuid
+
+import dramatiq
+import psycopg2
+from flask import Blueprint, current_app, jsonify, request, send_file, url_for
+from marshmallow import ValidationError
+from peewee import PeeweeException as PeeweeError
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
+from werkzeug.exceptions import NotFound
+
+from landing.admin import reads
+from landing.admin.stats import stats as compute_stats
+from landing.errors import error_response
+from landing.ops.erasure import erase_phone
+from landing.schemas import normalize_phone
+from landing.shared.exports import (
+    Filters,
+    export_dir,
+    export_path,
+    progress_key,
+    read_progress,
+    set_progress,
+)
+from landing.shared.mongo import ATTEMPTS, DEFAULT_DATABASE
+from landing.shared.publisher import PublishFailed
+from landing.shared.signup import EXPORT_REGISTRATIONS, EXPORTS
+
+log = logging.getLogger(__name__)
+bp = Blueprint("admin", __name__, url_prefix="/api/admin")
+
+
+class BadArgument(ValueError):
+    """A query argument or body field the API cannot use: a 400 with its reason."""
+
+
+@bp.errorhandler(BadArgument)
+def bad_argument(error: BadArgument):
+    return error_response(400, str(error))
+
+
+@bp.errorhandler(RedisError)
+@bp.errorhandler(psycopg2.Error)
+@bp.errorhandler(PeeweeError)
+@bp.errorhandler(PyMongoError)
+def store_unavailable(error: Exception):
+    log.warning("operator API: a store is unavailable: %s", type(error).__name__)
+    return error_response(503, "A store this needs is unavailable; try again shortly.")
+
+
+def _filters(args) -> Filters:
+    try:
+        return Filters.from_args(args)
+    except ValueError as error:
+        raise BadArgument(str(error)) from None
+
+
+@bp.get("/registrations")
+def list_registrations():
+    filters = _filters(request.args)
+    try:
+        limit = reads.parse_limit(request.args.get("limit"))
+        cursor = request.args.get("cursor")
+        after = reads.decode_cursor(cursor) if cursor else None
+    except ValueError as error:
+        raise BadArgument(str(error)) from None
+    rows, next_cursor = reads.page(_read_db(), filters, limit, after)
+    return jsonify(registrations=rows, next_cursor=next_cursor)
+
+
+@bp.get("/stats")
+def stats():
+    window = {name: request.args.get(name) for name in ("created_after", "created_before")}
+    collection = current_app.extensions["mongo"].get_default_database(DEFAULT_DATABASE)[ATTEMPTS]
+    return jsonify(compute_stats(_read_db(), collection, _filters(window)))
+
+
+@bp.post("/exports")
+def start_export():
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        raise BadArgument("the body must be a JSON object of filters")
+    filters, job_id = _filters(body), str(uuid.uuid4())
+    client = current_app.extensions["results"].client
+    set_progress(client, job_id, status="queued", rows=0)
+    message = dramatiq.Message(
+        queue_name=EXPORTS,
+        actor_name=EXPORT_REGISTRATIONS,
+        args=(job_id, filters.as_message()),
+        kwargs={},
+        options={},
+    )
+    try:
+        current_app.extensions["publisher"].publish(message)
+    except PublishFailed:
+        client.delete(progress_key(job_id))
+        return error_response(503, "The export could not be queued; try again shortly.")
+    location = url_for("admin.export_status", job_id=job_id)
+    return jsonify(job_id=job_id, status="queued"), 202, {"Location": location}
+
+
+@bp.get("/exports/<job_id>")
+def export_status(job_id: str):
+    state = _progress(job_id)
+    if state["status"] == "done":
+        state["file"] = url_for("admin.export_file", job_id=job_id)
+    return jsonify(job_id=job_id, **state)
+
+
+@bp.get("/exports/<job_id>/file")
+def export_file(job_id: str):
+    directory = export_dir(current_app.config["SETTINGS"])
+    state, path = _progress(job_id), export_path(directory, job_id)
+    if state["status"] != "done" or not path.exists():
+        response = jsonify(error="not_ready", message=f"The export is {state['status']}.")
+        return response, 409
+    # send_file streams the file in blocks: memory stays flat whatever its size.
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=path.name)
+
+
+@bp.delete("/phones/<phone>")
+def erase(phone: str):
+    owner_url = current_app.config["SETTINGS"].migrate_database_url
+    if not owner_url:
+        return error_response(503, "Erasure needs MIGRATE_DATABASE_URL (the schema's owner).")
+    try:
+        normalised = normalize_phone(phone)
+    except ValidationError:
+        raise BadArgument("not a mobile number") from None
+    erased = erase_phone(current_app, owner_url, normalised)
+    return jsonify(
+        registrations=erased.registrations,
+        attempts=erased.attempts,
+        statuses=erased.statuses,
+        limit_counters=erased.limit_counters,
+    )
+
+
+def _read_db():
+    return current_app.extensions["admin_reads"]
+
+
+def _progress(job_id: str) -> dict:
+    """The job's state; a 404 for an id that is no job of ours (or one expired)."""
+    try:
+        uuid.UUID(job_id)
+    except ValueError:
+        state = None
+    else:
+        state = read_progress(current_app.extensions["results"].client, job_id)
+    if state is None:
+        raise NotFound("No such export.")
+    return state

@@ -1,0 +1,204 @@
+"""The public API's OpenAPI 3.1 document, built from the marshmallow schemas with apispec.
+
+Request and response bodies come from landing/schemas.py, so a field added there shows up
+here without another edit. What the schemas cannot say (the status codes, the error codes
+of landing/errors.py, the headers) is written once below. init_openapi builds it once per
+app; landing/api_docs.py serves it, and renders it as the docs page.
+"""
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+
+from landing import api_docs
+from landing.errors import CODES
+from landing.schemas import (
+    PHONE_HELP,
+    AcceptedSchema,
+    ErrorSchema,
+    HealthSchema,
+    InvalidFieldsSchema,
+    RegistrationSchema,
+    RegistrationStatusSchema,
+)
+
+OPENAPI_VERSION = "3.1.0"
+VERSION = "0.1.0"  # pyproject.toml's
+JSON = "application/json"
+
+HEADERS = {
+    "X-Request-ID": {
+        "description": "This request's id, as every log line about it carries it.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "Location": {
+        "description": "The sign-up's status URL: GET it to follow the registration.",
+        "required": True,
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
+}
+
+# Each error response: its status code, when it is answered (README's tables), its body.
+ERRORS = {
+    "Invalid": (
+        400,
+        "A field, or the body, is not valid; `fields` says which and why. A field the "
+        "schema does not know is named nowhere: `_schema` lists the accepted ones.",
+        "InvalidFields",
+    ),
+    "BadRequestId": (400, "request_id is not a UUID.", "Error"),
+    "NotFound": (404, "No sign-up with that request_id, or its status has expired.", "Error"),
+    "TooLarge": (413, "The body is over MAX_BODY_BYTES (4 KiB by default).", "Error"),
+    "UnsupportedMediaType": (415, "The body is not sent as application/json.", "Error"),
+    "RateLimited": (429, "Too many requests from this client, or for this number.", "Error"),
+    "Unavailable": (503, "A service the answer needs did not answer in time.", "Error"),
+}
+RETRY = {429, 503}  # the errors whose answer says when to come back
+
+# What marshmallow's fields cannot say about themselves: how a value is read, and examples
+# (schemathesis sends these too, so its runs include accepted sign-ups).
+FIELD_NOTES = {
+    "phone": {
+        "description": f"{PHONE_HELP} Spaces, dashes, parentheses, Persian and Arabic-Indic "
+        "digits and a +98, 0098 or 98 prefix are accepted; the result must be 0 and ten "
+        "digits, and is what is stored.",
+        "examples": ["09123456789", "+98 912 345 6789", "۰۹۱۲-۳۴۵-۶۷۸۹"],
+    },
+    "referrer": {
+        "description": "Where the visitor came from: valid Unicode, no control characters.",
+        "examples": ["newsletter"],
+    },
+    "request_id": {
+        "description": "Send your own to make retries safe; generated when absent.",
+        "examples": ["df205b63-3225-4700-9abd-acce1bfefb3f"],
+    },
+}
+
+
+def init_openapi(app: Flask) -> None:
+    """Serve the document (built once, here) and its docs page."""
+    app.extensions["openapi"] = build_document()
+    app.register_blueprint(api_docs.bp)
+
+
+def build_document() -> dict:
+    """The whole document, as /api/openapi.json serves it."""
+    spec = APISpec(
+        title="landing",
+        version=VERSION,
+        openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Sign up a phone number, then follow its registration."},
+    )
+    _add_components(spec)
+    spec.path(path="/api/register/", operations={"post": _register()})
+    spec.path(path="/api/register/{request_id}", operations={"get": _status()})
+    spec.path(path="/health", operations={"get": _health()})
+    return spec.to_dict()
+
+
+def _add_components(spec: APISpec) -> None:
+    for name, schema in {
+        "Registration": RegistrationSchema,
+        "Accepted": AcceptedSchema,
+        "RegistrationStatus": RegistrationStatusSchema,
+        "Health": HealthSchema,
+        "Error": ErrorSchema,
+        "InvalidFields": InvalidFieldsSchema,
+    }.items():
+        spec.components.schema(name, schema=schema)
+    registration = spec.components.schemas["Registration"]["properties"]
+    for name, notes in FIELD_NOTES.items():
+        registration[name].update(notes)
+    for name, header in HEADERS.items():
+        spec.components.header(name, header)
+    for name, (status, description, schema) in ERRORS.items():
+        spec.components.response(name, _error(status, description, schema))
+
+
+def _error(status: int, description: str, schema: str) -> dict:
+    """A response in the one error shape, its `error` fixed to the status code's."""
+    headers = ["X-Request-ID", *(["Retry-After"] if status in RETRY else [])]
+    body = {
+        "allOf": [{"$ref": f"#/components/schemas/{schema}"}],
+        "properties": {"error": {"const": CODES[status]}},
+    }
+    return _response(description, body, headers)
+
+
+def _response(description: str, schema: dict | str, headers: list[str]) -> dict:
+    return {
+        "description": description,
+        "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in headers},
+        "content": {JSON: {"schema": schema}},
+    }
+
+
+def _refs(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/responses/{name}"} for name in names}
+
+
+def _codes(responses: dict[str, dict], extra: dict) -> dict:
+    """Responses keyed by status code: the successful ones given, the errors by name."""
+    for name, ref in extra.items():
+        responses[str(ERRORS[name][0])] = ref
+    return dict(sorted(responses.items()))
+
+
+def _register() -> dict:
+    accepted = _response(
+        "RabbitMQ holds the sign-up. The same answer whether the number is new or not.",
+        "Accepted",
+        ["X-Request-ID", "Location"],
+    )
+    accepted["links"] = {
+        "GetStatus": {
+            "operationId": "getRegistrationStatus",
+            "parameters": {"request_id": "$response.body#/request_id"},
+        }
+    }
+    errors = _refs("Invalid", "TooLarge", "UnsupportedMediaType", "RateLimited", "Unavailable")
+    return {
+        "operationId": "register",
+        "summary": "Sign a phone number up",
+        "description": "Accepted once RabbitMQ has confirmed it; a worker then stores it. "
+        "On a 503, retry with the same request_id.",
+        "requestBody": {"required": True, "content": {JSON: {"schema": "Registration"}}},
+        "responses": _codes({"202": accepted}, errors),
+    }
+
+
+def _status() -> dict:
+    found = _response(
+        "queued, registered (a number registered before answers registered too) or "
+        "failed (retries exhausted).",
+        "RegistrationStatus",
+        ["X-Request-ID"],
+    )
+    return {
+        "operationId": "getRegistrationStatus",
+        "summary": "Follow a sign-up's registration",
+        "parameters": [
+            {
+                "name": "request_id",
+                "in": "path",
+                "required": True,
+                "description": "The request_id a 202 answered with.",
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        "responses": _codes(
+            {"200": found}, _refs("BadRequestId", "NotFound", "RateLimited", "Unavailable")
+        ),
+    }
+
+
+def _health() -> dict:
+    alive = _response("The process is alive; nothing else is checked.", "Health", ["X-Request-ID"])
+    return {"operationId": "health", "summary": "Liveness", "responses": {"200": alive}}

@@ -1,0 +1,236 @@
+"use strict";
+// The sign-up form: no framework, no third-party requests, nothing inline (a strict CSP).
+(() => {
+  const TEXT = {
+    fa: {
+      title: "زودتر از همه باخبر شوید",
+      lead: "شماره موبایل خود را وارد کنید تا به محض آغاز، به شما خبر دهیم.",
+      label: "شماره موبایل",
+      hint: "مثلاً ۰۹۱۲۳۴۵۶۷۸۹؛ رقم‌های فارسی هم پذیرفته می‌شوند.",
+      submit: "ثبت‌نام",
+      toggle: "English",
+      empty: "لطفاً شماره موبایل خود را وارد کنید.",
+      sending: "در حال ارسال…",
+      retrying: "سرویس موقتاً در دسترس نیست؛ دوباره تلاش می‌کنیم…",
+      queued: "دریافت شد؛ در حال ثبت…",
+      registered: "ثبت شد. ممنون!",
+      failed: "ثبت انجام نشد. لطفاً بعداً دوباره تلاش کنید.",
+      pending: "دریافت شد؛ ثبت کمی بیشتر طول می‌کشد.",
+      invalid: "این شماره موبایل معتبر نیست.",
+      limited: "درخواست‌ها زیاد بود؛ کمی بعد دوباره تلاش کنید.",
+      unavailable: "سرویس در دسترس نیست؛ لطفاً بعداً دوباره تلاش کنید.",
+    },
+    en: {
+      title: "Be the first to know",
+      lead: "Enter your mobile number and we will tell you as soon as we launch.",
+      label: "Mobile number",
+      hint: "For example 09123456789; Persian digits are fine too.",
+      submit: "Sign up",
+      toggle: "فارسی",
+      empty: "Please enter your mobile number.",
+      sending: "Sending…",
+      retrying: "The service is briefly unavailable; retrying…",
+      queued: "Received; registering…",
+      registered: "You are registered. Thank you!",
+      failed: "We could not register you. Please try again later.",
+      pending: "Received; registering is taking a little longer.",
+      invalid: "This mobile number is not valid.",
+      limited: "Too many requests; please try again shortly.",
+      unavailable: "The service is unavailable; please try again later.",
+    },
+  };
+  const RETRIED = new Set([429, 502, 503, 504]); // transient: the same request_id again
+  const MAX_ATTEMPTS = 20; // about ten minutes with the backoff below
+  const LONGEST_WAIT = 60000; // longer than this, the visitor had better come back later
+  const REFERRER_LIMIT = 2048; // the API's referrer limit
+  const SAVED = "landing.signup";
+  const root = document.documentElement;
+  const API = (root.dataset.api || "").replace(/\/+$/, "");
+  const byId = (id) => document.getElementById(id);
+  const form = byId("signup");
+  const phone = byId("phone");
+  const result = byId("result");
+  const toggle = byId("lang");
+  let lang = "fa";
+  let shown = null;
+
+  function setLanguage(next) {
+    lang = next;
+    root.lang = next;
+    root.dir = next === "fa" ? "rtl" : "ltr";
+    document.title = TEXT[next].title;
+    for (const element of document.querySelectorAll("[data-t]")) {
+      element.textContent = TEXT[next][element.dataset.t];
+    }
+    toggle.textContent = TEXT[next].toggle;
+    toggle.lang = next === "fa" ? "en" : "fa";
+    if (shown) show(shown);
+    remember(localStorage, "landing.lang", next);
+  }
+
+  function show(state) {
+    shown = state;
+    result.dataset.state = state;
+    result.className = { registered: "ok", queued: "", sending: "", retrying: "" }[state] ?? "error";
+    result.textContent = TEXT[lang][state];
+  }
+
+  function remember(storage, key, value) {
+    try {
+      storage.setItem(key, value);
+    } catch {
+      // Storage disabled: the page still works, it just forgets.
+    }
+  }
+
+  function recall(storage, key) {
+    try {
+      return storage.getItem(key);
+    } catch {
+      return null;
+    }
+  }
+
+  // Persian (U+06F0..) and Arabic-Indic (U+0660..) digits both end in their value's nibble.
+  const asciiDigits = (text) => text.replace(/[\u06F0-\u06F9\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) & 15));
+
+  function campaignOf(search) {
+    const found = new URLSearchParams(search);
+    const kept = new URLSearchParams();
+    for (const key of ["utm_source", "utm_campaign"]) {
+      if (found.get(key)) kept.set(key, found.get(key));
+    }
+    return kept.toString();
+  }
+
+  // Percent-encoded, so ASCII only: cutting it can't split a character.
+  function campaign() {
+    let found = campaignOf(location.search);
+    if (!found && document.referrer) {
+      try {
+        found = campaignOf(new URL(document.referrer).search);
+      } catch {
+        found = "";
+      }
+    }
+    return found.slice(0, REFERRER_LIMIT);
+  }
+
+  function newId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    // Plain HTTP (not a secure context) has no randomUUID; build a version 4 UUID.
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // One id per number for the whole visit, so a retry or a reload can't sign up twice.
+  function requestIdFor(number) {
+    let saved = null;
+    try {
+      saved = JSON.parse(recall(sessionStorage, SAVED));
+    } catch {
+      saved = null;
+    }
+    if (saved && saved.phone === number) return saved.id;
+    const id = newId();
+    remember(sessionStorage, SAVED, JSON.stringify({ phone: number, id }));
+    return id;
+  }
+
+  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+  function backoff(attempt, response) {
+    const header = response && response.headers.get("Retry-After");
+    const seconds = Number(header);
+    const exponential = Math.min(1000 * 2 ** attempt, 30000) * (0.5 + Math.random() / 2);
+    if (header && seconds >= 0) return Math.max(seconds * 1000, exponential / 2);
+    const date = header ? Date.parse(header) - Date.now() : NaN;
+    return date > 0 ? date : exponential;
+  }
+
+  async function send(body) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let response = null;
+      try {
+        response = await fetch(`${API}/api/register/`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+          credentials: "omit",
+          cache: "no-store",
+        });
+        if (!RETRIED.has(response.status)) return response;
+      } catch {
+        // A network error, or a cross-origin refusal (the browser says no more).
+      }
+      const wait = backoff(attempt, response);
+      if (response && wait > LONGEST_WAIT) return response; // e.g. a number's hourly limit
+      show("retrying");
+      result.dataset.attempts = String(attempt + 1);
+      await sleep(wait);
+    }
+    return null;
+  }
+
+  async function poll(url) {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      await sleep(Math.min(500 * 1.5 ** attempt, 5000));
+      try {
+        const response = await fetch(url, { credentials: "omit", cache: "no-store" });
+        const status = response.ok ? (await response.json()).status : null;
+        if (status === "registered" || status === "failed") return show(status);
+      } catch {
+        // Try again at the next tick: the sign-up is accepted already.
+      }
+    }
+    show("pending");
+  }
+
+  async function accepted(response) {
+    const where = response.headers.get("Location") || `/api/register/${(await response.json()).request_id}`;
+    show("queued");
+    await poll(new URL(where, API || location.href).href);
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    const number = asciiDigits(phone.value).trim();
+    if (!number) {
+      phone.setAttribute("aria-invalid", "true");
+      phone.focus();
+      return show("empty");
+    }
+    phone.removeAttribute("aria-invalid");
+    const body = { phone: number, request_id: requestIdFor(number) };
+    const referrer = campaign();
+    if (referrer) body.referrer = referrer;
+    form.setAttribute("aria-busy", "true");
+    form.elements.send.disabled = true;
+    show("sending");
+    try {
+      await outcome(await send(body));
+    } finally {
+      form.removeAttribute("aria-busy");
+      form.elements.send.disabled = false;
+    }
+  }
+
+  async function outcome(response) {
+    if (!response) return show("unavailable");
+    if (response.status === 202) return accepted(response);
+    if (response.status === 400) {
+      phone.setAttribute("aria-invalid", "true");
+      phone.focus();
+      return show("invalid");
+    }
+    show(response.status === 429 ? "limited" : "unavailable");
+  }
+
+  form.addEventListener("submit", submit);
+  toggle.addEventListener("click", () => setLanguage(lang === "fa" ? "en" : "fa"));
+  const asked = new URLSearchParams(location.search).get("lang") || recall(localStorage, "landing.lang");
+  if (asked === "en") setLanguage("en");
+})();

@@ -1,0 +1,192 @@
+"""The landing page in headless Chromium against the real gunicorn: typing Persian digits
+with the keyboard alone, RabbitMQ stopped while submitting, and a page on another origin.
+
+The page's own state is read from the result region's data-state (what it shows) and
+data-attempts (how many sends it retried). Screenshots land in results/ (git-ignored).
+"""
+
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from dramatiq import Worker
+
+from landing.shared.db import Registration
+from tests.support.browser import Browser
+from tests.support.processes import running_gunicorn
+from tests.support.services import ROOT, control, wait_for
+
+STATIC = ROOT / "landing" / "static"
+RESULTS = ROOT / "results"
+PERSIAN_PHONE = "۰۹۱۲۳۴۵۶۷۸۹"  # 09123456789 in Persian digits
+ARABIC_PHONE = "٠٩١٢٧٦٥٤٣٢١"  # 09127654321 in Arabic-Indic digits
+
+
+@pytest.fixture
+def browser(tmp_path):
+    opened = Browser(tmp_path / "page-profile")
+    yield opened
+    opened.close()
+
+
+def state(browser: Browser) -> str | None:
+    return browser.evaluate("document.getElementById('result').dataset.state || null")
+
+
+def attempts(browser: Browser) -> int:
+    return int(browser.evaluate("document.getElementById('result').dataset.attempts || 0"))
+
+
+def shows(browser: Browser, wanted: str, timeout: float = 30) -> None:
+    wait_for(lambda: state(browser) == wanted, timeout=timeout, interval=0.2)
+
+
+def sign_up_by_keyboard(browser: Browser, phone: str) -> None:
+    """Tab past the language toggle to the number, type it, and press Enter."""
+    browser.press("Tab")
+    browser.press("Tab")
+    assert browser.evaluate("document.activeElement.id") == "phone"
+    browser.type_text(phone)
+    browser.press("Enter")
+
+
+@contextmanager
+def started_worker(broker):
+    """A Dramatiq worker on both queues, started now (after an outage: fresh connections)."""
+    before = list(broker.middleware)
+    running = Worker(broker, worker_threads=2, worker_timeout=100)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        broker.middleware[:] = before
+
+
+def test_persian_digits_typed_by_keyboard_end_registered(tmp_path, browser, worker, clean):
+    with running_gunicorn(tmp_path) as web:
+        browser.open(f"{web.url}/?utm_source=newsletter&utm_campaign=launch")
+        browser.record_console()
+        assert browser.evaluate("[document.documentElement.lang, document.dir]") == ["fa", "rtl"]
+        sign_up_by_keyboard(browser, PERSIAN_PHONE)
+        shows(browser, "registered")
+        assert "ثبت شد" in browser.evaluate("document.getElementById('result').textContent")
+        RESULTS.mkdir(exist_ok=True)
+        browser.screenshot(RESULTS / "page.png")
+        row = Registration.get(Registration.phone == "09123456789")
+        assert row.referrer == "utm_source=newsletter&utm_campaign=launch"
+        assert not [text for text in browser.console() if "Content Security Policy" in text]
+
+        browser.press("Tab")  # from the number to the button: still there, and enabled
+        browser.evaluate("document.getElementById('lang').click()")
+        assert browser.evaluate("[document.documentElement.lang, document.dir]") == ["en", "ltr"]
+        assert browser.evaluate("document.getElementById('result').textContent").startswith(
+            "You are registered"
+        )
+
+
+def test_the_campaign_comes_from_the_url_or_the_referrer_cut_to_the_limit(
+    tmp_path, browser, worker, clean
+):
+    with running_gunicorn(tmp_path) as web:
+        browser.open(f"{web.url}/?utm_campaign={'c' * 3000}&utm_source=late&other=x")
+        sign_up_by_keyboard(browser, "09125550001")
+        shows(browser, "registered")
+        browser.open(f"{web.url}/", referrer=f"{web.url}/promo?utm_source=ad%20one&x=1")
+        sign_up_by_keyboard(browser, "09125550002")
+        shows(browser, "registered")
+    long = Registration.get(Registration.phone == "09125550001").referrer
+    assert len(long) == 2048 and long == f"utm_source=late&utm_campaign={'c' * 3000}"[:2048]
+    assert Registration.get(Registration.phone == "09125550002").referrer == "utm_source=ad+one"
+
+
+def test_rabbitmq_stopped_while_submitting_is_retried_until_it_is_back(
+    tmp_path, browser, broker, clean
+):
+    with running_gunicorn(tmp_path, env={"PUBLISH_TIMEOUT": "1"}) as web:
+        browser.open(web.url)
+        control("rabbitmqctl", "-q", "stop_app")
+        try:
+            sign_up_by_keyboard(browser, ARABIC_PHONE)
+            wait_for(lambda: attempts(browser) >= 2, timeout=30, interval=0.2)
+            assert state(browser) == "retrying"
+        finally:
+            control("rabbitmqctl", "-q", "start_app")
+            control("rabbitmqctl", "-q", "await_startup")
+            del broker.connection  # this thread's cached connection died with the app
+        with started_worker(broker):
+            shows(browser, "registered", timeout=90)
+    assert Registration.select().count() == 1
+    assert Registration.get().phone == "09127654321"
+
+
+class _Site(SimpleHTTPRequestHandler):
+    """Another origin's copy of the page, with a CSP that lets it reach the API."""
+
+    csp = ""
+
+    def end_headers(self):
+        self.send_header("Content-Security-Policy", self.csp)
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def page_elsewhere(tmp_path):
+    """The page's files on their own server and port (another origin); yields that origin
+    and a function that points its copy of the page (and its CSP) at an API."""
+    site = tmp_path / "site"
+    shutil.copytree(STATIC, site / "static")
+    handler = type("Site", (_Site,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(site)))
+
+    def point_at(api: str) -> None:
+        html = (STATIC / "index.html").read_text()
+        (site / "index.html").write_text(html.replace('data-api=""', f'data-api="{api}"'))
+        handler.csp = f"default-src 'self'; connect-src 'self' {api}"
+
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", point_at
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def elsewhere(tmp_path):
+    with page_elsewhere(tmp_path) as site:
+        yield site
+
+
+def test_a_page_on_an_allowed_origin_signs_up(tmp_path, browser, worker, clean, elsewhere):
+    site, point_at = elsewhere
+    with running_gunicorn(tmp_path, env={"CORS_ORIGINS": site}) as api:
+        point_at(api.url)
+        browser.open(site)
+        sign_up_by_keyboard(browser, PERSIAN_PHONE)
+        shows(browser, "registered")
+    assert Registration.select().count() == 1
+
+
+def test_a_page_on_another_origin_is_refused_by_the_browser(tmp_path, browser, clean, elsewhere):
+    site, point_at = elsewhere
+    with running_gunicorn(tmp_path, env={"CORS_ORIGINS": "http://127.0.0.1:1"}) as api:
+        point_at(api.url)
+        browser.open(site)
+        browser.record_console()
+        sign_up_by_keyboard(browser, PERSIAN_PHONE)
+        wait_for(lambda: attempts(browser) >= 1, timeout=30, interval=0.2)
+        time.sleep(1)  # the refusal's console message may follow the failed fetch
+        blocked = [text for text in browser.console() if "CORS policy" in text]
+        assert blocked, browser.console()
+        assert state(browser) == "retrying"
+    assert Registration.select().count() == 0
