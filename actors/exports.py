@@ -69,7 +69,7 @@ def remove_expired(directory: Path) -> None:
     """Delete exports older than their progress: nobody can ask for them any more, and
     each is a copy of phone numbers."""
     too_old = time.time() - PROGRESS_TTL
-    for path in directory.glob("*.csv"):
+    for path in [*directory.glob("*.csv"), *directory.glob("*.part")]:  # .part: a worker killed
         with suppress(FileNotFoundError):  # another worker removed it first
             if path.stat().st_mtime < too_old:
                 path.unlink()

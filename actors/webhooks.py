@@ -117,7 +117,7 @@ def notifier(config: Settings, forward: Callable) -> Callable[[SignUp, str], Non
 
 
 def check(config: Settings) -> None:
-    """Refuse at start a WEBHOOK_URL no delivery could use (settings.load checks the secret)."""
+    """Refuse at a worker's start a WEBHOOK_URL no delivery could use, or without its secret."""
     if not config.webhook_url:
         return
     parts = urlsplit(config.webhook_url)

@@ -23,14 +23,16 @@ def phone_key(phone: str) -> str:
 
 
 def limit_phone(phone: str, limit: str) -> None:
-    """TooManyRequests once phone was sent `limit` times in the window, from any address.
+    """TooManyRequests once phone was accepted `limit` times in the window, from any address.
 
-    Fails open, as the per-address limit does: a sign-up matters more than its limit.
+    Only checks: count_phone counts a sign-up once it is accepted, so the retries of one
+    the broker could not take (a 503, the page retrying with the same request_id) never use
+    the number's allowance up. Fails open, as the per-address limit does.
     """
     item, key = parse(limit), phone_key(phone)
     strategy = limiter.limiter
     try:
-        if strategy.hit(item, key):
+        if strategy.test(item, key):
             return
         reset_at = strategy.get_window_stats(item, key).reset_time
     except Exception as error:  # the storage failed: Redis down or hung
@@ -40,3 +42,11 @@ def limit_phone(phone: str, limit: str) -> None:
         "Too many attempts for this number; try again later.",
         retry_after=max(1, math.ceil(reset_at - time.time())),
     )
+
+
+def count_phone(phone: str, limit: str) -> None:
+    """Count an accepted sign-up of phone against its limit (best effort, as the check)."""
+    try:
+        limiter.limiter.hit(parse(limit), phone_key(phone))
+    except Exception as error:
+        log.warning("per-phone limit not counted: %s", type(error).__name__)

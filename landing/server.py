@@ -7,10 +7,12 @@ gunicorn's internals, so only gunicorn processes import this module.
 
 import io
 import json
+import re
 import ssl
 import time
 from datetime import datetime
 from http import HTTPStatus
+from urllib.parse import unquote
 
 import gevent
 from gunicorn import util
@@ -20,7 +22,8 @@ from gunicorn.http.message import Request
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.ggevent import GeventWorker
 
-from landing.shared.privacy import mask_phones_in
+from landing.shared.phones import DIGITS
+from landing.shared.privacy import mask_phone, mask_phones_in
 
 
 class JsonAccessLogger(Logger):
@@ -40,7 +43,7 @@ class JsonAccessLogger(Logger):
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "logger": "gunicorn.access",
             "method": req.method,
-            "path": req.path,
+            "path": logged_path(req.path),
             "status": status,
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 2),
@@ -189,6 +192,26 @@ class JsonErrorWorker(GeventWorker):
         response.status_code = status
         response.sent = length
         self.log.access(response, req, environ, datetime.now() - started)
+
+
+# A status lookup's path holds a request_id, whose all-digit groups look like a number.
+STATUS_PATH = re.compile(r"/api/register/[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+# Digits with what a visitor types between them: spaces, dashes, dots, parentheses.
+DIGIT_RUN = re.compile(r"\+?\d[\d \t().-]*\d")
+MIN_PHONE_DIGITS = 7
+
+
+def logged_path(path: str) -> str:
+    """The path as the access log shows it: decoded, any phone-like digits masked, however
+    they were typed (percent-encoded, Persian or Arabic-Indic digits, separators)."""
+    if STATUS_PATH.fullmatch(path):
+        return path
+    return DIGIT_RUN.sub(_masked, unquote(path).translate(DIGITS))
+
+
+def _masked(run: re.Match) -> str:
+    digits = re.sub(r"\D", "", run.group())
+    return mask_phone(digits) if len(digits) >= MIN_PHONE_DIGITS else run.group()
 
 
 def json_error_worker(max_body_bytes: int) -> type[JsonErrorWorker]:

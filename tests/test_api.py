@@ -131,6 +131,19 @@ def test_one_number_from_many_addresses_is_limited_per_phone(clean, make_app):
     assert other.status_code == 202
 
 
+def test_sign_ups_the_broker_could_not_take_do_not_use_the_numbers_allowance(clean, make_app):
+    down = make_app(
+        phone_rate_limit="1/hour",
+        rabbitmq_url="amqp://guest:guest@127.0.0.1:1/%2F",
+        publish_timeout=0.5,
+    ).test_client()
+    body = {"phone": PHONE, "request_id": str(uuid.uuid4())}
+    assert [post(down, body).status_code for _ in range(3)] == [503, 503, 503]
+    up = make_app(phone_rate_limit="1/hour").test_client()  # the same Redis counters
+    assert post(up, body).status_code == 202
+    assert post(up, {"phone": PHONE}).status_code == 429  # the one accepted sign-up counted
+
+
 def test_status_lookups_are_rate_limited(clean, make_app):
     client = make_app(status_rate_limit="3/minute").test_client()
     answers = [client.get(f"/api/register/{uuid.uuid4()}").status_code for _ in range(4)]

@@ -485,7 +485,10 @@ def test_gunicorn_still_hands_the_app_every_body_it_should_see(door, clean):
 def test_a_phone_number_typed_into_a_url_never_reaches_an_access_log(door):
     status_path = f"/api/register/{uuid.uuid4()}"
     for port in (door.plain, door.web):
-        for path in (f"/api/register/{PHONE}", f"/{PHONE}", f"/api/{PHONE}/x", status_path):
+        typed = ("/api/register/0912%20345%206789", "/api/admin/phones/0912-345-6789")
+        persian = "/%DB%B0%DB%B9%DB%B1%DB%B2%DB%B3%DB%B4%DB%B5%DB%B6%DB%B7%DB%B8%DB%B9"
+        for path in (f"/api/register/{PHONE}", f"/{PHONE}", f"/api/{PHONE}/x", status_path,
+                     *typed, persian):  # fmt: skip
             assert request(port, "GET", path, client="127.0.0.51").status < 500
         request(port, "POST", f"/{PHONE}", b"{}", client="127.0.0.51")
         # Refused by gunicorn itself (Content-Length with Transfer-Encoding): logged too.
@@ -512,6 +515,8 @@ def test_a_phone_number_typed_into_a_url_never_reaches_an_access_log(door):
     assert not {path for path in nginx_paths if "0912" in path}
     gunicorn_paths = {line["path"] for line in gunicorn_lines}
     assert {"/api/register/0912***6789", "/0912***6789", status_path} <= gunicorn_paths
+    assert "/api/admin/phones/0912***6789" in gunicorn_paths  # typed with separators
+    assert not [path for path in gunicorn_paths if "345" in path or "%" in path]
     refused = {(line["method"], line["path"], line["status"]) for line in gunicorn_lines}
     assert ("POST", "/api/register/0912***6789", 400) in refused  # gunicorn's own answer
 

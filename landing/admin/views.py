@@ -83,7 +83,9 @@ def stats():
 
 @bp.post("/exports")
 def start_export():
-    body = request.get_json(silent=True) if request.content_length else {}
+    # A chunked body has no Content-Length: read it whatever its framing; none means {}.
+    body = request.get_json(silent=True)
+    body = {} if body is None and not request.get_data() else body
     if not isinstance(body, dict):
         raise BadArgument("the body must be a JSON object of filters")
     filters, job_id = _filters(body), str(uuid.uuid4())

@@ -118,6 +118,4 @@ def load(environ: dict[str, str] | None = None, process: str | None = "web") -> 
         values |= {name.lower(): "" for name in ALL_SECRETS if not environ.get(name)}
     settings = Settings(**values)
     check_queue_type(settings.rabbitmq_queue_type)
-    if settings.webhook_url and not settings.webhook_secret:
-        raise RuntimeError("WEBHOOK_URL needs WEBHOOK_SECRET (deliveries are signed)")
     return settings

@@ -9,6 +9,7 @@ message in flight: renaming one strands the messages already queued under the ol
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import dramatiq
 
@@ -128,8 +129,6 @@ def webhook_message(signup: SignUp, created_at: str) -> dramatiq.Message:
     to call it. The message id, the receiver's idempotency key, is derived from the event and
     the request_id, so a register message redelivered (and announced again) keeps its key.
     """
-    from uuid import NAMESPACE_URL, uuid5  # only this builder needs them
-
     event = {
         "event": REGISTRATION_CREATED,
         "request_id": signup.request_id,
