@@ -4,10 +4,16 @@ import logging
 
 from flask import Flask
 
+from landing import views
+from landing.admin import init_admin
+from landing.cors import init_cors
 from landing.errors import register_error_handlers
 from landing.extensions import limiter
+from landing.openapi import init_openapi
+from landing.ops import health
 from landing.ops.cli import register_commands
 from landing.ops.metrics import init_metrics
+from landing.page import init_page
 from landing.placeholders import placeholder_writer
 from landing.request_ids import init_request_ids
 from landing.shared.db import init_database
@@ -50,26 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)
     limiter.init_app(app)
 
-    from landing import views
-    from landing.ops import health
-
-    health.init_readiness(app)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(health.bp)
-    register_error_handlers(app)
-    register_commands(app)
-    from landing.openapi import init_openapi
-
-    init_openapi(app)
-    from landing.page import init_page
-
-    init_page(app)
-    from landing.cors import init_cors
-
-    init_cors(app)
-    from landing.admin import init_admin
-
-    init_admin(app)
+    _register(app)
     return app
 
 
@@ -79,6 +66,19 @@ def close_app(app: Flask) -> None:
     app.extensions["publisher"].close()
     app.extensions["mongo"].close()
     app.extensions["results"].client.close()
+
+
+def _register(app: Flask) -> None:
+    """Every route and handler: the API, health, the page, CORS, the contract, operators'."""
+    health.init_readiness(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    register_commands(app)
+    init_openapi(app)
+    init_page(app)
+    init_cors(app)
+    init_admin(app)
 
 
 def _configure_logging(level: str) -> None:
