@@ -11,7 +11,13 @@ from pymongo import UpdateOne
 
 from landing.shared.mongo import attempts
 from landing.shared.settings import Settings
-from landing.shared.signup import ATTEMPTS, LOG_ATTEMPT, LOG_TURNED_AWAY, SignUp
+from landing.shared.signup import (
+    ATTEMPTS,
+    LOG_ATTEMPT,
+    LOG_ATTEMPTS,
+    LOG_TURNED_AWAY,
+    SignUp,
+)
 
 # Bad data: a value BSON cannot encode (a lone surrogate, a NUL in a key, an integer over
 # 64 bits, a document over 16 MiB) or an attempt without the fields it needs, or not a dict.
@@ -41,15 +47,27 @@ def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
 
 def log_attempt(attempt: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """Record an attempt once per request_id and add its statuses; replays change nothing."""
+    attempts().update_one(*_recording(attempt, entries), upsert=True)
+
+
+def log_attempts(batch: list[list[Any]]) -> None:
+    """log_attempt for each [attempt, entries] of a batch, in one bulk write."""
+    changes = [UpdateOne(*_recording(a, entries), upsert=True) for a, entries in batch]
+    if changes:
+        attempts().bulk_write(changes, ordered=False)
+
+
+def _recording(attempt: dict[str, Any], entries: list[dict[str, Any]]) -> tuple[dict, dict]:
+    """The upsert's filter and change: attempt recorded once under its request_id, entries
+    added to its history."""
     signup = SignUp.from_message(attempt)
     history = [{**entry, "at": datetime.fromisoformat(entry["at"])} for entry in entries]
     fields = signup.as_message()
     del fields["request_id"]
     fields["received_at"] = datetime.fromisoformat(signup.received_at)
-    attempts().update_one(
+    return (
         {"request_id": signup.request_id},
         {"$setOnInsert": fields, "$addToSet": {"history": {"$each": history}}},
-        upsert=True,
     )
 
 
@@ -101,10 +119,15 @@ def _already_recorded(document: dict[str, Any]) -> bool:
     )
 
 
-def declare(broker: dramatiq.Broker, config: Settings) -> tuple[dramatiq.Actor, dramatiq.Actor]:
-    """The log_attempt and log_turned_away actors on broker, retried LOG_MAX_RETRIES times."""
+def declare(broker: dramatiq.Broker, config: Settings) -> tuple[dramatiq.Actor, ...]:
+    """The log_attempt, log_attempts and log_turned_away actors on broker, retried
+    LOG_MAX_RETRIES times."""
     retry = partial(should_retry, max_retries=config.log_max_retries)
     return tuple(
         dramatiq.actor(fn, actor_name=name, queue_name=ATTEMPTS, retry_when=retry, broker=broker)
-        for fn, name in ((log_attempt, LOG_ATTEMPT), (log_turned_away, LOG_TURNED_AWAY))
+        for fn, name in (
+            (log_attempt, LOG_ATTEMPT),
+            (log_attempts, LOG_ATTEMPTS),
+            (log_turned_away, LOG_TURNED_AWAY),
+        )
     )

@@ -23,7 +23,7 @@ from landing.shared.json_logs import hide_payloads
 from landing.shared.mongo import init_mongo
 from landing.shared.publisher import Publisher
 from landing.shared.rabbitmq import LandingBroker, node_urls
-from landing.shared.results import build_result_backend
+from landing.shared.results import StatusWriter, build_result_backend
 from landing.shared.settings import Settings
 
 
@@ -33,7 +33,9 @@ class Workers:
 
     broker: LandingBroker
     register: dramatiq.Actor
+    register_batch: dramatiq.Actor
     log_attempt: dramatiq.Actor
+    log_attempts: dramatiq.Actor
     log_turned_away: dramatiq.Actor
     forwarder: Publisher
     export_registrations: dramatiq.Actor
@@ -56,13 +58,22 @@ def build_workers(config: Settings) -> Workers:
     init_mongo(config.mongo_url, config.mongo_timeout_ms, config.log_retention_days)
     hide_payloads()
     forwarder = Publisher.for_settings(config)
-    notify = webhooks.notifier(config, forwarder.publish)  # None without WEBHOOK_URL
-    register = registrations.declare(broker, config, forwarder.publish, notify)
-    log_attempt, log_turned_away = attempts.declare(broker, config)
+    announce = bool(config.webhook_url)  # new registrations go to the webhook
+    statuses = StatusWriter(build_result_backend(config), config.result_ttl)
+    register, register_batch = registrations.declare(broker, config, forwarder, statuses, announce)
+    log_attempt, log_attempts, log_turned_away = attempts.declare(broker, config)
     export = exports.declare(broker, config)
     deliver_webhook = webhooks.declare(broker, config)
     return Workers(
-        broker, register, log_attempt, log_turned_away, forwarder, export, deliver_webhook
+        broker,
+        register,
+        register_batch,
+        log_attempt,
+        log_attempts,
+        log_turned_away,
+        forwarder,
+        export,
+        deliver_webhook,
     )
 
 

@@ -1,50 +1,28 @@
-"""The register actor: storing a sign-up in PostgreSQL exactly once."""
+"""The register actors: sign-ups stored in PostgreSQL exactly once, alone or in batches."""
 
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import dramatiq
-from peewee import DataError, IntegrityError, InterfaceError, OperationalError
-from peewee import __exception_wrapper__ as peewee_errors
-from playhouse.pool import MaxConnectionsExceeded
-from psycopg2.extras import execute_values
+from redis.exceptions import RedisError
 
-from landing.shared.db import db
-from landing.shared.group_commit import FlushInterrupted, GroupCommit
-from landing.shared.publisher import PublishFailed
+from actors.rows import describe, is_permanent, is_transient, store, store_many
+from landing.shared.publisher import Publisher
+from landing.shared.results import StatusWriter
 from landing.shared.settings import Settings
 from landing.shared.signup import (
     REGISTER,
+    REGISTER_BATCH,
     REGISTRATIONS,
     History,
     Outcome,
     SignUp,
     attempt_message,
+    attempts_message,
     history_entry,
-)
-
-# Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, a deadlock, every
-# pooled connection busy, or the batch our row was in was interrupted before it was written.
-TRANSIENT = (
-    OperationalError,
-    InterfaceError,
-    MaxConnectionsExceeded,  # a ValueError, so it must be told apart before PERMANENT
-    dramatiq.errors.ConnectionError,
-    PublishFailed,
-    FlushInterrupted,
-)
-# Bad data: PostgreSQL refuses the row (a constraint, a value too long, not an address), a
-# string it cannot take (not UTF-8, or a NUL: psycopg2 raises ValueError), or an attempt
-# lacking a field or holding the wrong kind. Every retry would fail the same way.
-PERMANENT = (
-    DataError,  # peewee's: its wrapper turns every psycopg2 error into its own class
-    IntegrityError,
-    UnicodeEncodeError,
-    KeyError,
-    TypeError,
-    ValueError,
+    registration_message,
+    webhook_message,
 )
 
 
@@ -56,6 +34,10 @@ class StoreFailed(Exception):
         self.transient = transient
         self.permanent = permanent
 
+    @classmethod
+    def from_error(cls, error: Exception) -> "StoreFailed":
+        return cls(describe(error), is_transient(error), is_permanent(error))
+
 
 def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
     """An outage until it ends (a 202 is a promise); bad data never; anything else MAX_RETRIES.
@@ -63,136 +45,136 @@ def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
     Bad data goes straight to registrations.XQ, where an operator can fix the cause and
     requeue it, instead of holding the message through MAX_RETRIES backoffs first.
     """
-    if getattr(error, "transient", False) or isinstance(error, TRANSIENT):
+    if is_transient(error):
         return True
-    permanent = getattr(error, "permanent", False) or isinstance(error, PERMANENT)
-    return not permanent and retries < max_retries
+    return not is_permanent(error) and retries < max_retries
 
 
-def describe(error: Exception) -> str:
-    """The error's class and SQLSTATE: PostgreSQL's own message may quote the phone number."""
-    original = getattr(error, "orig", error)  # peewee keeps the psycopg2 error here
-    code = getattr(original, "pgcode", None)
-    diag = getattr(original, "diag", None)
-    constraint = getattr(diag, "constraint_name", None)
-    return f"{type(error).__name__} sqlstate={code} constraint={constraint}"
-
-
-# One multi-row statement for a batch. ON CONFLICT DO NOTHING skips a row whose phone or
-# request_id is taken, by an earlier row or by another row of the same batch.
-INSERT_SQL = """
-    INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
-    VALUES %s
-    ON CONFLICT DO NOTHING
-    RETURNING request_id, created_at
-"""
-# Rows the INSERT skipped: a request_id already there is this very message seen again.
-STORED_SQL = "SELECT request_id, created_at FROM registrations WHERE request_id = ANY(%s::uuid[])"
-
-
-def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
-    """Insert the sign-ups unless their phone or request_id is already stored; in one commit.
-
-    Returns (outcome, created_at) per attempt, in order. A request_id already in the table is
-    this very message seen again (a redelivery or a client retry): registered, with the
-    stored row's time. Rows go in phone order so two workers' batches lock alike.
-    """
-    # str() first: a request_id of the wrong kind is a ValueError, like a malformed one.
-    ids = [str(uuid.UUID(str(signup.request_id))) for signup in batch]
-    rows = sorted(
-        (s.phone, s.referrer, request_id, s.ip, s.user_agent)
-        for s, request_id in zip(batch, ids, strict=True)
-    )
-    # peewee's wrapper: psycopg2's errors come out as peewee's, as from any other query.
-    with db.atomic(), peewee_errors:
-        cursor = db.cursor()
-        inserted = execute_values(cursor, INSERT_SQL, rows, page_size=len(rows), fetch=True)
-        stored = {str(request_id): at for request_id, at in inserted}
-        skipped = [request_id for request_id in ids if request_id not in stored]
-        if skipped:
-            cursor.execute(STORED_SQL, (skipped,))
-            stored.update((str(request_id), at) for request_id, at in cursor.fetchall())
-    return [
-        (Outcome.REGISTERED, stored[request_id].isoformat(timespec="milliseconds"))
-        if request_id in stored
-        else (Outcome.DUPLICATE, None)
-        for request_id in ids
-    ]
-
-
-def write(batch: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
-    """GroupCommit's writer: the batch in one statement; if that fails, each row on its own,
-    so one row PostgreSQL refuses (or a deadlock) fails only its own message."""
-    try:
-        return insert_batch(batch)
-    except Exception as error:
-        if len(batch) == 1:
-            return [error]
-    if not db.is_closed():
-        db.close()  # a broken connection goes back to the pool, which drops it
-    return [_insert_one(signup) for signup in batch]
-
-
-def _insert_one(signup: SignUp) -> tuple[str, str | None] | Exception:
-    try:
-        return insert_batch([signup])[0]
-    except Exception as error:
-        return error
-
-
-_store = GroupCommit(write)
-
-
-def store(signup: SignUp) -> tuple[str, str | None]:
-    """Store one sign-up, in a batch with whatever other threads of this process are storing."""
-    return _store.submit(signup)
-
-
-def register(
-    attempt: dict[str, Any],
-    forward: Callable[[dramatiq.Message], None],
-    notify: Callable[[SignUp, str], None] | None = None,
-) -> str:
-    """Store one sign-up (registered or duplicate) and forward the outcome to its history.
-
-    forward returns once RabbitMQ has the history message: the outcome is recorded before
-    the registration's own message is acknowledged. notify, when given, does the same with
-    a new registration's webhook message (never a duplicate's).
-    """
-    try:
-        signup = SignUp.from_message(attempt)
-        outcome, stored_at = store(signup)
-    except Exception as error:
-        failed = history_entry(History.FAILED_RETRY, error=type(error).__name__)
-        forward(attempt_message(attempt, [failed]))
-        transient = isinstance(error, TRANSIENT)
-        permanent = not transient and isinstance(error, PERMANENT)
-        raise StoreFailed(describe(error), transient, permanent) from None
+def history_of(signup: SignUp, outcome: str, stored_at: str | None) -> list[dict[str, Any]]:
+    """A stored sign-up's history entries: queued when received, then what PostgreSQL said."""
     final = (
         history_entry(History.SUCCESS_POSTGRES, at=stored_at)
         if outcome == Outcome.REGISTERED
         else history_entry(History.DUPLICATE_DETECTED)
     )
-    forward(attempt_message(signup, [history_entry(History.QUEUED, at=signup.received_at), final]))
-    if notify is not None and outcome == Outcome.REGISTERED:
-        notify(signup, stored_at)
+    return [history_entry(History.QUEUED, at=signup.received_at), final]
+
+
+def failed_entry(error: Exception) -> dict[str, Any]:
+    return history_entry(History.FAILED_RETRY, error=type(error).__name__)
+
+
+def register(
+    attempt: dict[str, Any],
+    forward: Callable[[dramatiq.Message], None],
+    announce: bool = False,
+) -> str:
+    """Store one sign-up (registered or duplicate) and forward the outcome to its history.
+
+    forward returns once RabbitMQ has the history message: the outcome is recorded before
+    the registration's own message is acknowledged. With announce, so is a new
+    registration's webhook message (never a duplicate's).
+    """
+    try:
+        signup = SignUp.from_message(attempt)
+        outcome, stored_at = store(signup)
+    except Exception as error:
+        forward(attempt_message(attempt, [failed_entry(error)]))
+        raise StoreFailed.from_error(error) from None
+    forward(attempt_message(signup, history_of(signup, outcome, stored_at)))
+    if announce and outcome == Outcome.REGISTERED:
+        forward(webhook_message(signup, stored_at))
     return outcome
 
 
+def register_batch(
+    attempts: list[Any], publisher: Publisher, statuses: StatusWriter, announce: bool = False
+) -> None:
+    """Store a batch of sign-ups in one statement; each gets its status and history.
+
+    An outage fails the whole batch, retried until it ends: what was stored meanwhile is
+    found again by its request_id, so nothing is stored twice. A sign-up PostgreSQL refuses
+    for good (or that is not one) goes on as a register message of its own, which fails into
+    registrations.XQ with its own failed status, where an operator can see and requeue it.
+    """
+    if not isinstance(attempts, list):
+        raise StoreFailed("a batch is a list of sign-ups", transient=False, permanent=True)
+    signups, refused = _read(attempts)
+    stored, failed = _split(signups, store_many(signups))
+    if outages := [(s, e) for s, e in failed if not is_permanent(e)]:
+        publisher.publish(attempts_message([(s, [failed_entry(e)]) for s, e in outages]))
+        raise StoreFailed.from_error(outages[0][1])
+    refused += [signup.as_message() for signup, _ in failed]
+    _publish_all(publisher, [registration_message(attempt) for attempt in refused])
+    try:
+        statuses.store([(signup.request_id, outcome) for signup, (outcome, _) in stored])
+    except RedisError as error:  # the row is the promise; its status page is not
+        statuses.log.warning("statuses of %d sign-ups not stored: %s", len(stored), error)
+    history = attempts_message([(s, history_of(s, *o)) for s, o in stored])
+    created = [(s, at) for s, (o, at) in stored if o == Outcome.REGISTERED] if announce else []
+    _publish_all(publisher, [history, *(webhook_message(s, at) for s, at in created)])
+
+
+def _split(signups: list[SignUp], outcomes: list) -> tuple[list, list]:
+    """(sign-up, (outcome, stored_at)) for those stored, (sign-up, error) for the others."""
+    stored, failed = [], []
+    for signup, outcome in zip(signups, outcomes, strict=True):
+        (failed if isinstance(outcome, Exception) else stored).append((signup, outcome))
+    return stored, failed
+
+
+def _read(attempts: list[Any]) -> tuple[list[SignUp], list[Any]]:
+    """The batch's sign-ups, and the items that are not one (as they came)."""
+    signups, unreadable = [], []
+    for attempt in attempts:
+        try:
+            signups.append(SignUp.from_message(attempt))
+        except (KeyError, TypeError):
+            unreadable.append(attempt)
+    return signups, unreadable
+
+
+def _publish_all(publisher: Publisher, messages: list[dramatiq.Message]) -> None:
+    if failed := [error for error in publisher.publish_all(messages) if error is not None]:
+        raise failed[0]
+
+
 def declare(
-    broker: dramatiq.Broker, config: Settings, forward: Callable, notify: Callable | None = None
-) -> dramatiq.Actor:
-    """The register actor on broker; forward publishes (and confirms) history messages,
-    notify a new registration's webhook message (actors.webhooks.notifier)."""
+    broker: dramatiq.Broker,
+    config: Settings,
+    publisher: Publisher,
+    statuses: StatusWriter,
+    announce: bool = False,
+) -> tuple[dramatiq.Actor, dramatiq.Actor]:
+    """The register and register_batch actors on broker.
+
+    publisher forwards (and confirms) history messages and a batch's refused sign-ups;
+    with announce, a new registration's webhook message too (actors.webhooks). register
+    keeps its outcome in the Results backend under its message id (the request_id); a batch
+    writes each of its sign-ups' statuses there itself.
+    """
+    retry = partial(should_retry, max_retries=config.max_retries)
 
     def run(attempt: dict[str, Any]) -> str:
-        return register(attempt, forward, notify)
+        return register(attempt, publisher.publish, announce)
 
-    return dramatiq.actor(
-        run,
-        actor_name=REGISTER,
-        queue_name=REGISTRATIONS,
-        store_results=True,
-        retry_when=partial(should_retry, max_retries=config.max_retries),
-        broker=broker,
+    def run_batch(attempts: list[Any]) -> None:
+        register_batch(attempts, publisher, statuses, announce)
+
+    return (
+        dramatiq.actor(
+            run,
+            actor_name=REGISTER,
+            queue_name=REGISTRATIONS,
+            store_results=True,
+            retry_when=retry,
+            broker=broker,
+        ),
+        dramatiq.actor(
+            run_batch,
+            actor_name=REGISTER_BATCH,
+            queue_name=REGISTRATIONS,
+            retry_when=retry,
+            broker=broker,
+        ),
     )

@@ -1,6 +1,6 @@
 """The deliver_webhook actor: each new registration POSTed, signed, to WEBHOOK_URL.
 
-The register actor only adds a deliver_webhook message to what it forwards (notifier);
+The register actors only add a deliver_webhook message to what they forward;
 the POST happens here, on its own queue, so a slow or failing receiver never holds up a
 sign-up. A delivery that keeps failing is retried with the broker's backoff, RETRIES times,
 then kept in webhooks.XQ, from where the task dashboard can requeue it.
@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
 from functools import partial
 from http.client import HTTPException
 from typing import Any
@@ -22,7 +21,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from landing.shared.settings import Settings
-from landing.shared.signup import DELIVER_WEBHOOK, WEBHOOK_FIELDS, WEBHOOKS, SignUp, webhook_message
+from landing.shared.signup import DELIVER_WEBHOOK, WEBHOOK_FIELDS, WEBHOOKS
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +101,6 @@ def deliver(event: dict[str, Any], delivery_id: str, attempt: int, config: Setti
         log.warning("webhook %s failed: status %d, attempt %d", delivery_id, status, attempt)
         raise DeliveryFailed(f"status {status}")
     log.info("webhook %s delivered: status %d, attempt %d", delivery_id, status, attempt)
-
-
-def notifier(config: Settings, forward: Callable) -> Callable[[SignUp, str], None] | None:
-    """What the register actor calls for a new registration (None without WEBHOOK_URL):
-    forward, the confirmed publisher, takes its deliver_webhook message."""
-    if not config.webhook_url:
-        return None
-
-    def notify(signup: SignUp, created_at: str) -> None:
-        forward(webhook_message(signup, created_at))
-
-    return notify
 
 
 def check(config: Settings) -> None:

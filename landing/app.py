@@ -9,12 +9,12 @@ from landing.admin import init_admin
 from landing.cors import init_cors
 from landing.errors import register_error_handlers
 from landing.extensions import limiter
+from landing.intake import Intake
 from landing.openapi import init_openapi
 from landing.ops import health
 from landing.ops.cli import register_commands
 from landing.ops.metrics import init_metrics
 from landing.page import init_page
-from landing.placeholders import placeholder_writer
 from landing.request_ids import init_request_ids
 from landing.shared.db import init_database
 from landing.shared.json_logs import use_json_logs
@@ -52,7 +52,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["publisher"] = Publisher.for_settings(settings)
     app.extensions["turned_away"] = TurnedAwayBatch(app.extensions["publisher"])
     app.extensions["results"] = build_result_backend(settings)
-    app.extensions["placeholders"] = placeholder_writer(app.extensions["results"])
+    app.extensions["intake"] = Intake(
+        app.extensions["results"],
+        app.extensions["publisher"],
+        settings.phone_rate_limit,
+        settings.result_ttl,
+    )
     app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)
     limiter.init_app(app)
 

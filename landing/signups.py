@@ -4,20 +4,14 @@ import logging
 from typing import Any
 
 from dramatiq.results import ResultFailure, ResultMissing
-from dramatiq.results.backend import wrap_result
 from flask import current_app
 from redis.exceptions import RedisError
-from werkzeug.exceptions import NotFound, ServiceUnavailable
+from werkzeug.exceptions import NotFound, ServiceUnavailable, TooManyRequests
 
+from landing.intake import PhoneLimited
 from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed
-from landing.shared.signup import (
-    Outcome,
-    SignUp,
-    now_iso,
-    registration_message,
-    status_key,
-)
+from landing.shared.signup import Outcome, SignUp, now_iso, status_key
 from landing.visitor import client_ip, user_agent
 
 log = logging.getLogger(__name__)
@@ -36,21 +30,23 @@ def new_signup(data: dict[str, Any]) -> SignUp:
 
 
 def accept(signup: SignUp) -> None:
-    """Return once RabbitMQ has confirmed the registration; ServiceUnavailable otherwise."""
-    config = current_app.config["SETTINGS"]
-    message = registration_message(signup)
-    # The placeholder goes in before the publish so a fast worker's result overwrites it,
-    # never the other way round.
-    placeholder = _mark_queued(message, config.result_ttl)
+    """Return once RabbitMQ has confirmed the registration.
+
+    TooManyRequests when its number used its allowance up; ServiceUnavailable when the
+    broker did not confirm in time (the number's allowance and status are given back).
+    """
     try:
-        current_app.extensions["publisher"].publish(message)
-    except PublishFailed as error:
-        log.warning("registration %s refused, broker unavailable: %s", message.message_id, error)
-        if placeholder:
-            _unmark_queued(message, placeholder)
+        current_app.extensions["intake"].submit(signup)
+    except PhoneLimited as limited:
+        raise TooManyRequests(
+            "Too many attempts for this number; try again later.",
+            retry_after=limited.retry_after,
+        ) from None
+    except (PublishFailed, FlushInterrupted) as error:
+        log.warning("registration %s refused, broker unavailable: %s", signup.request_id, error)
         raise ServiceUnavailable(
             "We could not take your registration right now; please try again shortly.",
-            retry_after=max(1, round(config.publish_timeout)),
+            retry_after=max(1, round(current_app.config["SETTINGS"].publish_timeout)),
         ) from None
 
 
@@ -76,32 +72,3 @@ def read_status(request_id: str) -> str:
         raise ServiceUnavailable(
             "Status is unavailable right now; try again shortly.", retry_after=1
         ) from None
-
-
-def _mark_queued(message, ttl_seconds: int) -> bytes | None:
-    backend = current_app.extensions["results"]
-    encoded = backend.encoder.encode(wrap_result(Outcome.QUEUED))
-    try:
-        current_app.extensions["placeholders"].submit(
-            (backend.build_message_key(message), encoded, ttl_seconds * 1000)
-        )
-    except (RedisError, FlushInterrupted):  # ours failed, or the shared write it was in
-        # Fail open: the registration matters more than its status page.
-        log.warning(
-            "status placeholder for %s not stored: Redis unavailable",
-            message.message_id,
-        )
-        return None
-    return encoded
-
-
-def _unmark_queued(message, placeholder: bytes) -> None:
-    """Drop our placeholder but not a result a worker may have stored meanwhile."""
-    backend = current_app.extensions["results"]
-    try:
-        backend.client.lrem(backend.build_message_key(message), 0, placeholder)
-    except RedisError:
-        log.warning(
-            "status placeholder for %s left behind: Redis unavailable",
-            message.message_id,
-        )

@@ -8,7 +8,6 @@ from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
 from landing.errors import handle_http_exception, handle_validation_error
 from landing.extensions import limiter
-from landing.limits import count_phone, limit_phone
 from landing.schemas import RegistrationSchema, without_unknown_fields
 from landing.shared.signup import History
 from landing.signups import accept, new_signup, public_status
@@ -47,10 +46,7 @@ def register():
     The answer is the same whether the number is new or already registered.
     """
     signup = new_signup(schema.load(_json_body()))
-    phone_limit = current_app.config["SETTINGS"].phone_rate_limit
-    limit_phone(signup.phone, phone_limit)
     accept(signup)
-    count_phone(signup.phone, phone_limit)
     location = url_for("api.registration_status", request_id=signup.request_id)
     body = {
         "message": "Your phone number has been accepted.",

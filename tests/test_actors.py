@@ -6,7 +6,8 @@ import pytest
 from peewee import IntegrityError
 
 from actors.attempts import log_attempt
-from actors.registrations import StoreFailed, insert_batch, write
+from actors.registrations import StoreFailed
+from actors.rows import insert_batch, write
 from landing.shared.db import Registration, db
 from landing.shared.signup import History
 from landing.shared.signup import history_entry as status

@@ -23,7 +23,8 @@ from pymongo.errors import (
 from actors import attempts as attempt_log
 from actors import registrations
 from actors.attempts import log_attempt
-from actors.registrations import StoreFailed, write
+from actors.registrations import StoreFailed
+from actors.rows import write
 from landing.shared.db import Registration, db
 from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed

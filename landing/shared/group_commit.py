@@ -43,17 +43,26 @@ class GroupCommit[T, R]:
 
     def submit(self, value: T) -> R:
         """Write value (with whatever else is waiting); its outcome, or raise its exception."""
-        item = _Item(value)
+        (outcome,) = self.submit_many([value])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def submit_many(self, values: Sequence[T]) -> list[R | Exception]:
+        """Write values (with whatever else is waiting); each one's outcome or exception."""
+        items = [_Item(value) for value in values]
         with self._queue_lock:
-            self._queue.append(item)
+            self._queue.extend(items)
         with self._write_lock:
-            if not item.done:  # nobody wrote it while we waited for our turn: we write
+            if not all(item.done for item in items):  # ours not all written meanwhile: we write
                 self._write_queued()
-        if not item.done:  # taken by a write that was interrupted before it could say so
-            raise FlushInterrupted("the batch this item was in did not finish")
-        if isinstance(item.outcome, Exception):
-            raise item.outcome
-        return item.outcome
+        # An item still not done was taken by a write interrupted before it could say so.
+        return [
+            item.outcome
+            if item.done
+            else FlushInterrupted("the batch this item was in did not finish")
+            for item in items
+        ]
 
     def _write_queued(self) -> None:
         batch: list[_Item] = []

@@ -59,13 +59,15 @@ class Publisher:
 
     def publish(self, message: dramatiq.Message) -> None:
         """Return once RabbitMQ has confirmed message; raise PublishFailed otherwise."""
-        future = self._send(message)
-        try:
-            future.result(self.timeout)
-        except FutureTimeout:
-            raise PublishFailed("no confirm within the publish timeout") from None
-        except Exception as error:
-            raise PublishFailed(f"broker refused the message: {error}") from None
+        (failed,) = self.publish_all([message])
+        if failed is not None:
+            raise failed
+
+    def publish_all(self, messages: list[dramatiq.Message]) -> list[PublishFailed | None]:
+        """Publish messages together; once each is confirmed or failed, what failed (or None)."""
+        futures = [self._send(message) for message in messages]
+        deadline = time.monotonic() + self.timeout
+        return [_failure(future, deadline) for future in futures]
 
     def publish_later(self, message: dramatiq.Message) -> None:
         """Publish without waiting, for best-effort messages; drop it if too many are pending."""
@@ -99,3 +101,13 @@ class Publisher:
         self._background.release()
         if future.exception() is not None:
             log.warning("best-effort publish failed: %s", future.exception())
+
+
+def _failure(future: Future, deadline: float) -> PublishFailed | None:
+    try:
+        future.result(max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        return PublishFailed("no confirm within the publish timeout")
+    except Exception as error:
+        return PublishFailed(f"broker refused the message: {error}")
+    return None

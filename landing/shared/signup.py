@@ -6,20 +6,26 @@ one while older workers still run. The actor and queue names below are part of e
 message in flight: renaming one strands the messages already queued under the old name.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import dramatiq
 
-# The register actor stores a sign-up in PostgreSQL; its message id is the request_id.
+# The web sends the sign-ups its requests accepted meanwhile as one register_batch message
+# (one publish, one confirm, one message for a worker to take for the lot). The register
+# actor stores a single sign-up; its message id is the request_id: a batch hands it the
+# sign-ups PostgreSQL refuses, so each fails (into the dead letters) on its own.
 REGISTRATIONS = "registrations"
 REGISTER = "register"
+REGISTER_BATCH = "register_batch"
 # The log_attempt actor records every attempt, valid or not, in MongoDB's attempt history;
+# log_attempts does the same for a batch's attempts in one message and one bulk write;
 # log_turned_away records a batch of turned-away attempts in one message and one write.
 ATTEMPTS = "attempts"
 LOG_ATTEMPT = "log_attempt"
+LOG_ATTEMPTS = "log_attempts"
 LOG_TURNED_AWAY = "log_turned_away"
 # export_registrations writes a CSV export an operator asked for (the operator API).
 EXPORTS = "exports"
@@ -63,12 +69,16 @@ class SignUp:
 
     def as_message(self) -> dict[str, Any]:
         """The JSON object a message carries."""
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every value, and this runs per sign-up.
+        return {field: getattr(self, field) for field in FIELDS}
 
     @classmethod
     def from_message(cls, body: Any) -> "SignUp":
         """The sign-up a message carries; KeyError or TypeError when it is not one."""
-        return cls(**{field.name: body[field.name] for field in fields(cls)})
+        return cls(*[body[field] for field in FIELDS])
+
+
+FIELDS = tuple(field.name for field in fields(SignUp))
 
 
 def now_iso() -> str:
@@ -84,9 +94,22 @@ def history_entry(name: str, at: str | None = None, error: str | None = None) ->
     return entry
 
 
-def registration_message(signup: SignUp) -> dramatiq.Message:
-    """The register message for an accepted sign-up; its message id is the request_id."""
-    return _message(REGISTRATIONS, REGISTER, (signup.as_message(),), signup.request_id)
+def registration_message(attempt: SignUp | dict[str, Any]) -> dramatiq.Message:
+    """The register message for one sign-up; its message id is the request_id.
+
+    A worker that finds an item of a batch it cannot read sends it on as it came (a dict,
+    or anything else, keyed by a fresh id), to fail on its own into the dead letters.
+    """
+    body = attempt.as_message() if isinstance(attempt, SignUp) else attempt
+    request_id = body.get("request_id") if isinstance(body, dict) else None
+    return _message(
+        REGISTRATIONS, REGISTER, (body,), request_id if isinstance(request_id, str) else None
+    )
+
+
+def registration_batch_message(signups: list[SignUp]) -> dramatiq.Message:
+    """One register_batch message for sign-ups accepted together (a fresh message id)."""
+    return _message(REGISTRATIONS, REGISTER_BATCH, ([s.as_message() for s in signups],))
 
 
 def status_key(request_id: str) -> dramatiq.Message:
@@ -103,6 +126,15 @@ def attempt_message(
     """
     body = attempt.as_message() if isinstance(attempt, SignUp) else attempt
     return _message(ATTEMPTS, LOG_ATTEMPT, (body, entries))
+
+
+def attempts_message(batch: list[tuple[SignUp | dict[str, Any], list[dict[str, Any]]]]):
+    """One log_attempts message adding entries to the history of each attempt in batch."""
+    return _message(
+        ATTEMPTS,
+        LOG_ATTEMPTS,
+        ([[a.as_message() if isinstance(a, SignUp) else a, entries] for a, entries in batch],),
+    )
 
 
 def turned_away_message(batch: list[tuple[SignUp, list[dict[str, Any]]]]) -> dramatiq.Message:

@@ -1,0 +1,137 @@
+"""PostgreSQL's side of registering: sign-ups stored in one statement, errors told apart.
+
+Each worker thread hands its sign-ups to one group commit per process (store_many): whoever
+holds the turn writes every thread's sign-ups waiting meanwhile in one INSERT and one commit.
+"""
+
+import uuid
+from collections.abc import Sequence
+
+import dramatiq
+from peewee import DataError, IntegrityError, InterfaceError, OperationalError
+from peewee import __exception_wrapper__ as peewee_errors
+from playhouse.pool import MaxConnectionsExceeded
+from psycopg2.extras import execute_values
+
+from landing.shared.db import db
+from landing.shared.group_commit import FlushInterrupted, GroupCommit
+from landing.shared.publisher import PublishFailed
+from landing.shared.signup import Outcome, SignUp
+
+# Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, a deadlock, every
+# pooled connection busy, or the batch our row was in was interrupted before it was written.
+TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    MaxConnectionsExceeded,  # a ValueError, so it must be told apart before PERMANENT
+    dramatiq.errors.ConnectionError,
+    PublishFailed,
+    FlushInterrupted,
+)
+# Bad data: PostgreSQL refuses the row (a constraint, a value too long, not an address), a
+# string it cannot take (not UTF-8, or a NUL: psycopg2 raises ValueError), or an attempt
+# lacking a field or holding the wrong kind. Every retry would fail the same way.
+PERMANENT = (
+    DataError,  # peewee's: its wrapper turns every psycopg2 error into its own class
+    IntegrityError,
+    UnicodeEncodeError,
+    KeyError,
+    TypeError,
+    ValueError,
+)
+
+
+def is_transient(error: Exception) -> bool:
+    """An outage (retry until it ends), not bad data."""
+    return bool(getattr(error, "transient", False)) or isinstance(error, TRANSIENT)
+
+
+def is_permanent(error: Exception) -> bool:
+    """Bad data: every retry would fail the same way."""
+    return not is_transient(error) and (
+        bool(getattr(error, "permanent", False)) or isinstance(error, PERMANENT)
+    )
+
+
+def describe(error: Exception) -> str:
+    """The error's class and SQLSTATE: PostgreSQL's own message may quote the phone number."""
+    original = getattr(error, "orig", error)  # peewee keeps the psycopg2 error here
+    code = getattr(original, "pgcode", None)
+    diag = getattr(original, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    return f"{type(error).__name__} sqlstate={code} constraint={constraint}"
+
+
+# One multi-row statement for a batch. ON CONFLICT DO NOTHING skips a row whose phone or
+# request_id is taken, by an earlier row or by another row of the same batch.
+INSERT_SQL = """
+    INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
+    VALUES %s
+    ON CONFLICT DO NOTHING
+    RETURNING request_id, created_at
+"""
+# Rows the INSERT skipped: a request_id already there is this very message seen again.
+STORED_SQL = "SELECT request_id, created_at FROM registrations WHERE request_id = ANY(%s::uuid[])"
+
+
+def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
+    """Insert the sign-ups unless their phone or request_id is already stored; in one commit.
+
+    Returns (outcome, created_at) per attempt, in order. A request_id already in the table is
+    this very message seen again (a redelivery or a client retry): registered, with the
+    stored row's time. Rows go in phone order so two workers' batches lock alike.
+    """
+    # str() first: a request_id of the wrong kind is a ValueError, like a malformed one.
+    ids = [str(uuid.UUID(str(signup.request_id))) for signup in batch]
+    rows = sorted(
+        (s.phone, s.referrer, request_id, s.ip, s.user_agent)
+        for s, request_id in zip(batch, ids, strict=True)
+    )
+    # peewee's wrapper: psycopg2's errors come out as peewee's, as from any other query.
+    with db.atomic(), peewee_errors:
+        cursor = db.cursor()
+        inserted = execute_values(cursor, INSERT_SQL, rows, page_size=len(rows), fetch=True)
+        stored = {str(request_id): at for request_id, at in inserted}
+        skipped = [request_id for request_id in ids if request_id not in stored]
+        if skipped:
+            cursor.execute(STORED_SQL, (skipped,))
+            stored.update((str(request_id), at) for request_id, at in cursor.fetchall())
+    return [
+        (Outcome.REGISTERED, stored[request_id].isoformat(timespec="milliseconds"))
+        if request_id in stored
+        else (Outcome.DUPLICATE, None)
+        for request_id in ids
+    ]
+
+
+def write(batch: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
+    """GroupCommit's writer: the batch in one statement; if that fails, each row on its own,
+    so one row PostgreSQL refuses (or a deadlock) fails only its own message."""
+    try:
+        return insert_batch(batch)
+    except Exception as error:
+        if len(batch) == 1:
+            return [error]
+    if not db.is_closed():
+        db.close()  # a broken connection goes back to the pool, which drops it
+    return [_insert_one(signup) for signup in batch]
+
+
+def _insert_one(signup: SignUp) -> tuple[str, str | None] | Exception:
+    try:
+        return insert_batch([signup])[0]
+    except Exception as error:
+        return error
+
+
+_store = GroupCommit(write)
+
+
+def store(signup: SignUp) -> tuple[str, str | None]:
+    """Store one sign-up, in a batch with whatever other threads of this process are storing."""
+    return _store.submit(signup)
+
+
+def store_many(signups: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
+    """Store sign-ups (with other threads' waiting ones): each one's outcome or its error."""
+    return _store.submit_many(signups)
