@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake"] = Intake(
         app.extensions["results"],
         app.extensions["publisher"],
-        settings.phone_rate_limit,
+        (settings.rate_limit, settings.phone_rate_limit),
         settings.result_ttl,
     )
     app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)

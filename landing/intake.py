@@ -1,57 +1,78 @@
 """The intake: sign-ups accepted by many requests at once, made durable together.
 
-Before its 202 an accepted sign-up needs its number under the per-phone limit (and counted),
-its `queued` status, and RabbitMQ's confirm of a message holding it. Request by request that
-is three Redis round trips and a publish with its confirm, each. Here the requests of a
-process share them (group commit): whoever's turn it is takes every sign-up waiting, admits
-them all in one Redis pipeline (one script per sign-up: the limit, the count, the status)
-and publishes the admitted ones as register_batch messages, waiting once for their confirms.
-A batch forms only while the previous one waits for its confirm: a request alone is never
-held back by a timer, and under load the batch grows instead of the queue of round trips.
+Before its 202 a valid sign-up needs its client address and its number under their limits
+(and counted), its `queued` status, and RabbitMQ's confirm of a message holding it. Request
+by request that is four Redis round trips and a publish with its confirm, each. Here the
+requests of a process share them (group commit): whoever's turn it is takes every sign-up
+waiting, admits them all in one Redis pipeline (one script per sign-up: both limits, both
+counts, the status) and hands the admitted ones to the publisher as register_batch
+messages. The turn ends there: each request then waits for its own message's confirm while
+the next batch is admitted and published, so confirms (RabbitMQ's disk flushes) overlap
+instead of taking turns. A batch forms only while the previous one is being admitted: a
+request alone is never held back by a timer, and under load batches grow instead of round
+trips.
 
-The phone counter is the limits library's fixed window, under the key flask-limiter would
-use (a hash of the number, never the number), so erasure and operators find it as before.
+The counters are the limits library's fixed windows, in flask-limiter's storage and under
+keys of its form (a number's is a hash of it, never the number), so erasure finds them and
+an invalid request from the same address counts against the same window (landing/limits.py).
+While Redis is down, the limits hold per process in memory, as flask-limiter's fallback does.
 A `queued` status never replaces what is already there: a client retrying a request_id a
 worker already stored would otherwise see `registered` turn back into `queued`.
 """
 
 import logging
+import math
+import time
 from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 from dramatiq.results.backend import wrap_result
 from dramatiq.results.backends import RedisBackend
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 
-from landing.limits import phone_key
+from landing.limits import REGISTER_SCOPE, phone_key
 from landing.shared.group_commit import GroupCommit
-from landing.shared.publisher import Publisher, PublishFailed
+from landing.shared.publisher import Publisher, confirmed
 from landing.shared.signup import Outcome, SignUp, registration_batch_message, status_key
+from landing.visitor import client_bucket
 
 log = logging.getLogger(__name__)
 
 # Sign-ups per register_batch message: a worker stores a message's sign-ups in one
 # statement, and a message stays far below RabbitMQ's and dramatiq's size limits.
 MAX_PER_MESSAGE = 100
-# KEYS: the phone's counter, the status. ARGV: the limit, its window in seconds, the
-# `queued` value, its TTL in ms. {1, placed} when admitted, {0, seconds to the reset} if not.
+# KEYS: the address's counter, the phone's, the status. ARGV: each limit and its window in
+# seconds, the `queued` value and its TTL in ms. {1, placed} when admitted; {0, seconds to
+# the reset, which} if not (which: 0 the address, 1 the number). Every request counts
+# against its address, as flask-limiter counts; only an admitted one against its number.
 ADMIT = """
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used >= tonumber(ARGV[1]) then
-    return {0, redis.call('TTL', KEYS[1])}
-end
-if redis.call('INCR', KEYS[1]) == 1 then
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
     redis.call('EXPIRE', KEYS[1], ARGV[2])
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
+if hits > tonumber(ARGV[1]) then
+    return {0, redis.call('TTL', KEYS[1]), 0}
+end
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[3]) then
+    return {0, redis.call('TTL', KEYS[2]), 1}
+end
+if redis.call('INCR', KEYS[2]) == 1 then
+    redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then
     return {1, 0}
 end
-redis.call('LPUSH', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('LPUSH', KEYS[3], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[6])
 return {1, 1}
 """
-# A sign-up the broker did not take: its count given back, its `queued` taken away (only
-# if this request put it there: a result or an earlier attempt's status stays).
+# A sign-up the broker did not take: its number's count given back (its address's stays,
+# as for any answered request), its `queued` taken away (only if this request put it
+# there: a result or an earlier attempt's status stays).
 WITHDRAW = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
     redis.call('DECR', KEYS[1])
@@ -62,81 +83,127 @@ end
 """
 
 
-class PhoneLimited(Exception):
-    """The number used its allowance up; retry_after seconds until its window resets."""
+class Limited(Exception):
+    """A limit is used up; retry_after seconds until its window resets."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("the phone number's limit is used up")
-        self.retry_after = retry_after
+        super().__init__(self.__doc__)
+        self.retry_after = max(1, retry_after)
+
+
+class AddressLimited(Limited):
+    """Too many attempts from your address; try again later."""
+
+
+class PhoneLimited(Limited):
+    """Too many attempts for this number; try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Where a sign-up is counted and its status kept."""
+
+    address: str
+    phone: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An admitted sign-up on its way: its message's confirm, and what to undo without it."""
+
+    confirm: Future
+    keys: Keys
+    placed: bool | None  # its status; None: admitted in memory, nothing in Redis to undo
 
 
 class Intake:
-    """submit(signup) returns once RabbitMQ has confirmed it, or raises why not:
-    PhoneLimited, PublishFailed (the broker did not confirm), FlushInterrupted."""
+    """submit(signup) returns once RabbitMQ has confirmed it, or raises why not: Limited
+    (AddressLimited, PhoneLimited), PublishFailed (no confirm in time), FlushInterrupted."""
 
     def __init__(
-        self, backend: RedisBackend, publisher: Publisher, phone_limit: str, ttl_seconds: int
+        self, backend: RedisBackend, publisher: Publisher, limits: tuple[str, str], ttl: int
     ) -> None:
+        """limits: per client address and per number; ttl: seconds a status is kept."""
         self.backend, self.publisher = backend, publisher
-        self.limit = parse(phone_limit)
-        self.ttl_ms = ttl_seconds * 1000
-        self.queued = backend.encoder.encode(wrap_result(Outcome.QUEUED))
+        self.address_limit, self.phone_limit = parse(limits[0]), parse(limits[1])
+        self.args = [
+            *(self.address_limit.amount, self.address_limit.get_expiry()),
+            *(self.phone_limit.amount, self.phone_limit.get_expiry()),
+            backend.encoder.encode(wrap_result(Outcome.QUEUED)),
+            ttl * 1000,
+        ]
         self.admit = backend.client.register_script(ADMIT)  # EVALSHA: each script sent once
         self.withdraw = backend.client.register_script(WITHDRAW)
+        self.in_memory = FixedWindowRateLimiter(MemoryStorage())  # while Redis is down
         self._batches = GroupCommit(self._write)
 
     def submit(self, signup: SignUp) -> None:
-        self._batches.submit(signup)
+        pending = self._batches.submit(signup)  # Limited, FlushInterrupted
+        failed = confirmed(pending.confirm, time.monotonic() + self.publisher.timeout)
+        if failed is not None:
+            self._withdraw(pending)
+            raise failed
 
-    def _write(self, batch: Sequence[SignUp]) -> list[Exception | None]:
+    def _write(self, batch: Sequence[SignUp]) -> list[_Pending | Exception]:
         keys = [self._keys(signup) for signup in batch]
         admitted = self._admit(keys)
-        outcomes: list[Exception | None] = [
-            None if placed is not None else PhoneLimited(max(1, reset))
-            for placed, reset in admitted
-        ]
-        taken = [i for i, (placed, _) in enumerate(admitted) if placed is not None]
-        failed = self._publish([batch[i] for i in taken])
-        lost = [i for i, error in zip(taken, failed, strict=True) if error is not None]
-        for i, error in zip(taken, failed, strict=True):
-            outcomes[i] = error
-        self._withdraw([(keys[i], admitted[i][0]) for i in lost])
+        taken = [i for i, answer in enumerate(admitted) if not isinstance(answer, Limited)]
+        confirms = self._send([batch[i] for i in taken])
+        outcomes: list[_Pending | Exception] = list(admitted)
+        for i, confirm in zip(taken, confirms, strict=True):
+            outcomes[i] = _Pending(confirm, keys[i], admitted[i])
         return outcomes
 
-    def _keys(self, signup: SignUp) -> tuple[str, str]:
-        counter = "LIMITS:" + self.limit.key_for(phone_key(signup.phone))
-        return counter, self.backend.build_message_key(status_key(signup.request_id))
+    def _keys(self, signup: SignUp) -> Keys:
+        return Keys(
+            "LIMITS:" + self.address_limit.key_for(REGISTER_SCOPE, client_bucket(signup.ip)),
+            "LIMITS:" + self.phone_limit.key_for(phone_key(signup.phone)),
+            self.backend.build_message_key(status_key(signup.request_id)),
+        )
 
-    def _admit(self, keys: list[tuple[str, str]]) -> list[tuple[bool | None, int]]:
-        """(placed its status, _) for each admitted sign-up, (None, seconds) for a refused one."""
-        args = [self.limit.amount, self.limit.get_expiry(), self.queued, self.ttl_ms]
+    def _admit(self, keys: list[Keys]) -> list[bool | Limited | None]:
+        """Each sign-up's admission: whether its status was placed (None: Redis was down and
+        it was counted in memory), or which limit it hit."""
         try:
             with self.backend.client.pipeline(transaction=False) as pipe:  # each script is atomic
-                for counter, status in keys:
-                    self.admit(keys=[counter, status], args=args, client=pipe)
+                for k in keys:
+                    self.admit(keys=[k.address, k.phone, k.status], args=self.args, client=pipe)
                 answers = pipe.execute()
         except RedisError as error:
-            # Fail open: a sign-up matters more than its limit or its status page.
-            log.warning("phone limits and statuses not stored: Redis unavailable (%s)", error)
-            return [(False, 0)] * len(keys)
-        return [(bool(placed), 0) if ok else (None, int(placed)) for ok, placed in answers]
+            # A sign-up matters more than its status page: limited in memory meanwhile.
+            log.warning("limits held in memory, statuses not stored: Redis unavailable (%s)", error)
+            return [self._admit_in_memory(k) for k in keys]
+        return [
+            bool(answer[1]) if answer[0] else (AddressLimited, PhoneLimited)[answer[2]](answer[1])
+            for answer in answers
+        ]
 
-    def _publish(self, signups: list[SignUp]) -> list[Exception | None]:
-        chunks = [signups[i : i + MAX_PER_MESSAGE] for i in range(0, len(signups), MAX_PER_MESSAGE)]
-        failed = self.publisher.publish_all([registration_batch_message(c) for c in chunks])
-        return [error for chunk, error in zip(chunks, failed, strict=True) for _ in chunk]
+    def _admit_in_memory(self, keys: Keys) -> Limited | None:
+        """Admitted (None: counted in this process only, no status), or which limit it hit."""
+        for item, key, refusal in (
+            (self.address_limit, keys.address, AddressLimited),
+            (self.phone_limit, keys.phone, PhoneLimited),
+        ):
+            if not self.in_memory.hit(item, key):
+                reset = self.in_memory.get_window_stats(item, key).reset_time
+                return refusal(math.ceil(reset - time.time()))
+        return None
 
-    def _withdraw(self, lost: list[tuple[tuple[str, str], bool]]) -> None:
-        if not lost:
+    def _send(self, signups: list[SignUp]) -> list[Future]:
+        """Each sign-up's message's confirm, its messages sent (not waited for)."""
+        confirms = []
+        for i in range(0, len(signups), MAX_PER_MESSAGE):
+            chunk = signups[i : i + MAX_PER_MESSAGE]
+            confirm = self.publisher.send(registration_batch_message(chunk))
+            confirms += [confirm] * len(chunk)
+        return confirms
+
+    def _withdraw(self, pending: _Pending) -> None:
+        if pending.placed is None:
             return
+        args = [self.args[4], "1" if pending.placed else "0"]
         try:
-            with self.backend.client.pipeline(transaction=False) as pipe:
-                for (counter, status), placed in lost:
-                    args = [self.queued, "1" if placed else "0"]
-                    self.withdraw(keys=[counter, status], args=args, client=pipe)
-                pipe.execute()
+            self.withdraw(keys=[pending.keys.phone, pending.keys.status], args=args)
         except RedisError:
-            log.warning("%d refused sign-ups left counted and queued: Redis unavailable", len(lost))
-
-
-__all__ = ["Intake", "PhoneLimited", "PublishFailed"]
+            log.warning("a refused sign-up left counted and queued: Redis unavailable")

@@ -8,7 +8,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound, ServiceUnavailable, TooManyRequests
 
-from landing.intake import PhoneLimited
+from landing.intake import Limited
 from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed
 from landing.shared.signup import Outcome, SignUp, now_iso, status_key
@@ -32,16 +32,13 @@ def new_signup(data: dict[str, Any]) -> SignUp:
 def accept(signup: SignUp) -> None:
     """Return once RabbitMQ has confirmed the registration.
 
-    TooManyRequests when its number used its allowance up; ServiceUnavailable when the
+    TooManyRequests when its address or number used its allowance up; ServiceUnavailable when the
     broker did not confirm in time (the number's allowance and status are given back).
     """
     try:
         current_app.extensions["intake"].submit(signup)
-    except PhoneLimited as limited:
-        raise TooManyRequests(
-            "Too many attempts for this number; try again later.",
-            retry_after=limited.retry_after,
-        ) from None
+    except Limited as limited:
+        raise TooManyRequests(str(limited), retry_after=limited.retry_after) from None
     except (PublishFailed, FlushInterrupted) as error:
         log.warning("registration %s refused, broker unavailable: %s", signup.request_id, error)
         raise ServiceUnavailable(

@@ -4,14 +4,17 @@ import uuid
 
 from flask import Blueprint, current_app, request, url_for
 from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests, UnsupportedMediaType
 
 from landing.errors import handle_http_exception, handle_validation_error
 from landing.extensions import limiter
+from landing.intake import AddressLimited
+from landing.limits import count_refused
 from landing.schemas import RegistrationSchema, without_unknown_fields
 from landing.shared.signup import History
 from landing.signups import accept, new_signup, public_status
 from landing.turned_away import record_rejected
+from landing.visitor import rate_limit_key
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()
@@ -39,7 +42,7 @@ def _status_rate_limit() -> str:
 
 
 @bp.post("/register/", strict_slashes=False)
-@limiter.limit(_rate_limit)
+@limiter.exempt  # its limits are counted with the sign-up's other writes (landing/intake.py)
 def register():
     """Accept a sign-up: 202 once RabbitMQ holds it, 503 when it can't confirm in time.
 
@@ -57,7 +60,12 @@ def register():
 
 @bp.errorhandler(ValidationError)
 def invalid(error: ValidationError):
-    """A sign-up the schema refuses: 400, and an INVALID entry in the attempt history."""
+    """A sign-up the schema refuses: 400, and an INVALID entry in the attempt history.
+
+    It counts against its address's limit: past it, the answer is 429 instead.
+    """
+    if (retry_after := _count_refused()) is not None:
+        return _over_limit(retry_after)
     record_rejected(History.INVALID)
     return handle_validation_error(without_unknown_fields(error, schema))
 
@@ -65,8 +73,19 @@ def invalid(error: ValidationError):
 def turned_away(error: HTTPException):
     """A sign-up refused before validation: its error, and an entry in the attempt history."""
     if request.endpoint == "api.register":
+        if error.code != 429 and (retry_after := _count_refused()) is not None:
+            return _over_limit(retry_after)
         record_rejected(TURNED_AWAY[error.code])
     return handle_http_exception(error)
+
+
+def _count_refused() -> int | None:
+    return count_refused(_rate_limit(), rate_limit_key())
+
+
+def _over_limit(retry_after: int):
+    record_rejected(History.RATE_LIMITED)
+    return handle_http_exception(TooManyRequests(AddressLimited.__doc__, retry_after=retry_after))
 
 
 for _code in TURNED_AWAY:

@@ -65,23 +65,12 @@ class Publisher:
 
     def publish_all(self, messages: list[dramatiq.Message]) -> list[PublishFailed | None]:
         """Publish messages together; once each is confirmed or failed, what failed (or None)."""
-        futures = [self._send(message) for message in messages]
         deadline = time.monotonic() + self.timeout
-        return [_failure(future, deadline) for future in futures]
+        return [confirmed(future, deadline) for future in map(self.send, messages)]
 
-    def publish_later(self, message: dramatiq.Message) -> None:
-        """Publish without waiting, for best-effort messages; drop it if too many are pending."""
-        if not self._background.acquire(blocking=False):
-            log.warning("best-effort publish dropped: too many pending (%s)", message.message_id)
-            return
-        self._send(message).add_done_callback(self._finished)
-
-    def close(self) -> None:
-        if self._link is not None:
-            self._link.close()
-            self._link = None
-
-    def _send(self, message: dramatiq.Message) -> Future:
+    def send(self, message: dramatiq.Message) -> Future:
+        """Hand message to the connection's thread; the future settles with its confirm
+        (confirmed() waits for it, never past the publish timeout)."""
         outgoing = Outgoing(
             message.queue_name,
             message.encode(),
@@ -89,6 +78,18 @@ class Publisher:
             deadline=time.monotonic() + self.timeout,
         )
         return self._connected().send(outgoing)
+
+    def publish_later(self, message: dramatiq.Message) -> None:
+        """Publish without waiting, for best-effort messages; drop it if too many are pending."""
+        if not self._background.acquire(blocking=False):
+            log.warning("best-effort publish dropped: too many pending (%s)", message.message_id)
+            return
+        self.send(message).add_done_callback(self._finished)
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
 
     def _connected(self) -> "ConfirmedLink":
         # Made on first use, in the process that uses it (gunicorn forks after create_app).
@@ -103,7 +104,8 @@ class Publisher:
             log.warning("best-effort publish failed: %s", future.exception())
 
 
-def _failure(future: Future, deadline: float) -> PublishFailed | None:
+def confirmed(future: Future, deadline: float) -> PublishFailed | None:
+    """Wait until deadline (time.monotonic) for a send's confirm: None, or why it failed."""
     try:
         future.result(max(0.0, deadline - time.monotonic()))
     except FutureTimeout:

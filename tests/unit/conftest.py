@@ -8,20 +8,32 @@ from tests.support.services import free_port
 
 
 @pytest.fixture
-def app():
-    """The public app with no service behind it; closed after the test."""
+def make_app():
+    """create_app with no service behind it and some settings changed; each closed after."""
     from landing.app import close_app, create_app
 
-    nowhere = test_settings.replace(
-        database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere",
-        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F",
-        redis_url=f"redis://127.0.0.1:{free_port()}/0",
-        mongo_url=f"mongodb://127.0.0.1:{free_port()}/nowhere",
-        publish_timeout=0.5,
-    )
-    app = create_app(nowhere)
-    yield app
-    close_app(app)
+    made = []
+
+    def make(**changes):
+        nowhere = test_settings.replace(
+            database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere",
+            rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F",
+            redis_url=f"redis://127.0.0.1:{free_port()}/0",
+            mongo_url=f"mongodb://127.0.0.1:{free_port()}/nowhere",
+            publish_timeout=0.5,
+        )
+        made.append(create_app(nowhere.replace(**changes)))
+        return made[-1]
+
+    yield make
+    for app in made:
+        close_app(app)
+
+
+@pytest.fixture
+def app(make_app):
+    """The public app with no service behind it; closed after the test."""
+    return make_app()
 
 
 @pytest.fixture

@@ -138,10 +138,8 @@ def test_a_status_lookup_without_redis_conforms(client):
         (STATUS, lambda c: c.get("/api/register/nope")),
     ],
 )
-def test_rate_limited_answers_conform(app, operation, request_, monkeypatch):
-    limited = app.config["SETTINGS"].replace(rate_limit="1/hour", status_rate_limit="1/hour")
-    monkeypatch.setitem(app.config, "SETTINGS", limited)
-    client = app.test_client()
+def test_rate_limited_answers_conform(make_app, operation, request_):
+    client = make_app(rate_limit="1/hour", status_rate_limit="1/hour").test_client()
     request_(client)
     assert _validate(client, operation, request_(client)) == 429
 
