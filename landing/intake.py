@@ -32,12 +32,13 @@ from dramatiq.results.backends import RedisBackend
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from landing.limits import REGISTER_SCOPE, phone_key
 from landing.shared.group_commit import GroupCommit
 from landing.shared.publisher import Publisher, confirmed
-from landing.shared.signup import Outcome, SignUp, registration_batch_message, status_key
+from landing.shared.results import status_key_in
+from landing.shared.signup import Outcome, SignUp, registration_batch_message
 from landing.visitor import client_bucket
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class Intake:
             backend.encoder.encode(wrap_result(Outcome.QUEUED)),
             ttl * 1000,
         ]
-        self.admit = backend.client.register_script(ADMIT)  # EVALSHA: each script sent once
+        self.admit = backend.client.register_script(ADMIT)  # sent once, then run by its SHA
         self.withdraw = backend.client.register_script(WITHDRAW)
         self.in_memory = FixedWindowRateLimiter(MemoryStorage())  # while Redis is down
         self._batches = GroupCommit(self._write)
@@ -159,17 +160,14 @@ class Intake:
         return Keys(
             "LIMITS:" + self.address_limit.key_for(REGISTER_SCOPE, client_bucket(signup.ip)),
             "LIMITS:" + self.phone_limit.key_for(phone_key(signup.phone)),
-            self.backend.build_message_key(status_key(signup.request_id)),
+            status_key_in(self.backend, signup.request_id),
         )
 
     def _admit(self, keys: list[Keys]) -> list[bool | Limited | None]:
         """Each sign-up's admission: whether its status was placed (None: Redis was down and
         it was counted in memory), or which limit it hit."""
         try:
-            with self.backend.client.pipeline(transaction=False) as pipe:  # each script is atomic
-                for k in keys:
-                    self.admit(keys=[k.address, k.phone, k.status], args=self.args, client=pipe)
-                answers = pipe.execute()
+            answers = self._run_admit(keys)
         except RedisError as error:
             # A sign-up matters more than its status page: limited in memory meanwhile.
             log.warning("limits held in memory, statuses not stored: Redis unavailable (%s)", error)
@@ -178,6 +176,21 @@ class Intake:
             bool(answer[1]) if answer[0] else (AddressLimited, PhoneLimited)[answer[2]](answer[1])
             for answer in answers
         ]
+
+    def _run_admit(self, keys: list[Keys]) -> list:
+        try:
+            return self._pipeline_admit(keys)
+        except NoScriptError:  # Redis restarted since: its script cache is empty
+            self.backend.client.script_load(ADMIT)
+            return self._pipeline_admit(keys)
+
+    def _pipeline_admit(self, keys: list[Keys]) -> list:
+        # EVALSHA straight into the pipeline: a Script object in a pipeline costs a SCRIPT
+        # EXISTS round trip on every execute.
+        with self.backend.client.pipeline(transaction=False) as pipe:  # each script is atomic
+            for k in keys:
+                pipe.evalsha(self.admit.sha, 3, k.address, k.phone, k.status, *self.args)
+            return pipe.execute()
 
     def _admit_in_memory(self, keys: Keys) -> Limited | None:
         """Admitted (None: counted in this process only, no status), or which limit it hit."""

@@ -9,6 +9,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 
 from actors.attempts import log_attempts
 from actors.registrations import StoreFailed
@@ -103,3 +104,11 @@ def test_log_attempts_replayed_changes_nothing(clean, mongo):
     log_attempts(batch)
     assert mongo.count_documents({}) == 2
     assert history(mongo, sent["request_id"]) == [History.QUEUED]
+
+
+def test_the_intake_recovers_when_redis_forgets_its_scripts(client, settings):
+    assert post(client, PHONES[6]).status_code == 202
+    redis.Redis.from_url(settings.redis_url).script_flush()  # as a Redis restart does
+    answer = post(client, PHONES[7])
+    assert answer.status_code == 202
+    assert status_of(client, answer.json["request_id"]) == "queued"

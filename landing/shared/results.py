@@ -4,6 +4,7 @@ The register actor stores its outcome there and the web reads it (and writes the
 placeholder); both build the backend here, so they agree on its keys and encoding.
 """
 
+import hashlib
 import logging
 
 import redis
@@ -11,7 +12,7 @@ from dramatiq.results.backend import wrap_result
 from dramatiq.results.backends import RedisBackend
 
 from landing.shared.settings import Settings
-from landing.shared.signup import status_key
+from landing.shared.signup import REGISTER, REGISTRATIONS
 
 
 def build_result_backend(config: Settings) -> RedisBackend:
@@ -22,6 +23,14 @@ def build_result_backend(config: Settings) -> RedisBackend:
         socket_connect_timeout=config.redis_timeout,
     )
     return RedisBackend(client=client)
+
+
+def status_key_in(backend: RedisBackend, request_id: str) -> str:
+    """The Redis key of a registration's status: what backend.build_message_key gives the
+    register message whose id is request_id (landing.shared.signup.status_key), without
+    building that message for every sign-up."""
+    name = f"{backend.namespace}:{REGISTRATIONS}:{REGISTER}:{request_id}"
+    return hashlib.md5(name.encode()).hexdigest()
 
 
 class StatusWriter:
@@ -45,7 +54,7 @@ class StatusWriter:
         encode = self.backend.encoder.encode
         with self.backend.client.pipeline(transaction=False) as pipe:
             for request_id, outcome in statuses:
-                key = self.backend.build_message_key(status_key(request_id))
+                key = status_key_in(self.backend, request_id)
                 pipe.delete(key)
                 pipe.lpush(key, encode(wrap_result(outcome)))
                 pipe.pexpire(key, self.ttl_ms)
