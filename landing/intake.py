@@ -4,7 +4,7 @@ Before its 202 a valid sign-up needs its client address and its number under the
 (and counted), its `queued` status, and RabbitMQ's confirm of a message holding it. Request
 by request that is four Redis round trips and a publish with its confirm, each. Here the
 requests of a process share them (group commit): whoever's turn it is takes every sign-up
-waiting, admits them all in one Redis pipeline (one script per sign-up: both limits, both
+waiting, admits them all in one Redis call (a script: for each sign-up both limits, both
 counts, the status) and hands the admitted ones to the publisher as register_batch
 messages. The turn ends there: each request then waits for its own message's confirm while
 the next batch is admitted and published, so confirms (RabbitMQ's disk flushes) overlap
@@ -32,7 +32,7 @@ from dramatiq.results.backends import RedisBackend
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from landing.limits import REGISTER_SCOPE, phone_key
 from landing.shared.group_commit import GroupCommit
@@ -46,30 +46,37 @@ log = logging.getLogger(__name__)
 # Sign-ups per register_batch message: a worker stores a message's sign-ups in one
 # statement, and a message stays far below RabbitMQ's and dramatiq's size limits.
 MAX_PER_MESSAGE = 100
-# KEYS: the address's counter, the phone's, the status. ARGV: each limit and its window in
-# seconds, the `queued` value and its TTL in ms. {1, placed} when admitted; {0, seconds to
-# the reset, which} if not (which: 0 the address, 1 the number). Every request counts
-# against its address, as flask-limiter counts; only an admitted one against its number.
+# One call admits a whole batch, in order. KEYS: for each sign-up its address's counter,
+# its phone's, its status. ARGV: each limit and its window in seconds, the `queued` value
+# and its TTL in ms. Per sign-up, {1, placed} when admitted; {0, seconds to the reset,
+# which} if not (which: 0 the address, 1 the number). Every request counts against its
+# address, as flask-limiter counts; only an admitted one against its number.
 ADMIT = """
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then
-    redis.call('EXPIRE', KEYS[1], ARGV[2])
+local answers = {}
+for i = 1, #KEYS, 3 do
+    local address, phone, status = KEYS[i], KEYS[i + 1], KEYS[i + 2]
+    local hits = redis.call('INCR', address)
+    if hits == 1 then
+        redis.call('EXPIRE', address, ARGV[2])
+    end
+    if hits > tonumber(ARGV[1]) then
+        answers[#answers + 1] = {0, redis.call('TTL', address), 0}
+    elseif tonumber(redis.call('GET', phone) or '0') >= tonumber(ARGV[3]) then
+        answers[#answers + 1] = {0, redis.call('TTL', phone), 1}
+    else
+        if redis.call('INCR', phone) == 1 then
+            redis.call('EXPIRE', phone, ARGV[4])
+        end
+        if redis.call('EXISTS', status) == 1 then
+            answers[#answers + 1] = {1, 0}
+        else
+            redis.call('LPUSH', status, ARGV[5])
+            redis.call('PEXPIRE', status, ARGV[6])
+            answers[#answers + 1] = {1, 1}
+        end
+    end
 end
-if hits > tonumber(ARGV[1]) then
-    return {0, redis.call('TTL', KEYS[1]), 0}
-end
-if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[3]) then
-    return {0, redis.call('TTL', KEYS[2]), 1}
-end
-if redis.call('INCR', KEYS[2]) == 1 then
-    redis.call('EXPIRE', KEYS[2], ARGV[4])
-end
-if redis.call('EXISTS', KEYS[3]) == 1 then
-    return {1, 0}
-end
-redis.call('LPUSH', KEYS[3], ARGV[5])
-redis.call('PEXPIRE', KEYS[3], ARGV[6])
-return {1, 1}
+return answers
 """
 # A sign-up the broker did not take: its number's count given back (its address's stays,
 # as for any answered request), its `queued` taken away (only if this request put it
@@ -178,19 +185,8 @@ class Intake:
         ]
 
     def _run_admit(self, keys: list[Keys]) -> list:
-        try:
-            return self._pipeline_admit(keys)
-        except NoScriptError:  # Redis restarted since: its script cache is empty
-            self.backend.client.script_load(ADMIT)
-            return self._pipeline_admit(keys)
-
-    def _pipeline_admit(self, keys: list[Keys]) -> list:
-        # EVALSHA straight into the pipeline: a Script object in a pipeline costs a SCRIPT
-        # EXISTS round trip on every execute.
-        with self.backend.client.pipeline(transaction=False) as pipe:  # each script is atomic
-            for k in keys:
-                pipe.evalsha(self.admit.sha, 3, k.address, k.phone, k.status, *self.args)
-            return pipe.execute()
+        flat = [key for k in keys for key in (k.address, k.phone, k.status)]
+        return self.admit(keys=flat, args=self.args)  # EVALSHA (EVAL once if Redis forgot it)
 
     def _admit_in_memory(self, keys: Keys) -> Limited | None:
         """Admitted (None: counted in this process only, no status), or which limit it hit."""

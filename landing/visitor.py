@@ -75,6 +75,8 @@ def client_bucket(address: str | None) -> str:
     """The rate limiters' key for an address: IPv4 as it is, IPv6 by its /64."""
     if address is None:
         return "unknown"
+    if ":" not in address:  # IPv4 (already normalised): itself, without parsing it again
+        return address
     parsed = ipaddress.ip_address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
         return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
