@@ -68,6 +68,18 @@ bench: $(VENV)/.bench-installed
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.run
 
+# How cost grows, apart from `make bench` (which stays ~20 minutes): process counts and
+# table sizes (BENCH_DURATION, BENCH_REPEAT, BENCH_SIGNUPS = the drain's backlog), and a
+# soak at a fixed rate (SOAK_SECONDS, default 600; SOAK_RATE, default 0: 60% of capacity).
+.PHONY: bench-scaling soak
+bench-scaling: $(VENV)/.bench-installed
+	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(BIN)/python -m bench.scaling
+
+soak: $(VENV)/.bench-installed
+	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(BIN)/python -m bench.soak
+
 # Fault drills (not part of `make test`): private PostgreSQL, Redis, RabbitMQ nodes and a
 # MongoDB stand-in on free ports, the real app against them, load, one fault at a time.
 # DRILL_DURATION, DRILL_CLIENTS, DRILL_RATE, DRILL_ONLY and DRILL_DRAIN_TIMEOUT tune it.

@@ -36,13 +36,22 @@ class Params:
 
 def parse_params(argv: list[str] | None = None) -> Params:
     """Flags win over BENCH_* environment variables, which win over the defaults."""
+    return params_from(parser("python -m bench.run").parse_args(argv))
+
+
+def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser:
+    """The flags every phase takes, defaulting to their BENCH_* environment variables."""
     env = os.environ
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--duration", type=int, default=int(env.get("BENCH_DURATION", 20)))
-    parser.add_argument("--repeat", type=int, default=int(env.get("BENCH_REPEAT", 3)))
-    parser.add_argument("--concurrency", default=env.get("BENCH_CONCURRENCY", "64,256"))
-    parser.add_argument("--signups", type=int, default=int(env.get("BENCH_SIGNUPS", 20_000)))
-    args = parser.parse_args(argv)
+    found = argparse.ArgumentParser(prog=prog, description=description or __doc__)
+    found.add_argument("--duration", type=int, default=int(env.get("BENCH_DURATION", 20)))
+    found.add_argument("--repeat", type=int, default=int(env.get("BENCH_REPEAT", 3)))
+    found.add_argument("--concurrency", default=env.get("BENCH_CONCURRENCY", "64,256"))
+    found.add_argument("--signups", type=int, default=int(env.get("BENCH_SIGNUPS", 20_000)))
+    return found
+
+
+def params_from(args: argparse.Namespace) -> Params:
+    """Params from what parser() parsed."""
     levels = tuple(int(level) for level in args.concurrency.split(",") if level.strip())
     return Params(
         duration=args.duration,

@@ -10,7 +10,7 @@ from bench import services
 from bench.config import Context
 from bench.load import Phones, Wrk
 from bench.procs import CpuMeter
-from bench.runs import CpuSeconds, E2eRun, LoadRun, ms_per
+from bench.runs import CpuSeconds, E2eRun, LoadRun, ms_per, stack_cpu_s
 from bench.stack import Group, start_workers, stop_all
 
 SAMPLE_EVERY = 0.5  # seconds between row counts while wrk runs
@@ -178,4 +178,5 @@ def derive(watch: Watch) -> E2eRun:
         mongo_documents=watch.mongo_documents, attempts_ready=watch.attempts_ready,
         mongo_docs_per_s=watch.mongo_docs_per_s,
         cpu_s=watch.cpu_s, wrk=watch.wrk, samples=watch.samples,
+        total_cpu_ms_per_row=ms_per(stack_cpu_s(watch.cpu_s), watch.rows),
     )  # fmt: skip

@@ -35,9 +35,13 @@ class Phones:
 class Wrk:
     """One wrk run against url's POST /api/register/ (use a new one for each run)."""
 
-    def __init__(self, url: str, connections: int, threads: int, phones: Phones, limit: int = 0):
+    def __init__(
+        self, url: str, connections: int, threads: int, phones: Phones, limit: int = 0,
+        rate: float = 0.0,
+    ):  # fmt: skip
         self.url, self.connections, self.threads, self.phones = url, connections, threads, phones
         self.limit = limit  # > 0: stop after this many responses in all (end-to-end)
+        self.rate = rate  # > 0: open loop, this many requests/s in all (the soak)
         self.process: subprocess.Popen | None = None
         self._lines: list[str] = []
         self._threads_done = 0
@@ -52,13 +56,15 @@ class Wrk:
         ]  # fmt: skip
 
     def env(self) -> dict[str, str]:
-        """wrk's environment: what bench/post.lua reads (offset, threads, per-thread limit)."""
+        """wrk's environment: what bench/post.lua reads (offset, threads, per-thread limit
+        and rate)."""
         per_thread = -(-self.limit // self.threads) if self.limit else 0
         return {
             **os.environ,
             "BENCH_PHONE_OFFSET": str(self.phones.take()),
             "BENCH_THREADS": str(self.threads),
             "BENCH_LIMIT": str(per_thread),
+            "BENCH_RATE": f"{self.rate / self.threads:.3f}",
         }
 
     def start(self, seconds: int) -> subprocess.Popen:

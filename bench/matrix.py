@@ -1,16 +1,14 @@
 """The matrix: the bare app and landing, ingest only and with workers, several times."""
 
 import os
-import time
 
 from bench import services
 from bench.config import Context
+from bench.drain import Drain
 from bench.load import Phones, Wrk
-from bench.procs import CpuMeter
+from bench.measure import Measured, measure
 from bench.runs import MATRIX, DrainRun, MatrixRun, Scenario, ms_per
 from bench.stack import Group, start_workers, stop_all
-
-DRAIN_SAMPLE_EVERY = 0.1  # seconds between row counts while the workers drain
 
 
 class Matrix:
@@ -39,56 +37,37 @@ class Matrix:
         with_workers = scenario is Scenario.INGEST_AND_DRAIN
         workers = start_workers(self.stores, self.context.log_dir) if with_workers else []
         try:
-            warmup = self._wrk(server, connections).run(self.params.warmup)
-            roots = {"web": server.pid, **{g.name: g.pid for g in workers}}
-            meter = CpuMeter({**roots, **self.context.also_watch}).start()
-            load = self._wrk(server, connections).run(self.params.duration)
-            cpu = meter.stop()
-            self._observe_memory([server, *workers])
+            seen = measure(self.context, server, workers, lambda: self._wrk(server, connections))
             ready, _ = services.queue_state(self.stores.rabbitmq_url, "registrations")
         finally:
             stop_all(workers)
+        load, cpu = seen.load, seen.cpu_s
+        # Every phone is distinct, so each 202 of warm-up and run must become one row.
+        answered = seen.warmup.answered + load.answered
         return MatrixRun(
             **vars(load), scenario=scenario, concurrency=connections, cpu_s=cpu,
-            # Ingest only has no consumer: every 202 of warm-up and run is a queued message.
-            answered_202=warmup.answered + load.answered, registrations_ready_end=ready,
+            answered_202=answered, registrations_ready_end=ready,
             web_cpu_ms_per_request=ms_per(cpu["web"], load.requests), repetition=repetition,
-            drain=self.drain(ready) if scenario is Scenario.INGEST_ONLY else None,
+            drain=self.drain(answered) if scenario is Scenario.INGEST_ONLY else None,
+            **(_persisted(seen) if with_workers else {}),
         )  # fmt: skip
 
     def drain(self, backlog: int) -> DrainRun:
-        """Drain only: workers started on the backlog ingest only left in RabbitMQ, timed from
-        when they consume until PostgreSQL holds every row (each of its phones is distinct)."""
-        counter = services.RowCounter(self.stores.database_url)
-        workers = start_workers(self.stores, self.context.log_dir)
-        try:
-            roots = {g.name: g.pid for g in workers}
-            meter = CpuMeter({**roots, **self.context.also_watch}).start()
-            start = time.monotonic()
-            first = rows = counter()
-            while rows < backlog and time.monotonic() - start < self.params.drain_timeout:
-                time.sleep(DRAIN_SAMPLE_EVERY)
-                rows = counter()
-            seconds = time.monotonic() - start
-            cpu = meter.stop()
-            self._observe_memory(workers)
-        finally:
-            counter.close()
-            stop_all(workers)
-        stored = rows - first
-        return DrainRun(
-            backlog=backlog, rows=rows, drained=rows >= backlog, timed_rows=stored,
-            seconds=round(seconds, 2), rows_per_s=round(stored / seconds, 1),
-            worker_cpu_ms_per_row=ms_per(cpu["worker-registrations"], stored), cpu_s=cpu,
-        )  # fmt: skip
+        """Drain only: workers started on the sign-ups ingest only accepted, timed from when
+        they consume until PostgreSQL holds every one (each of its phones is distinct)."""
+        return Drain(self.context, target=backlog).run(backlog)
 
     def _wrk(self, server: Group, connections: int) -> Wrk:
         return Wrk(server.url, connections, self.params.threads, self.phones)
 
-    def _observe_memory(self, groups: list[Group]) -> None:
-        # Each group's name is its role: web-bare, web-landing, worker-registrations, ...
-        for group in groups:
-            self.context.memory.observe(group.name, group.children())
+
+def _persisted(seen: Measured) -> dict:
+    """(c)'s figures: rows stored during the run, their rate, the stack's CPU per row."""
+    return dict(
+        persisted_rows=seen.rows,
+        persisted_rps=seen.persisted_rps,
+        total_cpu_ms_per_row=seen.total_cpu_ms_per_row,
+    )
 
 
 def _progress_line(run: MatrixRun) -> str:
@@ -99,10 +78,16 @@ def _progress_line(run: MatrixRun) -> str:
         if drain
         else ""
     )
+    persisted = (
+        f", persisted {run.persisted_rps:.0f} rows/s, stack {run.total_cpu_ms_per_row} ms CPU/row"
+        if run.persisted_rps is not None
+        else ""
+    )
     return (
         f"bench: ({run.scenario}) c={run.concurrency} rep={run.repetition}: "
         f"{run.rps:.0f} req/s, p50 {run.p50_ms:.1f} ms, "
         f"p99 {run.p99_ms:.1f} ms, non-2xx {run.non2xx}, "
-        f"socket errors {run.socket_errors}, machine busy "
-        f"{run.cpu_s['machine_busy_cores']} of {os.cpu_count()} cores{drained}"
+        f"socket errors {run.socket_errors}, web {run.web_cpu_ms_per_request} ms CPU/req, "
+        f"machine busy {run.cpu_s['machine_busy_cores']} of {os.cpu_count()} cores"
+        f"{persisted}{drained}"
     )

@@ -5,10 +5,12 @@
 --   BENCH_PHONE_OFFSET  first phone number of this run, so runs never reuse a phone
 --   BENCH_THREADS       wrk's -t, so threads interleave their numbers without overlap
 --   BENCH_LIMIT         if > 0, each thread stops after this many responses (end-to-end)
+--   BENCH_RATE          if > 0, each thread sends this many requests/s, open loop (the soak)
 
 local offset = tonumber(os.getenv("BENCH_PHONE_OFFSET") or "0")
 local thread_count = tonumber(os.getenv("BENCH_THREADS") or "2")
 local limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
+local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local headers = { ["Content-Type"] = "application/json" }
 
 -- Per-thread counters (globals, so done() can read them with thread:get).
@@ -30,6 +32,35 @@ function request()
    sent = sent + 1
    local body = string.format('{"phone":"09%09d","referrer":"bench"}', n)
    return wrk.format("POST", nil, headers, body)
+end
+
+-- Open loop (wrk2 is not packaged here): wrk asks delay() before each request a connection
+-- sends, so each thread hands out send times on a fixed schedule, 1/rate apart, to whichever
+-- connection is free next. A slot missed while every connection was busy is sent at once,
+-- so the rate catches up instead of sliding the way a closed loop would. Only defined with a
+-- rate: wrk calls delay() whenever the script has one. Latency is wrk's, from the send.
+if rate > 0 then
+   local ffi = require("ffi")  -- wrk embeds LuaJIT; its Lua has no monotonic clock
+   ffi.cdef([[
+      typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+      int clock_gettime(int clock_id, bench_timespec *tp);
+   ]])
+   local now_ts = ffi.new("bench_timespec")
+   local interval_ms = 1000 / rate
+   local next_slot = nil
+
+   local function now_ms()
+      ffi.C.clock_gettime(1, now_ts)  -- CLOCK_MONOTONIC
+      return tonumber(now_ts.tv_sec) * 1000 + tonumber(now_ts.tv_nsec) / 1e6
+   end
+
+   function delay()
+      local now = now_ms()
+      next_slot = next_slot or now
+      local wait = next_slot - now
+      next_slot = next_slot + interval_ms
+      return wait > 0 and math.floor(wait) or 0  -- whole ms; wrk reads it as unsigned
+   end
 end
 
 function response(status, headers, body)

@@ -81,9 +81,18 @@ def cpu_seconds(root: int) -> float:
 
 def peak_rss_mib(pid: int) -> float | None:
     """VmHWM (the process's peak resident set) in MiB; None once the process is gone."""
+    return _status_mib(pid, "VmHWM:")
+
+
+def rss_mib(pid: int) -> float | None:
+    """VmRSS (the process's resident set now) in MiB; None once the process is gone."""
+    return _status_mib(pid, "VmRSS:")
+
+
+def _status_mib(pid: int, key: str) -> float | None:
     try:
         for line in (PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None

@@ -49,6 +49,8 @@ class Cell:
     socket_errors: int
     runs: int
     cpu_ms_per_request: CpuSeconds
+    persisted_rps: float | None = None  # (c) only: rows stored during the run, per second
+    total_cpu_ms_per_row: float | None = None  # (c) only: the stack's CPU per row stored
 
 
 @dataclass
@@ -93,6 +95,7 @@ class E2eSummary:
     all_drained: bool
     kept_up_runs: int
     runs: int
+    total_cpu_ms_per_row: float | None = None
 
 
 @dataclass

@@ -5,19 +5,17 @@ concurrency, then end to end (N sign-ups until PostgreSQL holds them all). Resul
 results/<UTC timestamp>/ and results/latest.
 """
 
-import os
 import signal
 import sys
 import time
 
-from bench import output, procs, services, summary
+from bench import output, procs, summary
 from bench.config import ROOT, Context, make_stores, parse_params
 from bench.e2e import EndToEnd
 from bench.matrix import Matrix
 from bench.results import RunInfo
 from bench.runs import E2eRun, MatrixRun
-from bench.stack import BARE, LANDING, Group, start_web, stop_all
-from tests.support.services import standin_command, wait_for_mongo
+from bench.stack import BARE, LANDING, Group, start_support, start_web, stop_all
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,11 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     started: list[Group] = []
     info = output.run_info(context)
     try:
-        services.prepare(context.stores)
-        context.also_watch.update(procs.service_roots())
-        if context.stores.mongo_is_ours:
-            started.append(_mongo_standin(context))
-            context.also_watch["mongo-standin"] = started[-1].pid
+        started += start_support(context)
         info.background_busy_cores_before = _background_busy()
         runs = _matrix(context, started)
         e2e_runs = _end_to_end(context, started, info)
@@ -85,17 +79,9 @@ def _progress_line(repetition: int, rep: E2eRun) -> str:
     return (
         f"bench: e2e rep={repetition}: accepted {rep.accepted}, rows {rep.rows}, "
         f"missing {rep.missing}, ingest {rep.ingest_rps}/s, persisted during load "
-        f"{rep.persisted_during_load_rps}/s, drain {rep.drain_rps}/s"
+        f"{rep.persisted_during_load_rps}/s, drain {rep.drain_rps}/s, "
+        f"stack {rep.total_cpu_ms_per_row} ms CPU/row"
     )
-
-
-def _mongo_standin(context: Context) -> Group:
-    """The stand-in at the lowest CPU priority, like the attempt log's worker."""
-    url = context.stores.mongo_url
-    command = standin_command(url)
-    group = Group("mongo-standin", command, dict(os.environ), context.log_dir, nice=True)
-    wait_for_mongo(url)
-    return group
 
 
 def _background_busy(seconds: float = 3.0) -> float:

@@ -25,9 +25,26 @@ LANDING_SCENARIOS = (Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN)
 CpuSeconds = dict[str, float | None]  # per process tree, plus "machine_busy_cores"
 
 
-def ms_per(seconds: float, count: int) -> float | None:
-    """CPU milliseconds per item, rounded; None when there were no items."""
-    return round(seconds * 1000 / count, 3) if count else None
+# What a persisted sign-up costs the stack: every tree we measure except the load generator
+# (wrk's CPU is LoadRun.wrk_cpu_s; an entry named "wrk" is left out all the same) and the
+# MongoDB stand-in, which costs far more than mongod would. These must all be present.
+STACK_ROOTS = ("web", "worker-registrations", "worker-attempts", "rabbitmq", "redis",
+               "postgresql")  # fmt: skip
+NOT_THE_STACK = frozenset({"wrk", "mongo-standin", "machine_busy_cores"})
+
+
+def ms_per(seconds: float | None, count: int) -> float | None:
+    """CPU milliseconds per item, rounded; None when there were no items (or no seconds)."""
+    return round(seconds * 1000 / count, 3) if count and seconds is not None else None
+
+
+def stack_cpu_s(cpu_s: CpuSeconds, required: tuple[str, ...] = STACK_ROOTS) -> float | None:
+    """CPU seconds of every tree but wrk and the stand-in; None if a required tree is
+    missing or restarted meanwhile (a sum without it would flatter us)."""
+    if any(cpu_s.get(name) is None for name in required):
+        return None
+    kept = [v for name, v in cpu_s.items() if name not in NOT_THE_STACK]
+    return None if None in kept else round(sum(kept), 3)
 
 
 @dataclass
@@ -57,7 +74,10 @@ class LoadRun:
 
 @dataclass
 class DrainRun:
-    """The workers alone on the backlog an ingest-only run left in RabbitMQ."""
+    """The workers alone on a backlog the web accepted while no worker ran.
+
+    backlog is in sign-ups (rows to expect), not messages: the web batches them.
+    """
 
     backlog: int
     rows: int
@@ -78,9 +98,14 @@ class MatrixRun(LoadRun):
     concurrency: int
     cpu_s: CpuSeconds
     answered_202: int  # warm-up and run together
-    registrations_ready_end: int
+    registrations_ready_end: int  # messages (batches of sign-ups), for information
     web_cpu_ms_per_request: float | None
     repetition: int
+    # With workers running ((c)): rows PostgreSQL gained during the measured run, per second,
+    # and the stack's CPU (stack_cpu_s) per row. None in other scenarios and older runs.
+    persisted_rows: int | None = None
+    persisted_rps: float | None = None
+    total_cpu_ms_per_row: float | None = None
 
 
 @dataclass
@@ -107,3 +132,4 @@ class E2eRun:
     cpu_s: CpuSeconds
     wrk: LoadRun
     samples: list[tuple[float, int]]  # (seconds since load started, rows)
+    total_cpu_ms_per_row: float | None = None  # stack_cpu_s over load and drain, per row

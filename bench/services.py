@@ -139,3 +139,31 @@ def mongo_count(url: str) -> int | None:
             return client.get_default_database()[ATTEMPTS_COLLECTION].count_documents({})
     except Exception:
         return None
+
+
+# Preloaded sign-ups: '0990' and 7 digits is wrk's numbering ('09' and 9 digits) from
+# 990,000,000 on, which no run reaches, so a filler never collides with what wrk sends.
+PRELOAD = """
+INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent, created_at)
+SELECT phone, 'bench-preload', md5(phone)::uuid, '127.0.0.1', 'bench preload', now()
+FROM (
+    SELECT '09' || lpad(n::text, 9, '0') FROM generate_series(%(start)s, %(stop)s, %(step)s) n
+    UNION ALL
+    SELECT '0990' || lpad(n::text, 7, '0') FROM generate_series(1, %(fillers)s) n
+) AS preloaded (phone)
+"""
+
+
+def preload(url: str, rows: int, duplicates: range = range(0)) -> None:
+    """rows sign-ups already stored, in one statement: wrk's numbers in duplicates (the next
+    run sends them again), the rest fillers. ANALYZEd, as a table that grew would be."""
+    fillers = rows - len(duplicates)
+    if fillers < 0:
+        raise ValueError("more duplicates than rows")
+    span = dict(start=duplicates.start, stop=duplicates.stop - 1, step=duplicates.step or 1)
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(PRELOAD, {**span, "fillers": fillers})
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE registrations")
+    connection.close()

@@ -11,8 +11,8 @@ import urllib.request
 from pathlib import Path
 
 from bench import procs, services
-from bench.config import BIN, METRICS_PORT_VARIABLE, ROOT, Stores
-from tests.support.services import free_port, wait_for
+from bench.config import BIN, METRICS_PORT_VARIABLE, ROOT, Context, Stores
+from tests.support.services import free_port, standin_command, wait_for, wait_for_mongo
 
 LANDING = "landing:create_app()"
 # The MongoDB log (its worker and the stand-in) runs on cores nothing else wants: the
@@ -79,14 +79,19 @@ def worker_command(*args: str) -> list[str]:
     return [str(BIN / "dramatiq"), "actors.worker", *args]
 
 
-def start_web(app: str, name: str, stores: Stores, log_dir: Path, access_log=None) -> Group:
+def start_web(
+    app: str, name: str, stores: Stores, log_dir: Path, access_log=None, processes: int = 0
+) -> Group:
     """gunicorn -c gunicorn.conf.py on a free port; returns once /health answers.
 
     The access log (stdout) costs what it costs in production, but we keep it only when
     asked (end-to-end counts the 202s the server sent); otherwise it goes to /dev/null.
+    processes: gunicorn's worker processes (WEB_WORKERS); 0 keeps the setting's one per core.
     """
     port = free_port()
     env = stores.child_env(WEB_BIND=f"127.0.0.1:{port}")
+    if processes:
+        env["WEB_WORKERS"] = str(processes)
     stdout = access_log if access_log is not None else subprocess.DEVNULL
     group = Group(name, web_command(app), env, log_dir, stdout=stdout)
     group.url = f"http://127.0.0.1:{port}"
@@ -110,15 +115,17 @@ def _wait(predicate, timeout: float, failure: str) -> None:
         raise RuntimeError(failure) from None
 
 
-def start_workers(stores: Stores, log_dir: Path) -> list[Group]:
+def start_workers(stores: Stores, log_dir: Path, processes: int = 0) -> list[Group]:
     """The registrations worker (compose's defaults) and a small one for the MongoDB log,
     at the lowest CPU priority.
 
     The attempt log has its own worker so the slow stand-in can never hold back a thread
-    that PostgreSQL's queue needs. Returns once both queues have consumers.
+    that PostgreSQL's queue needs. processes: the registrations worker's (0: dramatiq's
+    default, one per core). Returns once both queues have consumers.
     """
+    sized = ["--processes", str(processes)] if processes else []
     commands = {
-        "worker-registrations": ["--queues", "registrations", "--threads", WORKER_THREADS],
+        "worker-registrations": ["--queues", "registrations", "--threads", WORKER_THREADS, *sized],
         "worker-attempts": ["--queues", "attempts", "--processes", "1", "--threads", "2"],
     }
     groups = []
@@ -133,6 +140,27 @@ def start_workers(stores: Stores, log_dir: Path) -> list[Group]:
             f"no worker consumes {queue}",
         )
     return groups
+
+
+def start_mongo_standin(context: Context) -> Group:
+    """The stand-in at the lowest CPU priority, like the attempt log's worker."""
+    url = context.stores.mongo_url
+    command = standin_command(url)
+    group = Group("mongo-standin", command, dict(os.environ), context.log_dir, nice=True)
+    wait_for_mongo(url)
+    return group
+
+
+def start_support(context: Context) -> list[Group]:
+    """Our stores prepared, the services' CPU watched, the MongoDB stand-in if it is ours:
+    what every phase needs before the first web server starts."""
+    services.prepare(context.stores)
+    context.also_watch.update(procs.service_roots())
+    if not context.stores.mongo_is_ours:
+        return []
+    standin = start_mongo_standin(context)
+    context.also_watch["mongo-standin"] = standin.pid
+    return [standin]
 
 
 def stop_all(groups: list) -> None:

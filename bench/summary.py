@@ -1,17 +1,13 @@
-"""Medians over repetitions, and the benchmark's targets with PASS/FAIL."""
+"""Medians over repetitions; the targets judged on them (bench.targets)."""
 
 import statistics
 from dataclasses import fields
 from typing import Any
 
 from bench.config import Context
-from bench.results import Cell, DrainCell, E2eSummary, Ratio, Results, RunInfo, Target
-from bench.runs import LANDING_SCENARIOS, DrainRun, E2eRun, MatrixRun, Scenario
-
-P99_TARGET_MS = 50.0
-RATIO_TARGET = 0.80
-PERSISTED_TARGET_RPS = 2_000.0
-P99_CONCURRENCY = 256
+from bench.results import Cell, DrainCell, E2eSummary, Ratio, Results, RunInfo
+from bench.runs import DrainRun, E2eRun, MatrixRun, Scenario
+from bench.targets import targets
 
 
 def median(values: list[float | None]) -> float | None:
@@ -101,96 +97,3 @@ def e2e_medians(reps: list[E2eRun]) -> E2eSummary:
         all_drained=all(rep.drained for rep in reps),
         kept_up_runs=sum(rep.kept_up for rep in reps), runs=len(reps),
     )  # fmt: skip
-
-
-def targets(results: Results) -> list[Target]:
-    """Each target: what it asks, what we measured (medians), PASS or FAIL."""
-    found = [
-        _target(
-            f"(b)/(a) >= {RATIO_TARGET:.0%} at c={c}", r.median, _at_least(r.median, RATIO_TARGET)
-        )
-        for c, r in sorted(results.ratios.items())
-    ]
-    found += _latency_targets(results)
-    found += _error_targets(results)
-    found.append(_promise_target(results.runs))
-    found += _drain_targets(results)
-    if results.e2e:
-        found += _e2e_targets(results.e2e, results.e2e_runs)
-    return found
-
-
-def _latency_targets(results: Results) -> list[Target]:
-    """p99 of (b) and (c) at c=256, or at the highest concurrency measured if not 256."""
-    levels = sorted({c for s in LANDING_SCENARIOS for c in results.matrix.get(s, {})})
-    if not levels:
-        return []
-    top = P99_CONCURRENCY if P99_CONCURRENCY in levels else levels[-1]
-    found = []
-    for scenario in LANDING_SCENARIOS:
-        cell = results.cell(scenario, top)
-        p99 = cell.p99_ms if cell else None
-        ok = p99 is not None and p99 <= P99_TARGET_MS
-        found.append(_target(f"({scenario}) p99 <= {P99_TARGET_MS:.0f} ms at c={top}", p99, ok))
-    return found
-
-
-def _error_targets(results: Results) -> list[Target]:
-    """Not one non-2xx answer or socket error from landing, in the matrix or end to end."""
-    ours = [cell for s in LANDING_SCENARIOS for cell in results.matrix.get(s, {}).values()]
-    loads = [*ours, *(rep.wrk for rep in results.e2e_runs)]
-    non2xx = sum(load.non2xx for load in loads)
-    socket = sum(load.socket_errors for load in loads)
-    return [
-        _target("0 non-2xx from POST /api/register/ ((b), (c), e2e)", non2xx, non2xx == 0),
-        _target("0 socket errors ((b), (c), e2e)", socket, socket == 0),
-    ]
-
-
-def _promise_target(runs: list[MatrixRun]) -> Target:
-    """A 202 means RabbitMQ holds it: with no worker, (b)'s queue has every one (or more:
-    requests wrk abandoned at the end were still accepted)."""
-    short = sum(
-        max(0, r.answered_202 - r.registrations_ready_end)
-        for r in runs
-        if r.scenario is Scenario.INGEST_ONLY
-    )
-    return _target("(b) every 202 is a message in RabbitMQ (202s not queued)", short, short == 0)
-
-
-def _drain_targets(results: Results) -> list[Target]:
-    """A spike's backlog shrinks: workers alone store faster than the web alone accepts."""
-    found = []
-    for c, drain in sorted(results.drain.items()):
-        cell = results.cell(Scenario.INGEST_ONLY, c)
-        ingest, rate = cell.rps if cell else None, drain.rows_per_s
-        ok = drain.all_drained and ingest is not None and rate is not None and rate > ingest
-        found.append(_target(f"(d) drain-only rows/s > (b) ingest req/s at c={c}", rate, ok))
-    return found
-
-
-def _at_least(value: float | None, floor: float) -> bool:
-    return value is not None and value >= floor
-
-
-def _e2e_targets(e2e: E2eSummary, reps: list[E2eRun]) -> list[Target]:
-    persisted = e2e.persisted_during_load_rps
-    drain_ok = all(r.kept_up or (r.drain_rps or 0) > r.ingest_rps for r in reps)
-    drain = e2e.drain_rps if e2e.drain_rps is not None else "kept up"
-    return [
-        _target(
-            f"e2e persisted >= {PERSISTED_TARGET_RPS:,.0f} rows/s while ingest runs",
-            persisted,
-            _at_least(persisted, PERSISTED_TARGET_RPS),
-        ),
-        _target("e2e drain rate > ingest rate (every run)", drain, drain_ok),
-        _target(
-            "e2e missing rows = 0 (every run drained)",
-            e2e.max_missing,
-            e2e.max_missing == 0 and e2e.all_drained,
-        ),
-    ]
-
-
-def _target(name: str, measured: Any, ok: bool) -> Target:
-    return Target(name, measured, "PASS" if ok else "FAIL")

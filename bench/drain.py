@@ -1,0 +1,68 @@
+"""Drain only: workers started on a backlog the web accepted while none ran, timed until
+PostgreSQL holds what it should."""
+
+import time
+
+from bench import services
+from bench.config import Context
+from bench.procs import CpuMeter
+from bench.runs import DrainRun, ms_per
+from bench.stack import start_workers, stop_all
+
+SAMPLE_EVERY = 0.1  # seconds between row counts while the workers drain
+# With no row count to wait for (duplicates store nothing), the drain is over once the
+# queue has nothing ready and the rows stopped growing for this long. The workers hold up to
+# their prefetch unacknowledged, so an empty queue alone would end it early.
+SETTLE_S = 1.0
+
+
+class Drain:
+    """One drain: rows counted on one connection until the target (or settled), then rates."""
+
+    def __init__(self, context: Context, target: int | None, processes: int = 0) -> None:
+        self.context, self.target, self.processes = context, target, processes
+        self.counter = services.RowCounter(context.stores.database_url)
+
+    def run(self, backlog: int) -> DrainRun:
+        """Start the workers, time them on backlog sign-ups, stop them; what they did."""
+        context = self.context
+        workers = start_workers(context.stores, context.log_dir, self.processes)
+        try:
+            meter = CpuMeter({**{g.name: g.pid for g in workers}, **context.also_watch}).start()
+            first, rows, seconds = self._watch()
+            cpu = meter.stop()
+            for group in workers:
+                context.memory.observe(group.name, group.children())
+        finally:
+            self.counter.close()
+            stop_all(workers)
+        stored = rows - first
+        drained = rows >= self.target if self.target is not None else seconds is not None
+        seconds = seconds or self.context.params.drain_timeout
+        return DrainRun(
+            backlog=backlog, rows=rows, drained=drained, timed_rows=stored,
+            seconds=round(seconds, 2), rows_per_s=round(stored / seconds, 1),
+            worker_cpu_ms_per_row=ms_per(cpu["worker-registrations"], stored), cpu_s=cpu,
+        )  # fmt: skip
+
+    def _watch(self) -> tuple[int, int, float | None]:
+        """(rows at start, rows at end, seconds until the last row came; None: timed out)."""
+        start = time.monotonic()
+        first = rows = self.counter()
+        changed, timeout = start, self.context.params.drain_timeout
+        while self.target is None or rows < self.target:
+            now = time.monotonic()
+            if now - start > timeout:
+                return first, rows, None
+            if self.target is None and now - changed >= SETTLE_S and self._queue_empty():
+                break
+            time.sleep(SAMPLE_EVERY)
+            counted = self.counter()
+            if counted != rows:
+                rows, changed = counted, time.monotonic()
+        end = changed if self.target is None else time.monotonic()
+        return first, rows, max(end - start, 1e-3)
+
+    def _queue_empty(self) -> bool:
+        ready, _ = services.queue_state(self.context.stores.rabbitmq_url, "registrations")
+        return ready == 0

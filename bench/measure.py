@@ -1,0 +1,55 @@
+"""One measured wrk run: warm-up, then load with every tree's CPU and the rows it stored."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench import services
+from bench.config import Context
+from bench.load import Wrk
+from bench.procs import CpuMeter
+from bench.runs import CpuSeconds, LoadRun, ms_per, stack_cpu_s
+from bench.stack import Group
+
+
+@dataclass
+class Measured:
+    """What a warm-up and the run after it saw."""
+
+    warmup: LoadRun
+    load: LoadRun
+    cpu_s: CpuSeconds
+    rows: int  # rows PostgreSQL gained from just before the run to just after it
+
+    @property
+    def persisted_rps(self) -> float:
+        """Rows stored per second of the measured run."""
+        return round(self.rows / self.load.seconds, 1) if self.load.seconds else 0.0
+
+    @property
+    def total_cpu_ms_per_row(self) -> float | None:
+        """The stack's CPU (every tree but wrk and the stand-in) per row stored."""
+        return ms_per(stack_cpu_s(self.cpu_s), self.rows)
+
+
+def measure(
+    context: Context, server: Group, workers: list[Group], wrk: Callable[[], Wrk]
+) -> Measured:
+    """Warm up, then one run of params.duration with CPU metered and rows counted around it.
+
+    wrk makes a new Wrk for each of the two runs (one Wrk runs once).
+    """
+    counter = services.RowCounter(context.stores.database_url)
+    try:
+        warmup = wrk().run(context.params.warmup)
+        roots = {"web": server.pid, **{g.name: g.pid for g in workers}}
+        before = counter()
+        meter = CpuMeter({**roots, **context.also_watch}).start()
+        load = wrk().run(context.params.duration)
+        after = counter()
+        cpu = meter.stop()
+    finally:
+        counter.close()
+    for group in [server, *workers]:
+        # Each group's name is its role: web-bare, web-landing, worker-registrations, ...
+        context.memory.observe(group.name, group.children())
+    return Measured(warmup, load, cpu, after - before)

@@ -1,0 +1,116 @@
+"""The benchmark's targets: what each asks, what the medians say, PASS or FAIL."""
+
+from typing import Any
+
+from bench.results import E2eSummary, Results, Target
+from bench.runs import LANDING_SCENARIOS, MatrixRun, Scenario
+
+# The issue's targets on a 2-core machine, all at this concurrency (drain only: after (b)
+# at every concurrency measured). Each is judged on medians of the repetitions.
+TARGET_CONCURRENCY = 64
+WEB_CPU_MS = 0.8  # (b) web CPU per durable sign-up
+RATIO_TARGET = 0.5  # (b) req/s over (a)'s, paired by repetition
+P99_TARGET_MS = 60.0  # (b)
+PERSISTED_RPS = 1_000.0  # (c) rows stored per second while wrk runs
+STACK_CPU_MS = 2.0  # (c) CPU of every tree but wrk and mongo-standin, per row stored
+DRAIN_RPS = 3_000.0  # (d)
+DRAIN_WORKER_CPU_MS = 0.35  # (d) worker-registrations CPU per row
+
+
+def targets(results: Results) -> list[Target]:
+    """Each target: what it asks, what we measured (medians), PASS or FAIL."""
+    return [
+        *_ingest_targets(results, TARGET_CONCURRENCY),
+        *_error_targets(results),
+        _promise_target(results.runs),
+        *_persisted_targets(results, TARGET_CONCURRENCY),
+        *_drain_targets(results),
+        *(_e2e_targets(results.e2e) if results.e2e else []),
+    ]
+
+
+def _ingest_targets(results: Results, c: int) -> list[Target]:
+    """(b), the web alone: its CPU per durable sign-up, its rate beside bare Flask, its p99."""
+    cell, ratio = results.cell(Scenario.INGEST_ONLY, c), results.ratios.get(c)
+    web, p99 = (cell.web_cpu_ms_per_request, cell.p99_ms) if cell else (None, None)
+    ratio = ratio.median if ratio else None
+    return [
+        _target(f"(b) web CPU per sign-up <= {WEB_CPU_MS} ms at c={c}", web,
+                _at_most(web, WEB_CPU_MS)),
+        _target(f"(b)/(a) >= {RATIO_TARGET} at c={c}", ratio, _at_least(ratio, RATIO_TARGET)),
+        _target(f"(b) p99 <= {P99_TARGET_MS:.0f} ms at c={c}", p99, _at_most(p99, P99_TARGET_MS)),
+    ]  # fmt: skip
+
+
+def _persisted_targets(results: Results, c: int) -> list[Target]:
+    """(c), workers running: rows stored per second, and what each cost the whole stack."""
+    cell = results.cell(Scenario.INGEST_AND_DRAIN, c)
+    rate, cpu = (cell.persisted_rps, cell.total_cpu_ms_per_row) if cell else (None, None)
+    return [
+        _target(f"(c) persisted >= {PERSISTED_RPS:,.0f} rows/s at c={c}", rate,
+                _at_least(rate, PERSISTED_RPS)),
+        _target(f"(c) stack CPU per persisted sign-up <= {STACK_CPU_MS} ms at c={c} "
+                "(all but wrk and mongo-standin)", cpu, _at_most(cpu, STACK_CPU_MS)),
+    ]  # fmt: skip
+
+
+def _error_targets(results: Results) -> list[Target]:
+    """Not one non-2xx answer or socket error from landing, in the matrix or end to end."""
+    ours = [cell for s in LANDING_SCENARIOS for cell in results.matrix.get(s, {}).values()]
+    loads = [*ours, *(rep.wrk for rep in results.e2e_runs)]
+    non2xx = sum(load.non2xx for load in loads)
+    socket = sum(load.socket_errors for load in loads)
+    return [
+        _target("0 non-2xx from POST /api/register/ ((b), (c), e2e)", non2xx, non2xx == 0),
+        _target("0 socket errors ((b), (c), e2e)", socket, socket == 0),
+    ]
+
+
+def _promise_target(runs: list[MatrixRun]) -> Target:
+    """A 202 is a promise: each of (b)'s (distinct phones) is a row once (d) drained it.
+
+    Rows may exceed the 202s wrk saw: requests it abandoned at the end were still accepted.
+    """
+    short = sum(
+        max(0, r.answered_202 - (r.drain.rows if r.drain else 0))
+        for r in runs
+        if r.scenario is Scenario.INGEST_ONLY
+    )
+    name = "(b)+(d) every 202 became a row in PostgreSQL (202s without a row)"
+    return _target(name, short, short == 0)
+
+
+def _drain_targets(results: Results) -> list[Target]:
+    """Workers alone on (b)'s backlog: fast enough to empty a spike, cheap per row."""
+    found = []
+    for c, drain in sorted(results.drain.items()):
+        rate, cpu = drain.rows_per_s, drain.worker_cpu_ms_per_row
+        found += [
+            _target(f"(d) drain only >= {DRAIN_RPS:,.0f} rows/s after (b) at c={c}", rate,
+                    drain.all_drained and _at_least(rate, DRAIN_RPS)),
+            _target(f"(d) worker CPU <= {DRAIN_WORKER_CPU_MS} ms/row after (b) at c={c}", cpu,
+                    _at_most(cpu, DRAIN_WORKER_CPU_MS)),
+        ]  # fmt: skip
+    return found
+
+
+def _at_least(value: float | None, floor: float) -> bool:
+    return value is not None and value >= floor
+
+
+def _at_most(value: float | None, ceiling: float) -> bool:
+    return value is not None and value <= ceiling
+
+
+def _e2e_targets(e2e: E2eSummary) -> list[Target]:
+    return [
+        _target(
+            "e2e missing rows = 0 (every run drained)",
+            e2e.max_missing,
+            e2e.max_missing == 0 and e2e.all_drained,
+        ),
+    ]
+
+
+def _target(name: str, measured: Any, ok: bool) -> Target:
+    return Target(name, measured, "PASS" if ok else "FAIL")
