@@ -73,6 +73,7 @@ def _persisted(seen: Measured) -> dict:
 def _progress_line(run: MatrixRun) -> str:
     drain = run.drain
     drained = (
+        f"; {drain.backlog / max(1, run.registrations_ready_end):.1f} sign-ups per message"
         f"; (d) drained {drain.rows} of {drain.backlog} at {drain.rows_per_s:.0f} "
         f"rows/s, worker {drain.worker_cpu_ms_per_row} ms CPU/row"
         if drain
