@@ -1,5 +1,6 @@
 """The register actors: sign-ups stored in PostgreSQL exactly once, alone or in batches."""
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -24,6 +25,8 @@ from landing.shared.signup import (
     registration_message,
     webhook_message,
 )
+
+log = logging.getLogger(__name__)
 
 
 class StoreFailed(Exception):
@@ -109,7 +112,9 @@ def register_batch(
     try:
         statuses.store([(signup.request_id, outcome) for signup, (outcome, _) in stored])
     except RedisError as error:  # the row is the promise; its status page is not
-        statuses.log.warning("statuses of %d sign-ups not stored: %s", len(stored), error)
+        log.warning("statuses of %d sign-ups not stored: %s", len(stored), error)
+    if not stored:
+        return
     history = attempts_message([(s, history_of(s, *o)) for s, o in stored])
     created = [(s, at) for s, (o, at) in stored if o == Outcome.REGISTERED] if announce else []
     _publish_all(publisher, [history, *(webhook_message(s, at) for s, at in created)])

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from landing.schemas import PHONE_HELP
 from landing.shared.db import Registration
 from tests.support.http import assert_error, post
+from tests.support.services import free_port
 
 PHONE = "09123456789"
 
@@ -81,6 +82,27 @@ def test_rate_limit_answers_429_with_retry_after(clean, make_app):
     # Another address has its own bucket.
     other = post(client, {"phone": PHONE}, headers={"X-Forwarded-For": "203.0.113.8"})
     assert other.status_code == 202
+
+
+def test_invalid_sign_ups_count_against_the_address_limit_too(clean, make_app):
+    client = make_app(rate_limit="2/minute").test_client()
+    address = {"X-Forwarded-For": "203.0.113.9"}
+    assert post(client, {"phone": "12"}, headers=address).status_code == 400
+    assert post(client, {"phone": PHONE}, headers=address).status_code == 202
+    # Past the limit an invalid body is told to wait too, as a valid one is.
+    assert_error(post(client, {"phone": "12"}, headers=address), 429, "rate_limited")
+    assert_error(post(client, {"phone": "09350000002"}, headers=address), 429, "rate_limited")
+
+
+def test_limits_hold_per_process_while_redis_is_down(clean, make_app):
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    client = make_app(rate_limit="2/minute", phone_rate_limit="1/hour", redis_url=down)
+    client = client.test_client()
+    by = lambda n: {"X-Forwarded-For": f"203.0.113.{n}"}  # noqa: E731
+    assert post(client, {"phone": PHONE}, headers=by(20)).status_code == 202
+    assert post(client, {"phone": PHONE}, headers=by(21)).status_code == 429  # the number's
+    assert post(client, {"phone": "09350000003"}, headers=by(20)).status_code == 202
+    assert post(client, {"phone": "09350000004"}, headers=by(20)).status_code == 429  # address
 
 
 def test_rate_limit_keys_on_the_client_behind_trusted_proxies(clean, make_app):

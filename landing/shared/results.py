@@ -5,7 +5,6 @@ placeholder); both build the backend here, so they agree on its keys and encodin
 """
 
 import hashlib
-import logging
 
 import redis
 from dramatiq.results.backend import wrap_result
@@ -40,8 +39,6 @@ class StatusWriter:
     request_id (a one-element list with a TTL), so the web reads a batch's sign-ups and a
     single register message's alike.
     """
-
-    log = logging.getLogger(__name__)
 
     def __init__(self, backend: RedisBackend, ttl_seconds: int) -> None:
         self.backend = backend
