@@ -5,8 +5,8 @@ from typing import Any
 from bench.results import E2eSummary, Results, Target
 from bench.runs import LANDING_SCENARIOS, MatrixRun, Scenario
 
-# The issue's targets on a 2-core machine, all at this concurrency (drain only: after (b)
-# at every concurrency measured). Each is judged on medians of the repetitions.
+# What a durable sign-up must cost on a 2-core machine, all at this concurrency (drain
+# only: after (b) at every concurrency measured). Each is judged on medians of repetitions.
 TARGET_CONCURRENCY = 64
 WEB_CPU_MS = 0.8  # (b) web CPU per durable sign-up
 RATIO_TARGET = 0.5  # (b) req/s over (a)'s, paired by repetition
