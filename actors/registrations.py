@@ -108,7 +108,7 @@ def register_batch(
         publisher.publish(attempts_message([(s, [failed_entry(e)]) for s, e in outages]))
         raise StoreFailed.from_error(outages[0][1])
     refused += [signup.as_message() for signup, _ in failed]
-    _publish_all(publisher, [registration_message(attempt) for attempt in refused])
+    publisher.publish(*(registration_message(attempt) for attempt in refused))
     try:
         statuses.store([(signup.request_id, outcome) for signup, (outcome, _) in stored])
     except RedisError as error:  # the row is the promise; its status page is not
@@ -117,7 +117,7 @@ def register_batch(
         return
     history = attempts_message([(s, history_of(s, *o)) for s, o in stored])
     created = [(s, at) for s, (o, at) in stored if o == Outcome.REGISTERED] if announce else []
-    _publish_all(publisher, [history, *(webhook_message(s, at) for s, at in created)])
+    publisher.publish(history, *(webhook_message(s, at) for s, at in created))
 
 
 def _split(signups: list[SignUp], outcomes: list) -> tuple[list, list]:
@@ -137,11 +137,6 @@ def _read(attempts: list[Any]) -> tuple[list[SignUp], list[Any]]:
         except (KeyError, TypeError):
             unreadable.append(attempt)
     return signups, unreadable
-
-
-def _publish_all(publisher: Publisher, messages: list[dramatiq.Message]) -> None:
-    if failed := [error for error in publisher.publish_all(messages) if error is not None]:
-        raise failed[0]
 
 
 def declare(

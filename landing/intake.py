@@ -34,7 +34,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 
-from landing.limits import REGISTER_SCOPE, phone_key
+from landing.limits import REGISTER_SCOPE, counter_key, phone_key
 from landing.shared.group_commit import GroupCommit
 from landing.shared.publisher import Publisher, confirmed
 from landing.shared.results import status_key_in
@@ -165,8 +165,8 @@ class Intake:
 
     def _keys(self, signup: SignUp) -> Keys:
         return Keys(
-            "LIMITS:" + self.address_limit.key_for(REGISTER_SCOPE, client_bucket(signup.ip)),
-            "LIMITS:" + self.phone_limit.key_for(phone_key(signup.phone)),
+            counter_key(self.address_limit, REGISTER_SCOPE, client_bucket(signup.ip)),
+            counter_key(self.phone_limit, phone_key(signup.phone)),
             status_key_in(self.backend, signup.request_id),
         )
 

@@ -12,7 +12,8 @@ import logging
 import math
 import time
 
-from limits import parse
+from limits import RateLimitItem, parse
+from limits.storage import RedisStorage
 
 from landing.extensions import limiter
 
@@ -23,6 +24,11 @@ REGISTER_SCOPE = "register"  # the per-address counter's scope, in its key
 def phone_key(phone: str) -> str:
     """The limiter key for a phone number: a hash, never the number."""
     return "phone/" + hashlib.sha256(phone.encode()).hexdigest()[:32]
+
+
+def counter_key(item: RateLimitItem, *identifiers: str) -> str:
+    """The Redis key the limits library keeps item's counter for identifiers under."""
+    return f"{RedisStorage.PREFIX}:{item.key_for(*identifiers)}"
 
 
 def count_refused(limit: str, bucket: str) -> int | None:

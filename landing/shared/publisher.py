@@ -57,16 +57,13 @@ class Publisher:
         urls = node_urls(config.rabbitmq_url, config.publish_timeout)
         return cls(urls, config.publish_timeout, queue_type=config.rabbitmq_queue_type)
 
-    def publish(self, message: dramatiq.Message) -> None:
-        """Return once RabbitMQ has confirmed message; raise PublishFailed otherwise."""
-        (failed,) = self.publish_all([message])
-        if failed is not None:
-            raise failed
-
-    def publish_all(self, messages: list[dramatiq.Message]) -> list[PublishFailed | None]:
-        """Publish messages together; once each is confirmed or failed, what failed (or None)."""
+    def publish(self, *messages: dramatiq.Message) -> None:
+        """Return once RabbitMQ has confirmed every message (sent together); raise the first
+        PublishFailed otherwise."""
         deadline = time.monotonic() + self.timeout
-        return [confirmed(future, deadline) for future in map(self.send, messages)]
+        failed = [confirmed(future, deadline) for future in map(self.send, messages)]
+        if first := next((error for error in failed if error is not None), None):
+            raise first
 
     def send(self, message: dramatiq.Message) -> Future:
         """Hand message to the connection's thread; the future settles with its confirm

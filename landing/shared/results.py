@@ -1,7 +1,7 @@
 """Where a registration's status is kept: dramatiq's Redis result backend.
 
-The register actor stores its outcome there and the web reads it (and writes the queued
-placeholder); both build the backend here, so they agree on its keys and encoding.
+The register actors store outcomes there and the web reads them (and writes `queued`
+before it publishes); all build the backend here, so they agree on its keys and encoding.
 """
 
 import hashlib
