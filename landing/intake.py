@@ -8,9 +8,9 @@ waiting, admits them all in one Redis call (a script: for each sign-up both limi
 counts, the status) and hands the admitted ones to the publisher as register_batch
 messages. The turn ends there: each request then waits for its own message's confirm while
 the next batch is admitted and published, so confirms (RabbitMQ's disk flushes) overlap
-instead of taking turns. A batch forms only while the previous one is being admitted: a
-request alone is never held back by a timer, and under load batches grow instead of round
-trips.
+instead of taking turns. Before it writes, the turn lets every request gevent has ready run
+up to the batch (GroupCommit's gather): a request alone is never held back by a timer, and
+under load batches grow instead of round trips.
 
 The counters are the limits library's fixed windows, in flask-limiter's storage and under
 keys of its form (a number's is a hash of it, never the number), so erasure finds them and
@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 # Sign-ups per register_batch message: a worker stores a message's sign-ups in one
 # statement, and a message stays far below RabbitMQ's and dramatiq's size limits.
 MAX_PER_MESSAGE = 100
+# Times a batch's writer yields for more requests first (GroupCommit): measured at c=64,
+# batches grew from ~3 to ~16 sign-ups and web CPU per sign-up fell by a tenth.
+GATHER = 8
 # One call admits a whole batch, in order. KEYS: for each sign-up its address's counter,
 # its phone's, its status. ARGV: each limit and its window in seconds, the `queued` value
 # and its TTL in ms. Per sign-up, {1, placed} when admitted; {0, seconds to the reset,
@@ -144,7 +147,7 @@ class Intake:
         self.admit = backend.client.register_script(ADMIT)  # sent once, then run by its SHA
         self.withdraw = backend.client.register_script(WITHDRAW)
         self.in_memory = FixedWindowRateLimiter(MemoryStorage())  # while Redis is down
-        self._batches = GroupCommit(self._write)
+        self._batches = GroupCommit(self._write, gather=GATHER)
 
     def submit(self, signup: SignUp) -> None:
         pending = self._batches.submit(signup)  # Limited, FlushInterrupted

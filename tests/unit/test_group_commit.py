@@ -1,5 +1,8 @@
 """GroupCommit: concurrent callers share writes, and each gets only its own outcome."""
 
+import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -101,3 +104,30 @@ def test_write_must_answer_every_item():
     group = GroupCommit(lambda values: [])
     with pytest.raises(ValueError):  # zip(strict=True): a writer bug is loud, not a hang
         group.submit(1)
+
+
+# Greenlets on one thread, as in the web's gunicorn workers: a child interpreter patched
+# by gevent, so this test process keeps real threads.
+GREENLETS = """
+from gevent import monkey
+monkey.patch_all()
+import gevent
+from landing.shared.group_commit import GroupCommit
+
+batches = []
+def write(values):
+    batches.append(len(values))
+    return list(values)
+
+group = GroupCommit(write, gather={gather})
+gevent.joinall([gevent.spawn(group.submit, v) for v in range(20)])
+print(batches)
+"""
+
+
+@pytest.mark.parametrize(("gather", "batches"), [(0, [1] * 20), (8, [20])])
+def test_gathering_lets_every_ready_greenlet_join_the_batch(gather, batches):
+    script = GREENLETS.format(gather=gather)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == batches
