@@ -5,7 +5,7 @@ response echoes it in X-Request-ID, and gunicorn's access log line shows it too.
 """
 
 import re
-import uuid
+import secrets
 
 from flask import Flask, Response, g, request
 
@@ -22,7 +22,7 @@ def incoming_request_id(value: str) -> str:
     nginx's id is kept as it is, so nginx's logs, ours and the client all show the same
     text; a missing or odd one is replaced by a new one in nginx's style (32 hex digits).
     """
-    return value if _PLAIN.fullmatch(value) else uuid.uuid4().hex
+    return value if _PLAIN.fullmatch(value) else secrets.token_hex(16)
 
 
 def _start() -> None:

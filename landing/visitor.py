@@ -5,6 +5,7 @@ The address comes from X-Forwarded-For only when the connection is from a proxy 
 header is ignored, so a client reaching gunicorn directly cannot choose its own address.
 """
 
+import functools
 import ipaddress
 
 from flask import current_app, request
@@ -66,9 +67,18 @@ def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
 
 def client_ip() -> str | None:
     """This request's client address (forwarded_client), in inet's form; None if unknown."""
-    peer = normalize_ip(request.remote_addr or "")
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded_client(peer, forwarded, current_app.config["TRUSTED_PROXIES"])
+    return _client(
+        request.remote_addr or "",
+        request.headers.get("X-Forwarded-For", ""),
+        current_app.config["TRUSTED_PROXIES"],
+    )
+
+
+# Parsing addresses is a few percent of a sign-up's CPU, and the same (peer, header) pairs
+# come again and again: nginx's address and a visitor's repeated requests.
+@functools.lru_cache(maxsize=1024)
+def _client(remote_addr: str, forwarded: str, trusted: tuple[Network, ...]) -> str | None:
+    return forwarded_client(normalize_ip(remote_addr), forwarded, trusted)
 
 
 def client_bucket(address: str | None) -> str:
@@ -88,6 +98,7 @@ def rate_limit_key() -> str:
     return client_bucket(client_ip())
 
 
+@functools.lru_cache(maxsize=1024)  # a few browsers' strings make most of the traffic
 def clean_user_agent(raw: str) -> str | None:
     """raw without control characters (NUL included) or surrogates, cut to fit its column."""
     return storable_text(raw, MAX_USER_AGENT) or None

@@ -27,6 +27,14 @@ def test_accepted_registration_answers_202_with_status_location(client):
     assert status.json == {"request_id": request_id, "status": "queued"}
 
 
+def test_the_status_location_keeps_the_prefix_the_app_is_mounted_under(client):
+    response = client.post(
+        "/api/register/", json={"phone": PHONE}, base_url="http://localhost/landing"
+    )
+    assert response.status_code == 202
+    assert response.headers["Location"] == f"/landing/api/register/{response.json['request_id']}"
+
+
 def test_accepted_message_is_in_rabbitmq_with_the_normalised_phone(client, broker):
     request_id = str(uuid.uuid4())
     response = post(client, {"phone": "۰۹۱۲-۳۴۵-۶۷۸۹", "request_id": request_id})

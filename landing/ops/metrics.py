@@ -65,6 +65,21 @@ class WebMetrics:
         )
         self.queues = QueueDepths(rabbitmq_url, queue_names(QUEUES))
         self.registry.register(self.queues)
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def series(self, method: str, endpoint: str, status: int) -> tuple[Counter, Histogram]:
+        """The request counter and latency histogram of one label set.
+
+        Remembered: labels() takes a lock and builds its key on every call, and the label
+        sets are few (methods x routes x statuses).
+        """
+        key = (method, endpoint, status)
+        if (found := self._series.get(key)) is None:
+            found = self._series[key] = (
+                self.requests.labels(method, endpoint, str(status)),
+                self.latency.labels(method, endpoint),
+            )
+        return found
 
     def scrape_registry(self) -> CollectorRegistry:
         """This process's registry, or, under gunicorn, every worker process's files."""
@@ -92,9 +107,10 @@ def _answered(response: Response) -> Response:
     web = current_app.extensions["metrics"]
     method = request.method if request.method in METHODS else "other"
     endpoint = request.url_rule.rule if request.url_rule else UNMATCHED
-    web.requests.labels(method, endpoint, str(response.status_code)).inc()
+    counter, latency = web.series(method, endpoint, response.status_code)
+    counter.inc()
     if "metrics_started" in g:
-        web.latency.labels(method, endpoint).observe(time.perf_counter() - g.metrics_started)
+        latency.observe(time.perf_counter() - g.metrics_started)
     return response
 
 
