@@ -140,3 +140,22 @@ def test_ready_answers_within_its_bound_when_postgresql_hangs():
         again = readiness.check()  # within the cache: answered at once, nothing started
     assert first == again == {"postgresql": "error: Timeout"}
     assert elapsed < PROBE_TIMEOUT + 1.0
+
+
+def test_the_app_remembers_its_functions_sync_wrappers_but_not_without_bound(app):
+    seen_before = len(app._sync)
+    app.test_client().get("/health")
+    assert len(app._sync) > seen_before  # the view and hooks it ran
+    for _ in range(2 * app.REMEMBERED):
+        app.ensure_sync(lambda: None)  # e.g. after_this_request's, one per request
+    assert len(app._sync) == app.REMEMBERED
+
+
+def test_no_flask_limiter_hook_runs_around_every_request(app):
+    hooks = [
+        *app.before_request_funcs[None],
+        *app.after_request_funcs[None],
+        *app.teardown_request_funcs[None],
+    ]
+    owners = {getattr(getattr(hook, "func", hook), "__module__", "") for hook in hooks}
+    assert not [owner for owner in owners if owner.startswith("flask_limiter")]
