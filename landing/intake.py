@@ -24,12 +24,11 @@ worker already stored would otherwise see `registered` turn back into `queued`.
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 import gevent
-from dramatiq import Message
 from dramatiq.results.backend import wrap_result
 from dramatiq.results.backends import RedisBackend
 from gevent import monkey
@@ -47,13 +46,9 @@ from landing.visitor import client_bucket
 
 log = logging.getLogger(__name__)
 
-# The size a register_batch message stays under, encoded, however many sign-ups the batch
-# holds (a sign-up alone may be larger). A classic queue keeps a persistent message under
-# 4,096 bytes (queue_index_embed_msgs_below) in its own index; a larger one goes through
-# the node's shared message store, whose confirms came late once it had many deleted
-# messages to compact: in `make bench`, ingest at c=64 fell from ~2,500 to ~1,600
-# sign-ups/s with idle cores after the runs at c=256 (messages of 5-10 KB).
-MAX_MESSAGE_BYTES = 4_000
+# Sign-ups per register_batch message: a worker stores a message's sign-ups in one
+# statement, and a message stays far below RabbitMQ's and dramatiq's size limits.
+MAX_PER_MESSAGE = 100
 # The longest a batch's writer waits for the event loop to be idle (under overload it may
 # never be): a bound on the latency gathering adds.
 GATHER_SECONDS = 0.01
@@ -228,8 +223,9 @@ class Intake:
     def _send(self, signups: list[SignUp]) -> list[Future]:
         """Each sign-up's message's confirm, its messages sent (not waited for)."""
         confirms = []
-        for message, body, chunk in sized_messages(signups):
-            confirm = self.publisher.send(message, body)
+        for i in range(0, len(signups), MAX_PER_MESSAGE):
+            chunk = signups[i : i + MAX_PER_MESSAGE]
+            confirm = self.publisher.send(registration_batch_message(chunk))
             confirms += [confirm] * len(chunk)
         return confirms
 
@@ -241,20 +237,3 @@ class Intake:
             self.withdraw(keys=[pending.keys.phone, pending.keys.status], args=args)
         except RedisError:
             log.warning("a refused sign-up left counted and queued: Redis unavailable")
-
-
-def sized_messages(signups: list[SignUp]) -> Iterator[tuple[Message, bytes, list[SignUp]]]:
-    """register_batch messages holding signups in order, each with its encoded body, each
-    under MAX_MESSAGE_BYTES unless it holds a single sign-up."""
-    todo = [signups]
-    while todo:
-        chunk = todo.pop()
-        message = registration_batch_message(chunk)
-        body = message.encode()
-        if len(body) < MAX_MESSAGE_BYTES or len(chunk) == 1:
-            yield message, body, chunk
-            continue
-        # What fits, judged by this chunk's size per sign-up; a part still too large is
-        # split again.
-        fits = max(1, min(len(chunk) - 1, len(chunk) * MAX_MESSAGE_BYTES // len(body)))
-        todo += [chunk[fits:], chunk[:fits]]

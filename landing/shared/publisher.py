@@ -65,13 +65,12 @@ class Publisher:
         if first := next((error for error in failed if error is not None), None):
             raise first
 
-    def send(self, message: dramatiq.Message, body: bytes | None = None) -> Future:
+    def send(self, message: dramatiq.Message) -> Future:
         """Hand message to the connection's thread; the future settles with its confirm
-        (confirmed() waits for it, never past the publish timeout). body: the message
-        already encoded, if the caller has it."""
+        (confirmed() waits for it, never past the publish timeout)."""
         outgoing = Outgoing(
             message.queue_name,
-            message.encode() if body is None else body,
+            message.encode(),
             message.options.get("broker_priority"),
             deadline=time.monotonic() + self.timeout,
         )
