@@ -15,7 +15,7 @@ alone waits for nothing.
 
 The counters are the limits library's fixed windows, in flask-limiter's storage and under
 keys of its form (a number's is a hash of it, never the number), so erasure finds them and
-an invalid request from the same address counts against the same window (landing/limits.py).
+an invalid request from the same address counts against the same window (count_refused).
 While Redis is down, the limits hold per process in memory, as flask-limiter's fallback does.
 A `queued` status never replaces what is already there: a client retrying a request_id a
 worker already stored would otherwise see `registered` turn back into `queued`.
@@ -84,6 +84,19 @@ for i = 1, #KEYS, 3 do
     end
 end
 return answers
+"""
+# A request refused before it became a sign-up (invalid, too large, not JSON) counts against
+# its address in the same window: the seconds to the window's reset once past the limit,
+# else -1.
+COUNT_REFUSED = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+if hits > tonumber(ARGV[1]) then
+    return redis.call('TTL', KEYS[1])
+end
+return -1
 """
 # A sign-up the broker did not take: its number's count given back (its address's stays,
 # as for any answered request), its `queued` taken away (only if this request put it
@@ -165,6 +178,7 @@ class Intake:
         ]
         self.admit = backend.client.register_script(ADMIT)  # sent once, then run by its SHA
         self.withdraw = backend.client.register_script(WITHDRAW)
+        self.count = backend.client.register_script(COUNT_REFUSED)
         self.in_memory = FixedWindowRateLimiter(MemoryStorage())  # while Redis is down
         self._batches = GroupCommit(self._write, gather=until_idle if _under_gevent() else None)
 
@@ -174,6 +188,24 @@ class Intake:
         if failed is not None:
             self._withdraw(pending)
             raise failed
+
+    def count_refused(self, ip: str | None) -> int | None:
+        """Count a request refused as invalid against its address (client_ip): None while
+        under the limit, else the seconds until its window resets.
+
+        The same counter, storage and fallback as a sign-up's (in memory while Redis is
+        down), so both kinds of request share one window.
+        """
+        key = counter_key(self.address_limit, REGISTER_SCOPE, client_bucket(ip))
+        try:
+            reset = self.count(keys=[key], args=self.args[:2])
+        except RedisError:
+            log.warning("per-address limit counted in memory: Redis unavailable")
+            if self.in_memory.hit(self.address_limit, key):
+                return None
+            reset = self.in_memory.get_window_stats(self.address_limit, key).reset_time
+            return max(1, math.ceil(reset - time.time()))
+        return None if reset < 0 else max(1, reset)
 
     def _write(self, batch: Sequence[SignUp]) -> list[_Pending | Exception]:
         keys = [self._keys(signup) for signup in batch]

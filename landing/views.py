@@ -9,12 +9,11 @@ from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests, Unsu
 from landing.errors import handle_http_exception, handle_validation_error
 from landing.extensions import limiter
 from landing.intake import AddressLimited
-from landing.limits import count_refused
 from landing.schemas import RegistrationSchema, without_unknown_fields
 from landing.shared.signup import History
 from landing.signups import accept, new_signup, public_status
 from landing.turned_away import record_rejected
-from landing.visitor import rate_limit_key
+from landing.visitor import client_ip
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()
@@ -31,10 +30,6 @@ def _json_body():
         raise
     except BadRequest:
         raise ValidationError({"_schema": ["The body is not valid JSON."]}) from None
-
-
-def _rate_limit() -> str:
-    return current_app.config["SETTINGS"].rate_limit
 
 
 def _status_rate_limit() -> str:
@@ -81,7 +76,7 @@ def turned_away(error: HTTPException):
 
 
 def _count_refused() -> int | None:
-    return count_refused(_rate_limit(), rate_limit_key())
+    return current_app.extensions["intake"].count_refused(client_ip())
 
 
 def _over_limit(retry_after: int):

@@ -102,6 +102,18 @@ def test_invalid_sign_ups_count_against_the_address_limit_too(clean, make_app):
     assert_error(post(client, {"phone": "09350000002"}, headers=address), 429, "rate_limited")
 
 
+def test_invalid_and_valid_sign_ups_share_the_window_once_redis_is_back(clean, make_app):
+    """Counting a refused request used flask-limiter's shared state, which stayed in memory
+    after any app had seen Redis down: the two kinds of request then counted apart."""
+    down = make_app(redis_url=f"redis://127.0.0.1:{free_port()}/0").test_client()
+    assert down.get(f"/api/register/{uuid.uuid4()}").status_code == 503  # Redis seen down
+    address = {"X-Forwarded-For": "203.0.113.10"}
+    client = make_app(rate_limit="2/hour").test_client()  # Redis up
+    assert post(client, {"phone": "12"}, headers=address).status_code == 400
+    assert post(client, {"phone": PHONE}, headers=address).status_code == 202
+    assert_error(post(client, {"phone": "12"}, headers=address), 429, "rate_limited")
+
+
 def test_limits_hold_per_process_while_redis_is_down(clean, make_app):
     down = f"redis://127.0.0.1:{free_port()}/0"
     client = make_app(rate_limit="2/hour", phone_rate_limit="1/hour", redis_url=down)
