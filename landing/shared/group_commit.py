@@ -2,26 +2,20 @@
 
 A worker process runs several threads, each handling one message. Storing each row in its
 own transaction costs a round trip, a commit and a WAL flush per row. Here a thread queues
-its item; if nobody is writing, it writes everything queued so far, its own item and those
-of the threads that arrived meanwhile, in one go; otherwise it waits for the write in
-progress to end, then returns if another's write took its item, or writes the next batch.
+its item and then takes its turn at the flush lock; whoever holds the lock writes everything
+queued so far, its own item and those of the threads that arrived meanwhile, in one go.
 Under load a batch is as large as the number of threads waiting; a thread alone writes
 just its own item at once: no timer, no added latency. Every thread still gets its own
 outcome (or exception) back, so each message keeps its own ack, result and retries.
 
-When a write ends, every caller it carried is woken at once (a condition, notified to all).
-Callers that each took a lock in turn to find out would leave one by one, each handing the
-lock to the next: under gevent, one trip through the event loop per caller, so at high
-concurrency a request waited tens of milliseconds for callers ahead of it, and writers
-in that queue wrote batches of two or three.
-
-Where the callers are greenlets on one thread (the web under gevent), "meanwhile" is only
-what ran while the previous batch waited on I/O. There the writer can gather first (a
-callable it runs before taking the queue, e.g. until the event loop is idle), so every
-request already read off the network joins the batch.
+Where the callers are greenlets on one thread (the web under gevent), "meanwhile" is short:
+only what ran while the previous batch waited on I/O. There the writer can gather first:
+yield to the loop, and again while that brought more, so every request already read off
+the network joins the batch before it is written. A caller alone yields once (microseconds).
 """
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 
@@ -48,18 +42,14 @@ class GroupCommit[T, R]:
     """
 
     def __init__(
-        self,
-        write: Callable[[Sequence[T]], list[R | Exception]],
-        *,
-        gather: Callable[[], None] | None = None,
+        self, write: Callable[[Sequence[T]], list[R | Exception]], *, gather: int = 0
     ) -> None:
-        """gather: what the writer runs before it takes the queue, to let more callers join."""
+        """gather: how many times the writer may yield for more callers before it writes."""
         self._write = write
         self._gather = gather
         self._queue: list[_Item] = []
-        self._writing = False  # a caller is writing a batch
-        self._lock = threading.Lock()
-        self._write_ended = threading.Condition(self._lock)
+        self._queue_lock = threading.Lock()
+        self._write_lock = threading.Lock()
 
     def submit(self, value: T) -> R:
         """Write value (with whatever else is waiting); its outcome, or raise its exception."""
@@ -71,23 +61,12 @@ class GroupCommit[T, R]:
     def submit_many(self, values: Sequence[T]) -> list[R | Exception]:
         """Write values (with whatever else is waiting); each one's outcome or exception."""
         items = [_Item(value) for value in values]
-        writer = False
-        try:
-            with self._write_ended:
-                self._queue.extend(items)
-                while self._writing and not _all_done(items):
-                    self._write_ended.wait()
-                if not _all_done(items):  # nobody writing and ours still queued: we write
-                    writer = self._writing = True
-            if writer:
-                if self._gather is not None:
-                    self._gather()
+        with self._queue_lock:
+            self._queue.extend(items)
+        with self._write_lock:
+            if not all(item.done for item in items):  # ours not all written meanwhile: we write
+                self._wait_for_more()
                 self._write_queued()
-        finally:
-            if writer:
-                with self._write_ended:
-                    self._writing = False
-                    self._write_ended.notify_all()
         # An item still not done was taken by a write interrupted before it could say so.
         return [
             item.outcome
@@ -96,10 +75,17 @@ class GroupCommit[T, R]:
             for item in items
         ]
 
+    def _wait_for_more(self) -> None:
+        for _ in range(self._gather):
+            waiting = len(self._queue)
+            time.sleep(0)  # gevent: every greenlet ready to run runs first
+            if len(self._queue) == waiting:
+                return
+
     def _write_queued(self) -> None:
         batch: list[_Item] = []
         try:
-            with self._lock:
+            with self._queue_lock:
                 batch, self._queue = self._queue, []
             outcomes = self._write([item.value for item in batch])
             for item, outcome in zip(batch, outcomes, strict=True):
@@ -112,7 +98,3 @@ class GroupCommit[T, R]:
                 if not item.done:
                     item.outcome = FlushInterrupted("the batch this item was in did not finish")
                     item.done = True
-
-
-def _all_done(items: list[_Item]) -> bool:
-    return all(item.done for item in items)

@@ -112,7 +112,6 @@ GREENLETS = """
 from gevent import monkey
 monkey.patch_all()
 import gevent
-from landing.intake import until_idle
 from landing.shared.group_commit import GroupCommit
 
 batches = []
@@ -126,48 +125,9 @@ print(batches)
 """
 
 
-@pytest.mark.parametrize(("gather", "batches"), [("None", [1] * 20), ("until_idle", [20])])
+@pytest.mark.parametrize(("gather", "batches"), [(0, [1] * 20), (8, [20])])
 def test_gathering_lets_every_ready_greenlet_join_the_batch(gather, batches):
     script = GREENLETS.format(gather=gather)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == batches
-
-
-def test_callers_whose_items_were_written_do_not_wait_for_later_writes():
-    """A caller leaves when the write that took its item ends, while a later one is held."""
-    first_started, release_first = threading.Event(), threading.Event()
-    second_started, release_second = threading.Event(), threading.Event()
-
-    def write(values):
-        if 0 in values:  # the first batch: held until the others queued behind it
-            first_started.set()
-            release_first.wait(5)
-        elif 9 in values:  # a later batch, held while we watch the earlier callers leave
-            second_started.set()
-            release_second.wait(5)
-        return list(values)
-
-    group = GroupCommit(write)
-    outcomes = {}
-
-    def call(value):
-        outcomes[value] = group.submit(value)
-
-    first = threading.Thread(target=call, args=(0,))
-    first.start()
-    first_started.wait(5)
-    riders = [threading.Thread(target=call, args=(v,)) for v in (1, 2, 3)]
-    for thread in riders:
-        thread.start()
-    time.sleep(0.1)  # 1-3 queued while 0 is written: they ride in the next batch
-    release_first.set()
-    for thread in [first, *riders]:
-        thread.join(5)
-    late = threading.Thread(target=call, args=(9,))
-    late.start()
-    second_started.wait(5)
-    assert outcomes == {0: 0, 1: 1, 2: 2, 3: 3}  # all back while 9's write is held
-    release_second.set()
-    late.join(5)
-    assert outcomes[9] == 9
