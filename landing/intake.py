@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from dramatiq.results.backend import wrap_result
 from dramatiq.results.backends import RedisBackend
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
@@ -182,10 +182,7 @@ class Intake:
             reset = self.count(keys=[key], args=self.args[:2])
         except RedisError:
             log.warning("per-address limit counted in memory: Redis unavailable")
-            if self.in_memory.hit(self.address_limit, key):
-                return None
-            reset = self.in_memory.get_window_stats(self.address_limit, key).reset_time
-            return max(1, math.ceil(reset - time.time()))
+            return self._hit_in_memory(self.address_limit, key)
         return None if reset < 0 else max(1, reset)
 
     def _write(self, batch: Sequence[SignUp]) -> list[_Pending | Exception]:
@@ -229,10 +226,17 @@ class Intake:
             (self.address_limit, keys.address, AddressLimited),
             (self.phone_limit, keys.phone, PhoneLimited),
         ):
-            if not self.in_memory.hit(item, key):
-                reset = self.in_memory.get_window_stats(item, key).reset_time
-                return refusal(math.ceil(reset - time.time()))
+            if (retry_after := self._hit_in_memory(item, key)) is not None:
+                return refusal(retry_after)
         return None
+
+    def _hit_in_memory(self, item: RateLimitItem, key: str) -> int | None:
+        """Count key against item in this process: None while under it, else the seconds
+        until its window resets."""
+        if self.in_memory.hit(item, key):
+            return None
+        reset = self.in_memory.get_window_stats(item, key).reset_time
+        return max(1, math.ceil(reset - time.time()))
 
     def _send(self, signups: list[SignUp]) -> list[Future]:
         """Each sign-up's message's confirm, its messages sent (not waited for)."""
