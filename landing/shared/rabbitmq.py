@@ -10,25 +10,33 @@ Three changes to dramatiq 1.18's broker, each for a way it can lose or stall mes
   its queue was declared, on a first start) kept its consumer failing with NOT_FOUND.
 - Queues are declared with landing.shared.queues' arguments: no TTL on dead letters, and quorum
   queues when RABBITMQ_QUEUE_TYPE=quorum (dramatiq core has no option for either).
-- A message that failed for good reaches its dead letters as it failed, with the
-  traceback and retry count Retries gave it: RabbitMQ's own dead-lettering (a nack) keeps
-  the message as first delivered, so one never retried (bad data) would carry no reason.
+- A message that failed for good reaches its dead letters as it failed, with its traceback
+  (landing.shared.consumer).
+- A message is acked only once what replaces it is confirmed. dramatiq logs and swallows
+  an exception raised by a middleware after a message was processed, then acks it: when
+  Retries could not publish the retry (a memory alarm blocking publishers, a lost
+  connection), the sign-up was gone. Here such a message goes back to its queue instead.
 """
 
-import logging
 from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pika
-from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker, _RabbitmqConsumer
+from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker
 from dramatiq.common import current_millis, dq_name, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
+from dramatiq.errors import ConnectionError as BrokerConnectionError
 
-from landing.shared.queue_watch import announce_vanished
+from landing.shared.confirmed_link import PublishFailed
+from landing.shared.consumer import DeadLetteringConsumer, put_back
 from landing.shared.queues import dead_letter_arguments, queue_arguments
 from landing.shared.settings import Settings
 
-log = logging.getLogger(__name__)
+# What a failed hand-off raises: the broker (or our publisher) could not confirm a message
+# that was to replace the one being processed (a retry, a forward).
+HANDOFF_FAILURES = (BrokerConnectionError, pika.exceptions.AMQPError, PublishFailed)
+# After-hooks that run before the worker acks the message they were given.
+BEFORE_ACK = ("process_message", "skip_message")
 
 
 def with_timeouts(url: str, seconds: float) -> str:
@@ -96,6 +104,20 @@ class LandingBroker(RabbitmqBroker):
         self._ensure_queue(canonical)
         return self.consumer_class(self.parameters, queue_name, prefetch, timeout)
 
+    def emit_after(self, signal: str, *args, **kwargs) -> None:
+        """dramatiq's emit_after, except that a message whose successor could not be handed
+        to RabbitMQ is put back in its queue rather than acked (see put_back)."""
+        for middleware in reversed(self.middleware):
+            try:
+                getattr(middleware, f"after_{signal}")(self, *args, **kwargs)
+            except Exception as error:
+                if signal in BEFORE_ACK and isinstance(error, HANDOFF_FAILURES):
+                    put_back(args[0], middleware, error)
+                else:
+                    self.logger.critical(
+                        "Unexpected failure in after_%s of %r.", signal, middleware, exc_info=True
+                    )
+
     def enqueue(self, message, *, delay=None):
         """Publish message (to its delay queue if delay is set) once RabbitMQ has routed it.
 
@@ -134,62 +156,3 @@ class LandingBroker(RabbitmqBroker):
         )
         self.emit_after("enqueue", message, delay)
         return message
-
-
-class DeadLetteringConsumer(_RabbitmqConsumer):
-    """dramatiq's consumer, whose nack files the failed message, as it failed, in `.XQ`."""
-
-    def __init__(self, parameters, queue_name, prefetch, timeout, *, queue_type: str) -> None:
-        super().__init__(parameters, queue_name, prefetch, timeout)
-        self.queue_name = queue_name
-        self.dead_letters = xq_name(queue_name)
-        self.queue_type = queue_type
-        self.channel.confirm_delivery()  # the dead letter is safe before the original goes
-
-    def __next__(self):
-        try:
-            return super().__next__()
-        except StopIteration:
-            # pika ends the generator when the broker cancels the consumer: its queue was
-            # deleted (or its node is gone). Publishers may have had messages acked into it.
-            self._announce_vanished()
-            raise
-
-    def _announce_vanished(self) -> None:
-        try:
-            announce_vanished(self.channel, self.queue_name)
-        except pika.exceptions.AMQPError as error:
-            log.warning("could not announce that %s vanished: %s", self.queue_name, error)
-
-    def nack(self, message) -> None:
-        """Publish message with its options to the dead letters, then ack the original."""
-        options = message.options
-        if "traceback" in options and options.get("retries"):
-            # Retries counted the failure that ended it as one more retry; the dead letter
-            # says how many it really had (0 for bad data, which is never retried).
-            options["retries"] -= 1
-        body = message._message.encode()
-        try:
-            self.known_tags.remove(message._tag)
-            self.connection.add_callback_threadsafe(
-                partial(self._dead_letter, message._tag, message.message_id, body)
-            )
-        except KeyError:
-            self.logger.warning("Failed to nack message: not in known tags.")
-        except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as e:
-            raise ConnectionClosed(e) from None
-
-    def _dead_letter(self, tag: int, message_id: str, body: bytes) -> None:
-        # Runs on the consumer's connection, where pika may be touched. Published first
-        # (declared, mandatory, confirmed), acked after: a crash between leaves a copy in
-        # both queues, never none. If publishing fails, RabbitMQ dead-letters the original.
-        try:
-            arguments = dead_letter_arguments(self.queue_type)
-            self.channel.queue_declare(self.dead_letters, durable=True, arguments=arguments)
-            properties = pika.BasicProperties(delivery_mode=2)
-            self.channel.basic_publish("", self.dead_letters, body, properties, mandatory=True)
-        except pika.exceptions.AMQPError:
-            log.warning("dead letter %s not filed with its traceback; nacked", message_id)
-            self.channel.basic_nack(tag, requeue=False)
-            return
-        self.channel.basic_ack(tag)
