@@ -105,13 +105,14 @@ def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
 
 
 def write(batch: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
-    """GroupCommit's writer: the batch in one statement; if that fails, each row on its own,
-    so one row PostgreSQL refuses (or a deadlock) fails only its own message."""
+    """GroupCommit's writer: the batch in one statement. If PostgreSQL refused it for its
+    data, each row on its own, so one bad row fails only its own message; an outage fails
+    the whole batch at once (row by row it would only fail again, a connection attempt each)."""
     try:
         return insert_batch(batch)
     except Exception as error:
-        if len(batch) == 1:
-            return [error]
+        if len(batch) == 1 or is_transient(error):
+            return [error] * len(batch)
     if not db.is_closed():
         db.close()  # a broken connection goes back to the pool, which drops it
     return [_insert_one(signup) for signup in batch]

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from landing.shared.db import Registration
-from tests.support.config import child_environment
+from tests.support.config import VHOST, child_environment
 from tests.support.processes import WORKER
 from tests.support.services import wait_for
 from tests.support.signups import attempt as support_attempt
@@ -103,3 +103,37 @@ def start_worker(command: list[str], log) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             env=child_environment(),
         )
+
+
+def delay_queue_counts() -> tuple[int, int]:
+    """registrations.DQ's (ready, unacked) messages, as RabbitMQ counts them."""
+    columns = ["name", "messages_ready", "messages_unacknowledged", "--no-table-headers"]
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", VHOST, *columns],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    rows = [line.split("\t") for line in out.splitlines()]
+    return next((int(r[1]), int(r[2])) for r in rows if r[0] == "registrations.DQ")
+
+
+def test_a_worker_holds_no_more_delayed_retries_than_worker_delay_prefetch(clean, broker, tmp_path):
+    # Thirty retries due in ten minutes, as an outage leaves them behind.
+    for n in range(30):
+        body = support_attempt(f"0912000{n:04d}", request_id=str(uuid.uuid4()))
+        broker.enqueue(message_carrying(body), delay=600_000)
+    with (tmp_path / "worker.log").open("w") as output:
+        process = subprocess.Popen(
+            [*WORKER, "--processes", "1", "--threads", "2"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=child_environment(WORKER_DELAY_PREFETCH="10"),
+        )
+        try:
+            wait_for(lambda: delay_queue_counts()[1] == 10, timeout=30)
+            assert delay_queue_counts() == (20, 10)  # the rest wait in RabbitMQ
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -12,14 +12,18 @@ With RABBITMQ_QUEUE_TYPE=quorum every queue is a quorum queue (replicated across
 cluster's nodes). Quorum queues take no `x-max-priority` (we never set one) and count
 redeliveries: a message handed out DELIVERY_LIMIT times without an ack (a worker crashing
 on it again and again) is dead-lettered instead of crashing workers forever. Retries don't
-count towards it: each retry is a new message. Dead-lettering is at-least-once, so a
-message is never dropped on its way to the dead letters.
+count towards it: each retry is a new message. But a worker restart redelivers every
+message it held (delayed retries included), and a message put back because its retry could
+not be published is redelivered every few seconds while RabbitMQ blocks publishers: the
+limit is set so high that no restart storm or outage reaches it, only a real crash loop.
+Dead-lettering is at-least-once, so a message is never dropped on its way to the dead letters.
 """
 
 from dramatiq.common import dq_name, xq_name
 
 QUEUE_TYPES = ("classic", "quorum")
-DELIVERY_LIMIT = 50  # redeliveries of one message (quorum only); far above any honest crash loop
+# Redeliveries of one message (quorum only): a put-back every ~5 s for 14 hours of alarm.
+DELIVERY_LIMIT = 10_000
 
 Declaration = tuple[str, dict]  # a queue's name and its arguments
 

@@ -67,6 +67,9 @@ class Settings:
     actor_time_limit_ms: int = 30_000
     db_max_connections: int = 16
     max_body_bytes: int = 4_096
+    # Delayed retries a worker process holds in memory until their time comes (dramatiq's
+    # own default is threads x 1000); the rest wait in RabbitMQ, on its disk.
+    worker_delay_prefetch: int = 256
     web_bind: str = "127.0.0.1:8000"  # gunicorn's address; compose binds 0.0.0.0:8000
     web_workers: int = 0  # gunicorn processes; 0 means one per CPU core
     web_connections: int = 1000  # requests one gunicorn process serves at once (gevent)
