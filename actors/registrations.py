@@ -2,15 +2,17 @@
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import dramatiq
 from redis.exceptions import RedisError
 
 from actors.rows import describe, is_permanent, is_transient, store, store_many
 from landing.shared.publisher import Publisher
-from landing.shared.results import StatusWriter
+from landing.shared.results import StatusWriter, phone_fingerprint
 from landing.shared.settings import Settings
 from landing.shared.signup import (
     REGISTER,
@@ -23,6 +25,7 @@ from landing.shared.signup import (
     attempts_message,
     history_entry,
     registration_message,
+    turned_away_message,
     webhook_message,
 )
 
@@ -53,14 +56,33 @@ def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
     return not is_permanent(error) and retries < max_retries
 
 
+FINAL_ENTRY = {
+    Outcome.REGISTERED: History.SUCCESS_POSTGRES,
+    Outcome.DUPLICATE: History.DUPLICATE_DETECTED,
+    Outcome.CONFLICT: History.CONFLICT,
+}
+
+
 def history_of(signup: SignUp, outcome: str, stored_at: str | None) -> list[dict[str, Any]]:
     """A stored sign-up's history entries: queued when received, then what PostgreSQL said."""
-    final = (
-        history_entry(History.SUCCESS_POSTGRES, at=stored_at)
-        if outcome == Outcome.REGISTERED
-        else history_entry(History.DUPLICATE_DETECTED)
-    )
+    final = history_entry(FINAL_ENTRY[outcome], at=stored_at)
     return [history_entry(History.QUEUED, at=signup.received_at), final]
+
+
+def history_messages(stored: list[tuple[SignUp, tuple[str, str | None]]]) -> list:
+    """The attempt-log messages for sign-ups PostgreSQL answered: one for the batch, and one
+    for those whose request_id another number holds, recorded apart (log_turned_away), so
+    their number never joins the stored sign-up's history."""
+    kept = [(s, history_of(s, *o)) for s, o in stored if o[0] != Outcome.CONFLICT]
+    taken = [(apart(s), history_of(s, *o)) for s, o in stored if o[0] == Outcome.CONFLICT]
+    return [attempts_message(kept)] * bool(kept) + [turned_away_message(taken)] * bool(taken)
+
+
+def apart(signup: SignUp) -> SignUp:
+    """The sign-up under an id of its own, the same every time it is seen (replays merge)."""
+    fingerprint = phone_fingerprint(signup.request_id, signup.phone)
+    name = f"landing:conflict:{signup.request_id}:{fingerprint}"
+    return replace(signup, request_id=str(uuid5(NAMESPACE_URL, name)))
 
 
 def failed_entry(error: Exception) -> dict[str, Any]:
@@ -84,7 +106,11 @@ def register(
     except Exception as error:
         forward(attempt_message(attempt, [failed_entry(error)]))
         raise StoreFailed.from_error(error) from None
-    forward(attempt_message(signup, history_of(signup, outcome, stored_at)))
+    entries = history_of(signup, outcome, stored_at)
+    if outcome == Outcome.CONFLICT:
+        forward(turned_away_message([(apart(signup), entries)]))
+    else:
+        forward(attempt_message(signup, entries))
     if announce and outcome == Outcome.REGISTERED:
         forward(webhook_message(signup, stored_at))
     return outcome
@@ -109,15 +135,14 @@ def register_batch(
         raise StoreFailed.from_error(outages[0][1])
     refused += [signup.as_message() for signup, _ in failed]
     publisher.publish(*(registration_message(attempt) for attempt in refused))
+    # A conflict's status is written last: its request_id must not read registered.
+    ordered = sorted(stored, key=lambda item: item[1][0] == Outcome.CONFLICT)
     try:
-        statuses.store([(signup.request_id, outcome) for signup, (outcome, _) in stored])
+        statuses.store([(signup.request_id, outcome) for signup, (outcome, _) in ordered])
     except RedisError as error:  # the row is the promise; its status page is not
         log.warning("statuses of %d sign-ups not stored: %s", len(stored), error)
-    if not stored:
-        return
-    history = attempts_message([(s, history_of(s, *o)) for s, o in stored])
     created = [(s, at) for s, (o, at) in stored if o == Outcome.REGISTERED] if announce else []
-    publisher.publish(history, *(webhook_message(s, at) for s, at in created))
+    publisher.publish(*history_messages(stored), *(webhook_message(s, at) for s, at in created))
 
 
 def _split(signups: list[SignUp], outcomes: list) -> tuple[list, list]:

@@ -68,18 +68,23 @@ INSERT_SQL = """
     INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
     VALUES %s
     ON CONFLICT DO NOTHING
-    RETURNING request_id, created_at
+    RETURNING request_id, created_at, phone
 """
-# Rows the INSERT skipped: a request_id already there is this very message seen again.
-STORED_SQL = "SELECT request_id, created_at FROM registrations WHERE request_id = ANY(%s::uuid[])"
+# Rows the INSERT skipped: a request_id already there is this very sign-up seen again, or,
+# stored with another number, a request_id a client reused.
+STORED_SQL = """
+    SELECT request_id, created_at, phone FROM registrations WHERE request_id = ANY(%s::uuid[])
+"""
 
 
 def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
     """Insert the sign-ups unless their phone or request_id is already stored; in one commit.
 
-    Returns (outcome, created_at) per attempt, in order. A request_id already in the table is
-    this very message seen again (a redelivery or a client retry): registered, with the
-    stored row's time. Rows go in phone order so two workers' batches lock alike.
+    Returns (outcome, created_at) per attempt, in order. A request_id already in the table
+    with the same number is this very sign-up seen again (a redelivery or a client retry):
+    registered, with the stored row's time; with another number, a conflict (never reported
+    registered: that number is not stored). Rows go in phone order so two workers' batches
+    lock alike.
     """
     # str() first: a request_id of the wrong kind is a ValueError, like a malformed one.
     ids = [str(uuid.UUID(str(signup.request_id))) for signup in batch]
@@ -91,17 +96,23 @@ def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
     with db.atomic(), peewee_errors:
         cursor = db.cursor()
         inserted = execute_values(cursor, INSERT_SQL, rows, page_size=len(rows), fetch=True)
-        stored = {str(request_id): at for request_id, at in inserted}
+        stored = {str(request_id): (at, phone) for request_id, at, phone in inserted}
         skipped = [request_id for request_id in ids if request_id not in stored]
         if skipped:
             cursor.execute(STORED_SQL, (skipped,))
-            stored.update((str(request_id), at) for request_id, at in cursor.fetchall())
-    return [
-        (Outcome.REGISTERED, stored[request_id].isoformat(timespec="milliseconds"))
-        if request_id in stored
-        else (Outcome.DUPLICATE, None)
-        for request_id in ids
-    ]
+            stored.update((str(r), (at, phone)) for r, at, phone in cursor.fetchall())
+    pairs = zip(batch, ids, strict=True)
+    return [_outcome(signup, stored.get(request_id)) for signup, request_id in pairs]
+
+
+def _outcome(signup: SignUp, stored: tuple | None) -> tuple[str, str | None]:
+    """A sign-up's outcome given the row stored under its request_id, if any."""
+    if stored is None:
+        return Outcome.DUPLICATE, None  # its number was stored under another request_id
+    created_at, phone = stored
+    if phone != signup.phone:
+        return Outcome.CONFLICT, None
+    return Outcome.REGISTERED, created_at.isoformat(timespec="milliseconds")
 
 
 def write(batch: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:

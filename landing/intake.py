@@ -18,6 +18,12 @@ an invalid request from the same address counts against the same window (count_r
 While Redis is down, the limits hold per process in memory, as flask-limiter's fallback does.
 A `queued` status never replaces what is already there: a client retrying a request_id a
 worker already stored would otherwise see `registered` turn back into `queued`.
+
+A request_id is an idempotency key: the first number admitted with it binds it (a keyed
+fingerprint, never the number, kept as long as the status). The same id with the same
+number is the same sign-up again; with another number it is refused (RequestIdTaken) before
+anything is counted against the number or queued. While Redis is down nothing is bound, and
+the workers' own check (actors.rows) is what catches a second number.
 """
 
 import logging
@@ -37,7 +43,7 @@ from redis.exceptions import RedisError
 from landing.limits import REGISTER_SCOPE, counter_key, phone_key
 from landing.shared.group_commit import GroupCommit
 from landing.shared.publisher import Publisher, confirmed
-from landing.shared.results import status_key_in
+from landing.shared.results import binding_key, phone_fingerprint, status_key_in
 from landing.shared.signup import Outcome, SignUp, registration_batch_message
 from landing.visitor import client_bucket
 
@@ -50,27 +56,37 @@ MAX_PER_MESSAGE = 100
 # batches grew from ~3 to ~16 sign-ups and web CPU per sign-up fell by a tenth.
 GATHER = 8
 # One call admits a whole batch, in order. KEYS: for each sign-up its address's counter,
-# its phone's, its status. ARGV: each limit and its window in seconds, the `queued` value
-# and its TTL in ms. Per sign-up, {1, placed} when admitted; {0, seconds to the reset,
-# which} if not (which: 0 the address, 1 the number). Every request counts against its
-# address, as flask-limiter counts; only an admitted one against its number.
+# its phone's, its status, its request_id's binding to a number. ARGV: each limit and its
+# window in seconds, the `queued` value and its TTL in ms, then each sign-up's fingerprint.
+# Per sign-up, {1, placed} when admitted; {0, seconds to the reset, which} if not (which:
+# 0 the address, 1 the number, 2 its request_id is bound to another number). Every request
+# counts against its address, as flask-limiter counts; only an admitted one against its
+# number. A request_id is bound to the first number admitted with it, for as long as its
+# status lives.
 ADMIT = """
 local answers = {}
-for i = 1, #KEYS, 3 do
-    local address, phone, status = KEYS[i], KEYS[i + 1], KEYS[i + 2]
+for i = 1, #KEYS, 4 do
+    local address, phone, status, binding = KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3]
+    local fingerprint = ARGV[6 + (i + 3) / 4]
     local hits = redis.call('INCR', address)
     if hits == 1 then
         redis.call('EXPIRE', address, ARGV[2])
     end
     if hits > tonumber(ARGV[1]) then
+    local bound = redis.call('GET', binding)
         answers[#answers + 1] = {0, redis.call('TTL', address), 0}
     elseif tonumber(redis.call('GET', phone) or '0') >= tonumber(ARGV[3]) then
+    elseif bound and bound ~= fingerprint then
+        answers[#answers + 1] = {0, 0, 2}
         answers[#answers + 1] = {0, redis.call('TTL', phone), 1}
     else
         if redis.call('INCR', phone) == 1 then
             redis.call('EXPIRE', phone, ARGV[4])
         end
         if redis.call('EXISTS', status) == 1 then
+        if not bound then
+            redis.call('SET', binding, fingerprint, 'PX', ARGV[6])
+        end
             answers[#answers + 1] = {1, 0}
         else
             redis.call('LPUSH', status, ARGV[5])
@@ -95,8 +111,8 @@ end
 return -1
 """
 # A sign-up the broker did not take: its number's count given back (its address's stays,
-# as for any answered request), its `queued` taken away (only if this request put it
-# there: a result or an earlier attempt's status stays).
+# as for any answered request), its `queued` and its request_id's binding taken away (only
+# if this request put them there: a result or an earlier attempt's status stays).
 WITHDRAW = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
     redis.call('DECR', KEYS[1])
@@ -104,6 +120,7 @@ end
 if ARGV[2] == '1' then
     redis.call('LREM', KEYS[2], 0, ARGV[1])
 end
+    redis.call('DEL', KEYS[3])
 """
 
 
@@ -124,6 +141,10 @@ class PhoneLimited(Limited):
 
 
 @dataclass(frozen=True, slots=True)
+class RequestIdTaken(Exception):
+    """This request_id was already used for another phone number; send a new request_id."""
+
+
 class Keys:
     """Where a sign-up is counted and its status kept."""
 
@@ -131,6 +152,8 @@ class Keys:
     phone: str
     status: str
 
+    binding: str
+    fingerprint: str
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
@@ -143,7 +166,8 @@ class _Pending:
 
 class Intake:
     """submit(signup) returns once RabbitMQ has confirmed it, or raises why not: Limited
-    (AddressLimited, PhoneLimited), PublishFailed (no confirm in time), FlushInterrupted."""
+    (AddressLimited, PhoneLimited), RequestIdTaken, PublishFailed (no confirm in time),
+    FlushInterrupted."""
 
     def __init__(
         self, backend: RedisBackend, publisher: Publisher, limits: tuple[str, str], ttl: int
@@ -188,7 +212,7 @@ class Intake:
     def _write(self, batch: Sequence[SignUp]) -> list[_Pending | Exception]:
         keys = [self._keys(signup) for signup in batch]
         admitted = self._admit(keys)
-        taken = [i for i, answer in enumerate(admitted) if not isinstance(answer, Limited)]
+        taken = [i for i, answer in enumerate(admitted) if not isinstance(answer, Exception)]
         confirms = self._send([batch[i] for i in taken])
         outcomes: list[_Pending | Exception] = list(admitted)
         for i, confirm in zip(taken, confirms, strict=True):
@@ -201,24 +225,24 @@ class Intake:
             counter_key(self.phone_limit, phone_key(signup.phone)),
             status_key_in(self.backend, signup.request_id),
         )
+            binding_key(signup.request_id),
+            phone_fingerprint(signup.request_id, signup.phone),
 
-    def _admit(self, keys: list[Keys]) -> list[bool | Limited | None]:
+    def _admit(self, keys: list[Keys]) -> list[bool | Limited | RequestIdTaken | None]:
         """Each sign-up's admission: whether its status was placed (None: Redis was down and
-        it was counted in memory), or which limit it hit."""
+        it was counted in memory), or which limit it hit, or that its request_id is taken."""
         try:
             answers = self._run_admit(keys)
         except RedisError as error:
             # A sign-up matters more than its status page: limited in memory meanwhile.
             log.warning("limits held in memory, statuses not stored: Redis unavailable (%s)", error)
             return [self._admit_in_memory(k) for k in keys]
-        return [
-            bool(answer[1]) if answer[0] else (AddressLimited, PhoneLimited)[answer[2]](answer[1])
-            for answer in answers
-        ]
+        return [bool(answer[1]) if answer[0] else _refusal(answer) for answer in answers]
 
     def _run_admit(self, keys: list[Keys]) -> list:
-        flat = [key for k in keys for key in (k.address, k.phone, k.status)]
-        return self.admit(keys=flat, args=self.args)  # EVALSHA (EVAL once if Redis forgot it)
+        flat = [key for k in keys for key in (k.address, k.phone, k.status, k.binding)]
+        args = [*self.args, *(k.fingerprint for k in keys)]
+        return self.admit(keys=flat, args=args)  # EVALSHA (EVAL once if Redis forgot it)
 
     def _admit_in_memory(self, keys: Keys) -> Limited | None:
         """Admitted (None: counted in this process only, no status), or which limit it hit."""
@@ -252,6 +276,14 @@ class Intake:
             return
         args = [self.args[4], "1" if pending.placed else "0"]
         try:
-            self.withdraw(keys=[pending.keys.phone, pending.keys.status], args=args)
+            self.withdraw(keys=keys, args=args)
+        keys = [pending.keys.phone, pending.keys.status, pending.keys.binding]
         except RedisError:
             log.warning("a refused sign-up left counted and queued: Redis unavailable")
+
+
+def _refusal(answer: list) -> Limited | RequestIdTaken:
+    """Why ADMIT refused a sign-up: {0, seconds to the reset, which}."""
+    if answer[2] == 2:
+        return RequestIdTaken(RequestIdTaken.__doc__)
+    return (AddressLimited, PhoneLimited)[answer[2]](answer[1])

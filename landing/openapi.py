@@ -53,6 +53,12 @@ ERRORS = {
         "InvalidFields",
     ),
     "BadRequestId": (400, "request_id is not a UUID.", "Error"),
+    "Conflict": (
+        409,
+        "This request_id was sent before with another number; nothing is stored or counted "
+        "for this one. Send a new request_id.",
+        "Error",
+    ),
     "NotFound": (404, "No sign-up with that request_id, or its status has expired.", "Error"),
     "TooLarge": (413, "The body is over MAX_BODY_BYTES (4 KiB by default).", "Error"),
     "UnsupportedMediaType": (415, "The body is not sent as application/json.", "Error"),
@@ -75,7 +81,8 @@ FIELD_NOTES = {
         "examples": ["newsletter"],
     },
     "request_id": {
-        "description": "Send your own to make retries safe; generated when absent.",
+        "description": "Send your own to make retries safe; generated when absent. It is "
+        "bound to the first number sent with it: the same id with another number is a 409.",
         "examples": ["df205b63-3225-4700-9abd-acce1bfefb3f"],
     },
 }
@@ -163,7 +170,9 @@ def _register() -> dict:
             "parameters": {"request_id": "$response.body#/request_id"},
         }
     }
-    errors = _refs("Invalid", "TooLarge", "UnsupportedMediaType", "RateLimited", "Unavailable")
+    errors = _refs(
+        "Invalid", "Conflict", "TooLarge", "UnsupportedMediaType", "RateLimited", "Unavailable"
+    )
     return {
         "operationId": "register",
         "summary": "Sign a phone number up",
@@ -176,8 +185,9 @@ def _register() -> dict:
 
 def _status() -> dict:
     found = _response(
-        "queued, registered (a number registered before answers registered too) or "
-        "failed (retries exhausted).",
+        "queued, registered (a number registered before answers registered too), "
+        "failed (retries exhausted) or conflict (the request_id is stored for another "
+        "number; this one is not).",
         "RegistrationStatus",
         ["X-Request-ID"],
     )

@@ -97,7 +97,7 @@ def without_unknown_fields(error: ValidationError, schema: Schema) -> Validation
 # What the API answers, described for its OpenAPI document (landing/openapi.py); the views
 # build these bodies themselves, so nothing here runs on a request. The statuses are
 # Outcome's but duplicate, which public_status answers as registered.
-PUBLIC_STATUSES = ("queued", "registered", "failed")
+PUBLIC_STATUSES = ("queued", "registered", "failed", "conflict")
 
 
 class AcceptedSchema(Schema):

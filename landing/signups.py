@@ -6,9 +6,9 @@ from typing import Any
 from dramatiq.results import ResultFailure, ResultMissing
 from flask import current_app
 from redis.exceptions import RedisError
-from werkzeug.exceptions import NotFound, ServiceUnavailable, TooManyRequests
+from werkzeug.exceptions import Conflict, NotFound, ServiceUnavailable, TooManyRequests
 
-from landing.intake import Limited
+from landing.intake import Limited, RequestIdTaken
 from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed
 from landing.shared.signup import Outcome, SignUp, now_iso, status_key
@@ -32,13 +32,16 @@ def new_signup(data: dict[str, Any]) -> SignUp:
 def accept(signup: SignUp) -> None:
     """Return once RabbitMQ has confirmed the registration.
 
-    TooManyRequests when its address or number used its allowance up; ServiceUnavailable when the
-    broker did not confirm in time (the number's allowance and status are given back).
+    TooManyRequests when its address or number used its allowance up; Conflict when its
+    request_id was sent before with another number; ServiceUnavailable when the broker did
+    not confirm in time (the number's allowance and status are given back).
     """
     try:
         current_app.extensions["intake"].submit(signup)
     except Limited as limited:
         raise TooManyRequests(str(limited), retry_after=limited.retry_after) from None
+    except RequestIdTaken as taken:
+        raise Conflict(str(taken)) from None
     except (PublishFailed, FlushInterrupted) as error:
         log.warning("registration %s refused, broker unavailable: %s", signup.request_id, error)
         raise ServiceUnavailable(

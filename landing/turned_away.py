@@ -57,8 +57,11 @@ class TurnedAwayBatch:
             self.publisher.publish_later(turned_away_message(batch))
 
 
-def record_rejected(status: str) -> None:
-    """Add this turned-away request to the attempt history, or only count it past the cap."""
+def record_rejected(status: str, claim_id: bool = True) -> None:
+    """Add this turned-away request to the attempt history, or only count it past the cap.
+
+    With claim_id, under the request_id the client sent (when valid), so it can find it.
+    """
     config = current_app.config["SETTINGS"]
     ip = client_ip()
     if not _under_cap(client_bucket(ip), config.turned_away_log_limit):
@@ -66,7 +69,7 @@ def record_rejected(status: str) -> None:
         return
     body = _body()
     signup = SignUp(
-        request_id=_claimed_request_id(body) or str(uuid.uuid4()),
+        request_id=(claim_id and _claimed_request_id(body)) or str(uuid.uuid4()),
         phone=_raw_phone(body),
         referrer=None,
         ip=ip,

@@ -18,8 +18,15 @@ from landing.visitor import client_ip
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()
 
-# Sign-ups turned away before the schema sees them: too large, not JSON, too many.
-TURNED_AWAY = {413: History.INVALID, 415: History.INVALID, 429: History.RATE_LIMITED}
+# Sign-ups turned away: too large, not JSON, a request_id taken by another number, too many.
+TURNED_AWAY = {
+    409: History.CONFLICT,
+    413: History.INVALID,
+    415: History.INVALID,
+    429: History.RATE_LIMITED,
+}
+# Refusals the intake already counted against the client's address.
+COUNTED = {409, 429}
 
 
 def _json_body():
@@ -69,9 +76,10 @@ def invalid(error: ValidationError):
 def turned_away(error: HTTPException):
     """A sign-up refused before validation: its error, and an entry in the attempt history."""
     if request.endpoint == "api.register":
-        if error.code != 429 and (retry_after := _count_refused()) is not None:
+        if error.code not in COUNTED and (retry_after := _count_refused()) is not None:
             return _over_limit(retry_after)
-        record_rejected(TURNED_AWAY[error.code])
+        # A taken request_id is another number's: this attempt is recorded under an id of its own.
+        record_rejected(TURNED_AWAY[error.code], claim_id=error.code != 409)
     return handle_http_exception(error)
 
 

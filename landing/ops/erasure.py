@@ -14,6 +14,7 @@ from flask import Flask
 
 from landing.limits import phone_key
 from landing.shared.db import CONNECT_TIMEOUT
+from landing.shared.results import binding_key
 from landing.shared.signup import status_key
 
 _ALTERNATIVES = {str(d): f"[{d}{chr(0x06F0 + d)}{chr(0x0660 + d)}]" for d in range(10)}
@@ -68,7 +69,12 @@ def erase_phone(app: Flask, owner_url: str, phone: str) -> Erased:
 def _erase_statuses(app: Flask, request_ids: list[str]) -> int:
     backend = app.extensions["results"]
     keys = [backend.build_message_key(status_key(request_id)) for request_id in request_ids]
-    return backend.client.delete(*keys) if keys else 0
+    bindings = [binding_key(request_id) for request_id in request_ids]
+    if not keys:
+        return 0
+    deleted = backend.client.delete(*keys)
+    backend.client.delete(*bindings)  # a fingerprint of the number, bound to its request_id
+    return deleted
 
 
 def _erase_counters(app: Flask, phone: str) -> int:

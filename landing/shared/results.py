@@ -32,6 +32,20 @@ def status_key_in(backend: RedisBackend, request_id: str) -> str:
     return hashlib.md5(name.encode()).hexdigest()
 
 
+def binding_key(request_id: str) -> str:
+    """The Redis key binding a request_id to its number's fingerprint while its status lives."""
+    return f"landing:request-phone:{request_id}"
+
+
+def phone_fingerprint(request_id: str, phone: str) -> str:
+    """Tells whether two sign-ups of one request_id carry the same number, not the number.
+
+    Keyed by the request_id, so no table of fingerprints computed once serves every key.
+    """
+    key = request_id.encode()[:64]
+    return hashlib.blake2b(phone.encode(), key=key, digest_size=8).hexdigest()
+
+
 class StatusWriter:
     """Stores many registrations' statuses in one round trip, as dramatiq's Results would.
 

@@ -43,6 +43,9 @@ class Outcome:
     REGISTERED = "registered"
     DUPLICATE = "duplicate"
     FAILED = "failed"
+    # Its request_id is stored for another number: a client sent one id with two numbers.
+    # The first is stored; this one is not, and is never answered registered.
+    CONFLICT = "conflict"
 
 
 class History:
@@ -53,6 +56,7 @@ class History:
     DUPLICATE_DETECTED = "DUPLICATE_DETECTED"
     INVALID = "INVALID"
     RATE_LIMITED = "RATE_LIMITED"
+    CONFLICT = "CONFLICT"  # its request_id was already taken by another number
     FAILED_RETRY = "FAILED_RETRY"
 
 

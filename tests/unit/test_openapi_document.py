@@ -29,7 +29,7 @@ CHECKS = [
 ]
 REGISTER, STATUS = ("/api/register/", "post"), ("/api/register/{request_id}", "get")
 ANSWERS = {
-    REGISTER: {"202", "400", "413", "415", "429", "503"},
+    REGISTER: {"202", "400", "409", "413", "415", "429", "503"},
     STATUS: {"200", "400", "404", "429", "503"},
     ("/health", "get"): {"200"},
 }
