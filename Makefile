@@ -80,6 +80,12 @@ soak: $(VENV)/.bench-installed
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.soak
 
+# Redis memory per accepted sign-up, on a private redis-server of its own (~1 minute;
+# REDIS_SIGNUPS, default 100000): the figures docs/capacity.md sizes RESULT_TTL and maxmemory by.
+.PHONY: bench-redis
+bench-redis: $(VENV)/.installed
+	$(BIN)/python -m bench.redis_memory $(REDIS_SIGNUPS)
+
 # Fault drills (not part of `make test`): private PostgreSQL, Redis, RabbitMQ nodes and a
 # MongoDB stand-in on free ports, the real app against them, load, one fault at a time.
 # DRILL_DURATION, DRILL_CLIENTS, DRILL_RATE, DRILL_ONLY and DRILL_DRAIN_TIMEOUT tune it.

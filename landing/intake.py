@@ -41,6 +41,7 @@ from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 
 from landing.limits import REGISTER_SCOPE, counter_key, phone_key
+from landing.ops.metrics import redis_refused
 from landing.shared.group_commit import GroupCommit
 from landing.shared.publisher import Publisher, confirmed
 from landing.shared.results import binding_key, phone_fingerprint, status_key_in
@@ -72,21 +73,21 @@ for i = 1, #KEYS, 4 do
     if hits == 1 then
         redis.call('EXPIRE', address, ARGV[2])
     end
-    if hits > tonumber(ARGV[1]) then
     local bound = redis.call('GET', binding)
+    if hits > tonumber(ARGV[1]) then
         answers[#answers + 1] = {0, redis.call('TTL', address), 0}
-    elseif tonumber(redis.call('GET', phone) or '0') >= tonumber(ARGV[3]) then
     elseif bound and bound ~= fingerprint then
         answers[#answers + 1] = {0, 0, 2}
+    elseif tonumber(redis.call('GET', phone) or '0') >= tonumber(ARGV[3]) then
         answers[#answers + 1] = {0, redis.call('TTL', phone), 1}
     else
         if redis.call('INCR', phone) == 1 then
             redis.call('EXPIRE', phone, ARGV[4])
         end
-        if redis.call('EXISTS', status) == 1 then
         if not bound then
             redis.call('SET', binding, fingerprint, 'PX', ARGV[6])
         end
+        if redis.call('EXISTS', status) == 1 then
             answers[#answers + 1] = {1, 0}
         else
             redis.call('LPUSH', status, ARGV[5])
@@ -119,8 +120,8 @@ if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
 end
 if ARGV[2] == '1' then
     redis.call('LREM', KEYS[2], 0, ARGV[1])
-end
     redis.call('DEL', KEYS[3])
+end
 """
 
 
@@ -140,20 +141,20 @@ class PhoneLimited(Limited):
     """Too many attempts for this number; try again later."""
 
 
-@dataclass(frozen=True, slots=True)
 class RequestIdTaken(Exception):
     """This request_id was already used for another phone number; send a new request_id."""
 
 
+@dataclass(frozen=True, slots=True)
 class Keys:
     """Where a sign-up is counted and its status kept."""
 
     address: str
     phone: str
     status: str
-
     binding: str
     fingerprint: str
+
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
@@ -224,9 +225,9 @@ class Intake:
             counter_key(self.address_limit, REGISTER_SCOPE, client_bucket(signup.ip)),
             counter_key(self.phone_limit, phone_key(signup.phone)),
             status_key_in(self.backend, signup.request_id),
-        )
             binding_key(signup.request_id),
             phone_fingerprint(signup.request_id, signup.phone),
+        )
 
     def _admit(self, keys: list[Keys]) -> list[bool | Limited | RequestIdTaken | None]:
         """Each sign-up's admission: whether its status was placed (None: Redis was down and
@@ -235,7 +236,8 @@ class Intake:
             answers = self._run_admit(keys)
         except RedisError as error:
             # A sign-up matters more than its status page: limited in memory meanwhile.
-            log.warning("limits held in memory, statuses not stored: Redis unavailable (%s)", error)
+            why = redis_refused(error, len(keys))  # full (maxmemory) or unavailable, counted
+            log.warning("limits held in memory, statuses not stored: %s (%s)", why, error)
             return [self._admit_in_memory(k) for k in keys]
         return [bool(answer[1]) if answer[0] else _refusal(answer) for answer in answers]
 
@@ -275,9 +277,9 @@ class Intake:
         if pending.placed is None:
             return
         args = [self.args[4], "1" if pending.placed else "0"]
+        keys = [pending.keys.phone, pending.keys.status, pending.keys.binding]
         try:
             self.withdraw(keys=keys, args=args)
-        keys = [pending.keys.phone, pending.keys.status, pending.keys.binding]
         except RedisError:
             log.warning("a refused sign-up left counted and queued: Redis unavailable")
 

@@ -63,7 +63,9 @@ class StatusWriter:
         if not statuses:
             return
         encode = self.backend.encoder.encode
-        with self.backend.client.pipeline(transaction=False) as pipe:
+        # One transaction: a Redis at maxmemory refuses the LPUSH, and the whole of it then,
+        # rather than deleting the status it was to replace.
+        with self.backend.client.pipeline(transaction=True) as pipe:
             for request_id, outcome in statuses:
                 key = status_key_in(self.backend, request_id)
                 pipe.delete(key)

@@ -56,7 +56,9 @@ class Settings:
     publish_timeout: float = 2.0  # seconds the broker gets to confirm before we answer 503
     redis_timeout: float = 0.25  # seconds; Redis serves the limiter and the status placeholders
     mongo_timeout_ms: int = 2000
-    result_ttl: int = 86_400  # seconds a registration's status stays readable
+    # Seconds a registration's status stays readable: the page polls for ~5 minutes, and a
+    # status outlives a backlog of 25 more; Redis's memory is sized for it (docs/capacity.md).
+    result_ttl: int = 1_800
     max_retries: int = 5
     log_max_retries: int = 20  # the attempt log outlasts a long MongoDB outage
     log_retention_days: int = 90  # MongoDB deletes an attempt this long after it came
