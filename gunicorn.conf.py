@@ -28,8 +28,9 @@ bind = settings.web_bind
 # switches and GIL hand-offs of gthread: measured with wrk at c=64 on 2 cores, gevent with
 # one process per core served ~1,600 sign-ups/s at ~0.95 ms CPU each; gthread with
 # 2 x cores + 1 processes of 4 threads ~850/s at ~1.9 ms (and sync ~700/s). More processes
-# than cores only added switching. The web touches PostgreSQL only in /ready (one short
-# query), so psycopg2 blocking the loop there needs no psycogreen.
+# than cores only added switching. The web touches PostgreSQL only in /ready and the
+# operator API, whose reads run psycopg2 in gevent's pool of real threads
+# (landing/off_loop.py; erasure's one-row DELETE aside), so psycogreen is not needed.
 workers = settings.web_workers or multiprocessing.cpu_count()
 # worker_class: gevent's, answering gunicorn's own errors as JSON (JsonErrorWorker, below).
 worker_connections = settings.web_connections

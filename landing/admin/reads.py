@@ -22,15 +22,18 @@ DEFAULT_LIMIT = 100
 POOL_SIZE = 4  # operators are few; the public API keeps the primary's pool to itself
 
 
-def read_database(url: str) -> Database:
-    """A pooled peewee database for url; it connects on first use."""
+def read_database(url: str, statement_timeout_ms: int | None = None) -> Database:
+    """A pooled peewee database for url, its statements cut off past the timeout if given."""
     pooled = url.replace("postgresql://", "postgresql+pool://", 1)
+    # Set when each connection opens: a pooled connection never runs without it.
+    limit = {"options": f"-c statement_timeout={statement_timeout_ms}"}
     return connect(
         pooled,
         max_connections=POOL_SIZE,
         stale_timeout=300,
         timeout=5,
         connect_timeout=CONNECT_TIMEOUT,
+        **(limit if statement_timeout_ms else {}),
     )
 
 

@@ -84,5 +84,5 @@ def attempts(collection: Collection, filters: Filters) -> list[dict[str, Any]]:
 
 
 def stats(database: Database, collection: Collection, filters: Filters) -> dict[str, Any]:
-    """Everything GET /api/admin/stats and `flask --app landing stats` report."""
+    """Everything `flask --app landing stats` reports; GET /api/admin/stats builds the same."""
     return {**registrations(database, filters), "attempts_per_day": attempts(collection, filters)}

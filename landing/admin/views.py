@@ -16,7 +16,8 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound
 
 from landing.admin import reads
-from landing.admin.stats import stats as compute_stats
+from landing.admin.queries import StatementTimeout
+from landing.admin.stats import attempts, registrations
 from landing.errors import error_response
 from landing.ops.erasure import erase_phone
 from landing.schemas import normalize_phone
@@ -45,6 +46,16 @@ def bad_argument(error: BadArgument):
     return error_response(400, str(error))
 
 
+@bp.errorhandler(StatementTimeout)
+def too_slow(error: StatementTimeout):
+    log.warning("operator API: a query ran past %d ms and was cancelled", error.timeout_ms)
+    return error_response(
+        503,
+        f"The query ran past {error.timeout_ms} ms (ADMIN_STATEMENT_TIMEOUT_MS) and was "
+        "stopped; narrow the filters, or use an export.",
+    )
+
+
 @bp.errorhandler(RedisError)
 @bp.errorhandler(psycopg2.Error)
 @bp.errorhandler(PeeweeError)
@@ -70,15 +81,18 @@ def list_registrations():
         after = reads.decode_cursor(cursor) if cursor else None
     except ValueError as error:
         raise BadArgument(str(error)) from None
-    rows, next_cursor = reads.page(_read_db(), filters, limit, after)
+    rows, next_cursor = _queries().run(reads.page, filters, limit, after)
     return jsonify(registrations=rows, next_cursor=next_cursor)
 
 
 @bp.get("/stats")
 def stats():
     window = {name: request.args.get(name) for name in ("created_after", "created_before")}
+    filters = _filters(window)
     collection = current_app.extensions["mongo"].get_default_database(DEFAULT_DATABASE)[ATTEMPTS]
-    return jsonify(compute_stats(_read_db(), collection, _filters(window)))
+    # Only PostgreSQL's part goes off the loop: pymongo's sockets cooperate with gevent.
+    report = _queries().run(registrations, filters)
+    return jsonify({**report, "attempts_per_day": attempts(collection, filters)})
 
 
 @bp.post("/exports")
@@ -144,8 +158,8 @@ def erase(phone: str):
     )
 
 
-def _read_db():
-    return current_app.extensions["admin_reads"]
+def _queries():
+    return current_app.extensions["admin_queries"]
 
 
 def _progress(job_id: str) -> dict:

@@ -13,6 +13,7 @@ import psycopg2
 from flask import Flask
 
 from landing.limits import phone_key
+from landing.off_loop import call
 from landing.shared.db import CONNECT_TIMEOUT
 from landing.shared.results import binding_key
 from landing.shared.signup import status_key
@@ -42,17 +43,10 @@ def typed_forms(phone: str) -> re.Pattern:
 def erase_phone(app: Flask, owner_url: str, phone: str) -> Erased:
     """Remove the normalised phone from every store; the counts of what was removed.
 
-    PostgreSQL's row goes as the schema's owner: the app's own role may not delete.
+    PostgreSQL's row goes as the schema's owner: the app's own role may not delete. That
+    part runs off the web's event loop (psycopg2 would block every request of the process).
     """
-    conn = psycopg2.connect(owner_url, connect_timeout=CONNECT_TIMEOUT)
-    try:
-        with conn, conn.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM registrations WHERE phone = %s RETURNING request_id", (phone,)
-            )
-            request_ids = [str(row[0]) for row in cursor.fetchall()]
-    finally:
-        conn.close()
+    request_ids = call(lambda: _delete_rows(owner_url, phone))
     history = app.extensions["mongo"].get_default_database("logs")["landing_attempts"]
     query = {"$or": [{"phone": {"$regex": typed_forms(phone).pattern}}]}
     if request_ids:
@@ -64,6 +58,19 @@ def erase_phone(app: Flask, owner_url: str, phone: str) -> Erased:
         statuses=_erase_statuses(app, request_ids),
         limit_counters=_erase_counters(app, phone),
     )
+
+
+def _delete_rows(owner_url: str, phone: str) -> list[str]:
+    """Delete the phone's row; the request_ids it held."""
+    conn = psycopg2.connect(owner_url, connect_timeout=CONNECT_TIMEOUT)
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM registrations WHERE phone = %s RETURNING request_id", (phone,)
+            )
+            return [str(row[0]) for row in cursor.fetchall()]
+    finally:
+        conn.close()
 
 
 def _erase_statuses(app: Flask, request_ids: list[str]) -> int:

@@ -67,11 +67,11 @@ class Settings:
     retry_min_backoff_ms: int = 1_000
     retry_max_backoff_ms: int = 300_000
     actor_time_limit_ms: int = 30_000
-    db_max_connections: int = 16
-    max_body_bytes: int = 4_096
     # Delayed retries a worker process holds in memory until their time comes (dramatiq's
     # own default is threads x 1000); the rest wait in RabbitMQ, on its disk.
     worker_delay_prefetch: int = 256
+    db_max_connections: int = 16
+    max_body_bytes: int = 4_096
     web_bind: str = "127.0.0.1:8000"  # gunicorn's address; compose binds 0.0.0.0:8000
     web_workers: int = 0  # gunicorn processes; 0 means one per CPU core
     web_connections: int = 1000  # requests one gunicorn process serves at once (gevent)
@@ -86,6 +86,7 @@ class Settings:
     # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off).
     admin_tokens: str = ""
     database_read_url: str = ""  # a replica for the operator API's reads; empty: the primary
+    admin_statement_timeout_ms: int = 5_000  # the operator API's longest PostgreSQL statement
     # Where exports are written; the web reads them there (compose: a volume both mount).
     export_dir: str = ""  # empty: landing-exports in the system's temporary directory
     webhook_url: str = ""  # where each new registration is POSTed; empty: no webhook
