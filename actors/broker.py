@@ -82,13 +82,14 @@ def worker_middleware(config: Settings) -> list[dramatiq.Middleware]:
 
     Prometheus is configured by us (WorkerMetrics: our port, and inert outside the CLI).
     WorkerLogs comes early so its after-hooks run late: every line about a message, retries
-    included, has its id.
+    included, has its id. TimeLimit comes last so its after-hook runs first: the deadline
+    is off before Retries hands a retry on, which may wait on a RabbitMQ blocking publishers
+    (an interrupt in the middle of it would leave the message neither handed on nor kept).
     """
     return [
         WorkerMetrics(),
         WorkerLogs(),
         AgeLimit(),
-        TimeLimit(time_limit=config.actor_time_limit_ms),
         ShutdownNotifications(),
         CurrentMessage(),
         Retries(
@@ -98,4 +99,5 @@ def worker_middleware(config: Settings) -> list[dramatiq.Middleware]:
         ),
         Results(backend=build_result_backend(config), result_ttl=config.result_ttl * 1000),
         DatabaseConnections(config.database_url, config.db_max_connections),
+        TimeLimit(time_limit=config.actor_time_limit_ms),
     ]

@@ -2,28 +2,25 @@
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 import dramatiq
 from redis.exceptions import RedisError
 
+from actors.histories import apart, failed_entry, fingerprint, history_messages, history_of
 from actors.rows import describe, is_permanent, is_transient, store, store_many
 from landing.shared.publisher import Publisher
-from landing.shared.results import StatusWriter, phone_fingerprint
+from landing.shared.results import StatusWriter
 from landing.shared.settings import Settings
 from landing.shared.signup import (
     REGISTER,
     REGISTER_BATCH,
     REGISTRATIONS,
-    History,
     Outcome,
     SignUp,
     attempt_message,
     attempts_message,
-    history_entry,
     registration_message,
     turned_away_message,
     webhook_message,
@@ -54,39 +51,6 @@ def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
     if is_transient(error):
         return True
     return not is_permanent(error) and retries < max_retries
-
-
-FINAL_ENTRY = {
-    Outcome.REGISTERED: History.SUCCESS_POSTGRES,
-    Outcome.DUPLICATE: History.DUPLICATE_DETECTED,
-    Outcome.CONFLICT: History.CONFLICT,
-}
-
-
-def history_of(signup: SignUp, outcome: str, stored_at: str | None) -> list[dict[str, Any]]:
-    """A stored sign-up's history entries: queued when received, then what PostgreSQL said."""
-    final = history_entry(FINAL_ENTRY[outcome], at=stored_at)
-    return [history_entry(History.QUEUED, at=signup.received_at), final]
-
-
-def history_messages(stored: list[tuple[SignUp, tuple[str, str | None]]]) -> list:
-    """The attempt-log messages for sign-ups PostgreSQL answered: one for the batch, and one
-    for those whose request_id another number holds, recorded apart (log_turned_away), so
-    their number never joins the stored sign-up's history."""
-    kept = [(s, history_of(s, *o)) for s, o in stored if o[0] != Outcome.CONFLICT]
-    taken = [(apart(s), history_of(s, *o)) for s, o in stored if o[0] == Outcome.CONFLICT]
-    return [attempts_message(kept)] * bool(kept) + [turned_away_message(taken)] * bool(taken)
-
-
-def apart(signup: SignUp) -> SignUp:
-    """The sign-up under an id of its own, the same every time it is seen (replays merge)."""
-    fingerprint = phone_fingerprint(signup.request_id, signup.phone)
-    name = f"landing:conflict:{signup.request_id}:{fingerprint}"
-    return replace(signup, request_id=str(uuid5(NAMESPACE_URL, name)))
-
-
-def failed_entry(error: Exception) -> dict[str, Any]:
-    return history_entry(History.FAILED_RETRY, error=type(error).__name__)
 
 
 def register(
@@ -135,10 +99,12 @@ def register_batch(
         raise StoreFailed.from_error(outages[0][1])
     refused += [signup.as_message() for signup, _ in failed]
     publisher.publish(*(registration_message(attempt) for attempt in refused))
-    # A conflict's status is written last: its request_id must not read registered.
+    # A conflict's status is written last: its request_id must not read registered. The
+    # others renew their request_id's binding to their number with their status.
     ordered = sorted(stored, key=lambda item: item[1][0] == Outcome.CONFLICT)
+    bindings = [(s.request_id, fingerprint(s)) for s, (o, _) in stored if o != Outcome.CONFLICT]
     try:
-        statuses.store([(signup.request_id, outcome) for signup, (outcome, _) in ordered])
+        statuses.store([(s.request_id, outcome) for s, (outcome, _) in ordered], bindings)
     except RedisError as error:  # the row is the promise; its status page is not
         log.warning("statuses of %d sign-ups not stored: %s", len(stored), error)
     created = [(s, at) for s, (o, at) in stored if o == Outcome.REGISTERED] if announce else []

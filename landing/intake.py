@@ -38,10 +38,11 @@ from dramatiq.results.backends import RedisBackend
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from redis.exceptions import RedisError
+from prometheus_client import Counter
+from redis.exceptions import OutOfMemoryError, RedisError
 
+from landing.intake_scripts import ADMIT, COUNT_REFUSED, WITHDRAW
 from landing.limits import REGISTER_SCOPE, counter_key, phone_key
-from landing.ops.metrics import redis_refused
 from landing.shared.group_commit import GroupCommit
 from landing.shared.publisher import Publisher, confirmed
 from landing.shared.results import binding_key, phone_fingerprint, status_key_in
@@ -56,73 +57,25 @@ MAX_PER_MESSAGE = 100
 # Times a batch's writer yields for more requests first (GroupCommit): measured at c=64,
 # batches grew from ~3 to ~16 sign-ups and web CPU per sign-up fell by a tenth.
 GATHER = 8
-# One call admits a whole batch, in order. KEYS: for each sign-up its address's counter,
-# its phone's, its status, its request_id's binding to a number. ARGV: each limit and its
-# window in seconds, the `queued` value and its TTL in ms, then each sign-up's fingerprint.
-# Per sign-up, {1, placed} when admitted; {0, seconds to the reset, which} if not (which:
-# 0 the address, 1 the number, 2 its request_id is bound to another number). Every request
-# counts against its address, as flask-limiter counts; only an admitted one against its
-# number. A request_id is bound to the first number admitted with it, for as long as its
-# status lives.
-ADMIT = """
-local answers = {}
-for i = 1, #KEYS, 4 do
-    local address, phone, status, binding = KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3]
-    local fingerprint = ARGV[6 + (i + 3) / 4]
-    local hits = redis.call('INCR', address)
-    if hits == 1 then
-        redis.call('EXPIRE', address, ARGV[2])
-    end
-    local bound = redis.call('GET', binding)
-    if hits > tonumber(ARGV[1]) then
-        answers[#answers + 1] = {0, redis.call('TTL', address), 0}
-    elseif bound and bound ~= fingerprint then
-        answers[#answers + 1] = {0, 0, 2}
-    elseif tonumber(redis.call('GET', phone) or '0') >= tonumber(ARGV[3]) then
-        answers[#answers + 1] = {0, redis.call('TTL', phone), 1}
-    else
-        if redis.call('INCR', phone) == 1 then
-            redis.call('EXPIRE', phone, ARGV[4])
-        end
-        if not bound then
-            redis.call('SET', binding, fingerprint, 'PX', ARGV[6])
-        end
-        if redis.call('EXISTS', status) == 1 then
-            answers[#answers + 1] = {1, 0}
-        else
-            redis.call('LPUSH', status, ARGV[5])
-            redis.call('PEXPIRE', status, ARGV[6])
-            answers[#answers + 1] = {1, 1}
-        end
-    end
-end
-return answers
-"""
-# A request refused before it became a sign-up (invalid, too large, not JSON) counts against
-# its address in the same window: the seconds to the window's reset once past the limit,
-# else -1.
-COUNT_REFUSED = """
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then
-    redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-if hits > tonumber(ARGV[1]) then
-    return redis.call('TTL', KEYS[1])
-end
-return -1
-"""
-# A sign-up the broker did not take: its number's count given back (its address's stays,
-# as for any answered request), its `queued` and its request_id's binding taken away (only
-# if this request put them there: a result or an earlier attempt's status stays).
-WITHDRAW = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
-    redis.call('DECR', KEYS[1])
-end
-if ARGV[2] == '1' then
-    redis.call('LREM', KEYS[2], 0, ARGV[1])
-    redis.call('DEL', KEYS[3])
-end
-"""
+
+
+ADMITTED_IN_MEMORY = Counter(
+    "landing_signups_admitted_in_memory_total",
+    "Sign-ups whose admission (both limits) was decided in the web process's memory, with no"
+    " status stored, because Redis refused it: full (maxmemory) or unavailable (down, hung,"
+    " any other error).",
+    ["reason"],
+    registry=None,  # each app's registry registers it (WebMetrics)
+)
+REFUSALS = {"full": "Redis is full (maxmemory)", "unavailable": "Redis unavailable"}
+
+
+def redis_refused(error: Exception, signups: int) -> str:
+    """Count signups admitted in memory because Redis raised error; why, for the log:
+    "Redis is full (maxmemory)" (an OOM error) or "Redis unavailable"."""
+    reason = "full" if isinstance(error, OutOfMemoryError) else "unavailable"
+    ADMITTED_IN_MEMORY.labels(reason).inc(signups)
+    return REFUSALS[reason]
 
 
 class Limited(Exception):
@@ -162,7 +115,9 @@ class _Pending:
 
     confirm: Future
     keys: Keys
-    placed: bool | None  # its status; None: admitted in memory, nothing in Redis to undo
+    # Whether it placed its status and its binding; None: admitted in memory, nothing in
+    # Redis to undo.
+    placed: tuple[bool, bool] | None
 
 
 class Intake:
@@ -229,9 +184,10 @@ class Intake:
             phone_fingerprint(signup.request_id, signup.phone),
         )
 
-    def _admit(self, keys: list[Keys]) -> list[bool | Limited | RequestIdTaken | None]:
-        """Each sign-up's admission: whether its status was placed (None: Redis was down and
-        it was counted in memory), or which limit it hit, or that its request_id is taken."""
+    def _admit(self, keys: list[Keys]) -> list[tuple[bool, bool] | Exception | None]:
+        """Each sign-up's admission: whether it placed its status and its binding (None:
+        Redis was down and it was counted in memory), or which limit it hit (Limited), or
+        that its request_id is taken (RequestIdTaken)."""
         try:
             answers = self._run_admit(keys)
         except RedisError as error:
@@ -239,7 +195,10 @@ class Intake:
             why = redis_refused(error, len(keys))  # full (maxmemory) or unavailable, counted
             log.warning("limits held in memory, statuses not stored: %s (%s)", why, error)
             return [self._admit_in_memory(k) for k in keys]
-        return [bool(answer[1]) if answer[0] else _refusal(answer) for answer in answers]
+        return [
+            (bool(answer[1]), bool(answer[2])) if answer[0] else _refusal(answer)
+            for answer in answers
+        ]
 
     def _run_admit(self, keys: list[Keys]) -> list:
         flat = [key for k in keys for key in (k.address, k.phone, k.status, k.binding)]
@@ -276,7 +235,7 @@ class Intake:
     def _withdraw(self, pending: _Pending) -> None:
         if pending.placed is None:
             return
-        args = [self.args[4], "1" if pending.placed else "0"]
+        args = [self.args[4], *("1" if placed else "0" for placed in pending.placed)]
         keys = [pending.keys.phone, pending.keys.status, pending.keys.binding]
         try:
             self.withdraw(keys=keys, args=args)

@@ -110,3 +110,12 @@ def test_a_single_register_message_of_a_taken_id_is_a_conflict(clean, workers):
     workers.register_batch([first.as_message()])
     assert workers.register(signup(SECOND, request_id=first.request_id).as_message()) == "conflict"
     assert [row.phone for row in Registration.select()] == [FIRST]
+
+
+def test_the_worker_binds_what_the_web_could_not_and_the_web_then_refuses(clean, workers, client):
+    # Stored while Redis kept no binding (down at admission, or expired since).
+    first = signup(FIRST)
+    workers.register_batch([first.as_message()])
+    answer = post(client, {"phone": SECOND, "request_id": first.request_id})
+    assert_error(answer, 409, "conflict")
+    assert status_of(client, first.request_id) == "registered"

@@ -10,7 +10,7 @@ Routes are labelled by their rule (`/api/register/<request_id>`), never the raw 
 cannot multiply the time series.
 
 ADMITTED_IN_MEMORY is counted where it happens, in the intake (landing/intake.py), so it is
-one per process (every app a process builds registers the same one), like flask's own.
+one per process (every app a process builds registers the same one).
 """
 
 import time
@@ -26,8 +26,8 @@ from prometheus_client import (
     multiprocess,
     values,
 )
-from redis.exceptions import OutOfMemoryError
 
+from landing.intake import ADMITTED_IN_MEMORY
 from landing.ops.queue_depths import QueueDepths, queue_names
 from landing.shared.signup import QUEUES
 
@@ -35,24 +35,6 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"  # 404s: no route, and no raw path in a label
 
 bp = Blueprint("metrics", __name__)
-
-ADMITTED_IN_MEMORY = Counter(
-    "landing_signups_admitted_in_memory_total",
-    "Sign-ups whose admission (both limits) was decided in the web process's memory, with no"
-    " status stored, because Redis refused it: full (maxmemory) or unavailable (down, hung,"
-    " any other error).",
-    ["reason"],
-    registry=None,  # each app's registry registers it (WebMetrics)
-)
-REFUSALS = {"full": "Redis is full (maxmemory)", "unavailable": "Redis unavailable"}
-
-
-def redis_refused(error: Exception, signups: int) -> str:
-    """Count signups admitted in memory because Redis raised error; why, for the log:
-    "Redis is full (maxmemory)" (an OOM error) or "Redis unavailable"."""
-    reason = "full" if isinstance(error, OutOfMemoryError) else "unavailable"
-    ADMITTED_IN_MEMORY.labels(reason).inc(signups)
-    return REFUSALS[reason]
 
 
 class WebMetrics:

@@ -28,7 +28,7 @@ REQUEUE_PAUSE = 1.0
 
 
 def put_back(message, middleware, error: Exception) -> None:
-    """Mark message to go back to its queue instead of being acked; pause its thread first.
+    """Say why message goes back to its queue (its put_back mark) and pause its thread first.
 
     The message stays the one copy of what it carries until a later delivery hands it on.
     """
@@ -38,7 +38,6 @@ def put_back(message, middleware, error: Exception) -> None:
         type(middleware).__name__,
         type(error).__name__,
     )
-    message.put_back = True
     time.sleep(REQUEUE_PAUSE)
 
 
@@ -55,12 +54,26 @@ class DeadLetteringConsumer(_RabbitmqConsumer):
 
     def __next__(self):
         try:
-            return super().__next__()
+            message = super().__next__()
         except StopIteration:
             # pika ends the generator when the broker cancels the consumer: its queue was
             # deleted (or its node is gone). Publishers may have had messages acked into it.
             self._announce_vanished()
             raise
+        if message is not None:
+            # A delivery tag means something on its own channel only. dramatiq settles a
+            # message on whatever consumer its thread has by then: after a reconnect, the
+            # old tag would name another, unprocessed message of the new channel.
+            message.consumer = self
+        return message
+
+    def _stale(self, message) -> bool:
+        """True when message came from an earlier channel (RabbitMQ requeued it when that
+        channel closed): settling it here would settle another message."""
+        if getattr(message, "consumer", self) is self:
+            return False
+        log.warning("message %s not settled: its channel is gone (requeued)", message.message_id)
+        return True
 
     def _announce_vanished(self) -> None:
         try:
@@ -69,8 +82,13 @@ class DeadLetteringConsumer(_RabbitmqConsumer):
             log.warning("could not announce that %s vanished: %s", self.queue_name, error)
 
     def ack(self, message) -> None:
+        if self._stale(message):
+            return None
         if not getattr(message, "put_back", False):
             return super().ack(message)
+        return self._requeue(message)
+
+    def _requeue(self, message) -> None:
         try:
             self.known_tags.remove(message._tag)
             requeue = partial(self.channel.basic_nack, message._tag, requeue=True)
@@ -83,6 +101,10 @@ class DeadLetteringConsumer(_RabbitmqConsumer):
 
     def nack(self, message) -> None:
         """Publish message with its options to the dead letters, then ack the original."""
+        if self._stale(message):
+            return None
+        if getattr(message, "put_back", False):
+            return self._requeue(message)
         options = message.options
         if "traceback" in options and options.get("retries"):
             # Retries counted the failure that ended it as one more retry; the dead letter

@@ -105,18 +105,26 @@ class LandingBroker(RabbitmqBroker):
         return self.consumer_class(self.parameters, queue_name, prefetch, timeout)
 
     def emit_after(self, signal: str, *args, **kwargs) -> None:
-        """dramatiq's emit_after, except that a message whose successor could not be handed
-        to RabbitMQ is put back in its queue rather than acked (see put_back)."""
+        """dramatiq's emit_after, except that a message about to be acked goes back to its
+        queue instead when a hook could not hand on what replaces it (see put_back), or
+        never returned (an interrupt raised inside it)."""
+        message = args[0] if signal in BEFORE_ACK else None
+        handed_on = True
         for middleware in reversed(self.middleware):
+            if message is not None:
+                message.put_back = True  # until the hook returns
             try:
                 getattr(middleware, f"after_{signal}")(self, *args, **kwargs)
             except Exception as error:
-                if signal in BEFORE_ACK and isinstance(error, HANDOFF_FAILURES):
-                    put_back(args[0], middleware, error)
+                if message is not None and isinstance(error, HANDOFF_FAILURES):
+                    handed_on = False
+                    put_back(message, middleware, error)
                 else:
                     self.logger.critical(
                         "Unexpected failure in after_%s of %r.", signal, middleware, exc_info=True
                     )
+            if message is not None:
+                message.put_back = not handed_on
 
     def enqueue(self, message, *, delay=None):
         """Publish message (to its delay queue if delay is set) once RabbitMQ has routed it.

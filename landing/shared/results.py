@@ -58,8 +58,9 @@ class StatusWriter:
         self.backend = backend
         self.ttl_ms = ttl_seconds * 1000
 
-    def store(self, statuses: list[tuple[str, str]]) -> None:
-        """(request_id, outcome) pairs, each replacing what was there; RedisError if down."""
+    def store(self, statuses: list[tuple[str, str]], bindings: list[tuple[str, str]] = ()) -> None:
+        """(request_id, outcome) pairs, each replacing what was there, and (request_id,
+        fingerprint) bindings renewed for as long (landing.intake); RedisError if down."""
         if not statuses:
             return
         encode = self.backend.encoder.encode
@@ -71,4 +72,6 @@ class StatusWriter:
                 pipe.delete(key)
                 pipe.lpush(key, encode(wrap_result(outcome)))
                 pipe.pexpire(key, self.ttl_ms)
+            for request_id, fingerprint in bindings:
+                pipe.set(binding_key(request_id), fingerprint, px=self.ttl_ms)
             pipe.execute()
