@@ -4,6 +4,7 @@ The load starts; ~5 s in the fault is injected and held; it is undone in `finall
 load runs to its end; then we wait for the backlog and compare 202s with rows.
 """
 
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from drills import checks, verdict
 from drills.drain import drain, wait_settled
 from drills.env import Env, Fault
 from drills.load import Load, Phones, SignUp, post
+from drills.memory import PeakRss
 from drills.report import DrillResult, Window
 
 AFTER_UNDO_S = 8.0  # seconds of load at least after the fault is undone
@@ -30,19 +32,22 @@ class Knobs:
     inject_at: float = 5.0  # seconds into the load
     drain_timeout: float = 180.0
     max_backoff_ms: int = 5000  # Retries' cap: recovery is measured in seconds, not minutes
+    long_outage_s: float = 600.0  # postgres-down-long: seconds PostgreSQL is stopped
+    long_rate: float = 300.0  # postgres-down-long: new sign-ups per second (a campaign)
 
 
 def run_drill(fault: Fault, phones: Phones, env: Env, knobs: Knobs, stores: Stores) -> DrillResult:
     """Everything about one fault; a harness error is reported in the result, not raised."""
     result = DrillResult(fault.name)
-    load = None
+    load = rss = None
     try:
         env.stack.start()
         probe = _probe(env.stack.port, stores, phones)
-        duration = knobs.inject_at + fault.hold_s + fault.slack_s + AFTER_UNDO_S
-        duration = max(knobs.duration, duration)
-        rate = fault.rate or knobs.rate
-        load = Load(env.stack.port, phones, knobs.clients, rate, duration)
+        rss = PeakRss(env.stack.worker_trees).start()
+        held = fault.lead_s + fault.hold_s + fault.slack_s
+        duration = max(knobs.duration, knobs.inject_at + held + AFTER_UNDO_S)
+        rate, clients = fault.rate or knobs.rate, fault.clients or knobs.clients
+        load = Load(env.stack.port, phones, clients, rate, duration)
         load.start()
         window = _hold(fault, env, load, knobs.inject_at)
         _finish(result, fault, env, load, window, probe, knobs, stores)
@@ -51,6 +56,8 @@ def run_drill(fault: Fault, phones: Phones, env: Env, knobs: Knobs, stores: Stor
     finally:
         if load is not None:
             load.abort()
+        if rss is not None:
+            result.worker_rss_mib = rss.stop()
         env.stack.stop()
         result.restarts = list(env.stack.restarts)
     result.notes += env.notes
@@ -83,15 +90,19 @@ def _hold(fault: Fault, env: Env, load: Load, inject_at: float) -> Window:
     """Inject at inject_at, hold hold_s, undo (the fault's finally); load-clock times."""
     time.sleep(max(0.0, inject_at - load.now()))
     window, injected = Window(injected_s=round(load.now(), 2)), time.monotonic()
-    with fault.action(env):
-        window.broken_s = round((env.broken_at or injected) - load.t0, 2)
-        window.held_from_s = round(load.now(), 2)
-        time.sleep(fault.hold_s)
-        window.held_to_s = round(load.now(), 2)
-    window.undone_s = round(load.now(), 2)
-    # The undo may outlast the plan (a node booting slowly): keep some load after it, so
-    # recovery is seen (clients still running pick the new end up).
-    load.duration = max(load.duration, load.now() + AFTER_UNDO_S)
+    # Breaking and mending may outlast the plan (a node booting slowly, an alarm slow to
+    # fire and clear, two faults in turn): no client stops while the fault holds, and the
+    # load goes on AFTER_UNDO_S past the undo, so recovery is seen.
+    planned, load.duration = load.duration, math.inf
+    try:
+        with fault.action(env):
+            window.broken_s = round((env.broken_at or injected) - load.t0, 2)
+            window.held_from_s = round(load.now(), 2)
+            time.sleep(fault.hold_s)
+            window.held_to_s = round(load.now(), 2)
+        window.undone_s = round(load.now(), 2)
+    finally:
+        load.duration = max(planned, load.now() + AFTER_UNDO_S)
     return window
 
 
@@ -99,16 +110,21 @@ def _finish(result: DrillResult, fault: Fault, env: Env, load: Load, window: Win
             probe: SignUp, knobs: Knobs, stores: Stores) -> None:  # fmt: skip
     """Drain, then fill the result in from the sign-ups, the rows and the statuses."""
     promised = [s.request_id for s in list(load.signups) if s.final == 202]
-    drained = drain(load, promised, stores.database_url, _in_flight(env), knobs.drain_timeout)
+    bound = fault.drain_s or knobs.drain_timeout
+    drained = drain(load, promised, stores.database_url, _in_flight(env), bound)
     signups = [probe, *load.wait()]
     result.window, result.load_s, result.drained = window, round(load.duration, 1), drained.settled
     result.load_started_utc = load.started_utc
+    if fault.rate or fault.clients:
+        achieved = (len(signups) - 1) / max(load.duration, 1e-6)
+        result.notes.append(f"load: {load.clients} clients, ~{achieved:.0f} new sign-ups/s")
     if drained.gone_at is not None:
         undone = load.t0 + window.undone_s
         result.backlog_gone_s = round(max(0.0, drained.gone_at - undone), 1)
     rows = checks.fetch_rows(stores.database_url)
     verdict.tally(result, signups, rows, checks.compare(signups, rows, stores.redis_url))
     verdict.latencies(result, signups, window, fault.bounded)
+    result.dead_letters = _dead_letters(env)
     if fault.log:
         result.log_missing = _log_missing(env, signups, knobs)
 
@@ -123,6 +139,17 @@ def _in_flight(env: Env):
         return ready or env.broker.in_flight(env.vhost, "registrations")
 
     return count
+
+
+def _dead_letters(env: Env) -> int | None:
+    """Messages in registrations.XQ now; None if the broker would not say."""
+    try:
+        out = env.broker.ctl("list_queues", "-p", env.vhost, "name", "messages",
+                             "--no-table-headers")  # fmt: skip
+    except RuntimeError:
+        return None
+    rows = [line.split("\t") for line in out.splitlines()]
+    return sum(int(r[1]) for r in rows if len(r) == 2 and r[0] == "registrations.XQ")
 
 
 def _log_missing(env: Env, signups: list[SignUp], knobs: Knobs) -> int:

@@ -23,11 +23,13 @@ class Env:
     vhost: str
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # drill-specific checks that failed
-    broken_at: float | None = None  # monotonic: the breaking command began
+    broken_at: float | None = None  # monotonic: the first breaking command began
 
     def breaking(self) -> None:
-        """Called by a fault right before the command that breaks things."""
-        self.broken_at = time.monotonic()
+        """Called by a fault right before the command that breaks things (in an overlap,
+        the first fault's counts: that is when the drill began to break)."""
+        if self.broken_at is None:
+            self.broken_at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,11 @@ class Fault:
     hold_s: float  # seconds between breaking and mending
     action: Callable[[Env], AbstractContextManager[None]]
     rate: float | None = None  # new sign-ups per second, when the default is too much
+    clients: int | None = None  # client threads, when the default cannot reach the rate
     bounded: bool = False  # answers within PUBLISH_TIMEOUT + 0.5 s while it holds
     log: bool = False  # every 202 must reach the attempt log afterwards
     cluster: bool = False  # runs against three clustered nodes and quorum queues
     slack_s: float = 0.0  # about how long the undo takes (a node boots in ~5-10 s)
+    lead_s: float = 0.0  # an overlap: seconds the first fault holds alone before hold_s
+    drain_s: float | None = None  # the drain bound, when DRILL_DRAIN_TIMEOUT is too short
+    dead_letters: bool = False  # registrations.XQ must be empty at the end

@@ -127,6 +127,17 @@ def postgres_restart(env: Env) -> Iterator[None]:
 
 
 @contextmanager
+def postgres_down(env: Env) -> Iterator[None]:
+    """`pg_ctl stop -m fast`: connections refused until it is started again, rows kept."""
+    try:
+        env.breaking()
+        env.postgres.halt()
+        yield
+    finally:
+        env.postgres.start()
+
+
+@contextmanager
 def postgres_frozen(env: Env) -> Iterator[None]:
     """The postmaster and every backend SIGSTOPped: connections hang, nothing errors."""
     with frozen(env.postgres.pids(), "the private PostgreSQL", env):

@@ -48,7 +48,9 @@ class Lab:
         """The settings line quoted under the table."""
         k = self.knobs
         return (
-            f"{k.clients} clients, ~{k.rate:.0f} new sign-ups/s (mongo-down: 25), "
+            f"{k.clients} clients, ~{k.rate:.0f} new sign-ups/s (mongo-down and "
+            f"mongo-down+memory-alarm: 25; postgres-down-long: {k.long_rate:.0f} for "
+            f"{k.long_outage_s:.0f} s), "
             f"{k.duration:.0f} s of load or more (fault hold + 8 s), "
             f"fault at {k.inject_at:.0f} s; gunicorn 2 gevent workers; registrations worker "
             f"1 process x 8 threads; PUBLISH_TIMEOUT=2, RETRY_MAX_BACKOFF_MS={k.max_backoff_ms}"

@@ -9,8 +9,9 @@ from drills.stack import Restart
 
 COLUMNS = (
     "drill", "202s", "503s", "other", "gave up", "lost", "duplicated",
-    "p99 ms", "max ms", "backlog gone s", "restarts", "result",
+    "p99 ms", "max ms", "backlog gone s", "restarts", "worker RSS MiB", "result",
 )  # fmt: skip
+RSS_OF = "worker-registrations"  # the worker whose peak the table shows
 
 
 @dataclass
@@ -112,6 +113,8 @@ class DrillResult:
     restarts: list[Restart] = field(default_factory=list)
     statuses: Statuses = field(default_factory=Statuses)
     log_missing: int | None = None  # mongo-down only: 202s without a stored-log document
+    dead_letters: int | None = None  # messages in registrations.XQ after the drain
+    worker_rss_mib: dict[str, float] = field(default_factory=dict)  # peak, master + children
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     lost_signups: list["LostSignUp"] = field(default_factory=list)  # the first few, to dig
@@ -143,7 +146,7 @@ def row(result: DrillResult) -> list[str]:
     numbers = (
         result.accepted, result.answers_503, result.answers_other, result.gave_up,
         result.lost, result.duplicates.total, result.p99_ms, result.max_ms,
-        result.backlog_gone_s, len(result.restarts),
+        result.backlog_gone_s, len(result.restarts), result.worker_rss_mib.get(RSS_OF),
     )  # fmt: skip
     return [f"`{result.name}`", *map(_cell, numbers), "PASS" if result.passed else "**FAIL**"]
 
@@ -180,6 +183,11 @@ def _details(result: DrillResult) -> list[str]:
             f"statuses of the 202s: {s.registered} registered, {s.missing} missing, "
             f"{s.queued} queued, {s.duplicate} duplicate, {s.failed} failed, {s.other} other"
         )
+    if result.dead_letters:
+        lines.append(f"{result.dead_letters} messages in registrations.XQ after the drain")
+    if result.worker_rss_mib:
+        peaks = ", ".join(f"{name} {mib:,.0f}" for name, mib in result.worker_rss_mib.items())
+        lines.append(f"peak worker RSS, MiB (master + children, sampled each second): {peaks}")
     lines += result.notes
     return [f"- `{result.name}`: {line}" for line in lines]
 

@@ -2,7 +2,9 @@
 
 Knobs (environment): DRILL_DURATION (s of load, default 20), DRILL_CLIENTS (16),
 DRILL_RATE (new sign-ups/s, 120), DRILL_ONLY (comma-separated drill names),
-DRILL_DRAIN_TIMEOUT (s, 180). Results: results/drills-<UTC timestamp>/ (git-ignored).
+DRILL_DRAIN_TIMEOUT (s, 180), DRILL_LONG_OUTAGE_S (s PostgreSQL is stopped in
+postgres-down-long, 600), DRILL_LONG_RATE (its new sign-ups/s, 300).
+Results: results/drills-<UTC timestamp>/ (git-ignored).
 Exit status 1 if any drill fails, a shared service stopped answering, or a phone number
 shows up in the results; 130 when interrupted (after tearing everything down).
 """
@@ -21,10 +23,9 @@ from drills.drill import Knobs
 from drills.env import Fault
 from drills.faults import FAULTS
 from drills.lab import Lab
+from drills.overlaps import OVERLAPS, long_outage
 from drills.report import Check, RunInfo
 from drills.util import run
-
-DRILLS: tuple[Fault, ...] = (*FAULTS, cluster.FAULT)
 
 
 def knobs_from_env() -> Knobs:
@@ -35,23 +36,36 @@ def knobs_from_env() -> Knobs:
         clients=int(env.get("DRILL_CLIENTS", 16)),
         rate=float(env.get("DRILL_RATE", 120)),
         drain_timeout=float(env.get("DRILL_DRAIN_TIMEOUT", 180)),
+        long_outage_s=float(env.get("DRILL_LONG_OUTAGE_S", 600)),
+        long_rate=float(env.get("DRILL_LONG_RATE", 300)),
     )
 
 
-def selected() -> list[Fault]:
+def drills(knobs: Knobs) -> tuple[Fault, ...]:
+    """Every drill in the order `make drills` runs them: the long one last."""
+    # The backlog of a long outage drains in well under the outage itself (README: a few
+    # thousand rows/s from a backlog), so the outage bounds its drain.
+    drain_s = max(knobs.drain_timeout, knobs.long_outage_s)
+    long = long_outage(knobs.long_outage_s, knobs.long_rate, drain_s)
+    return (*FAULTS, cluster.FAULT, *OVERLAPS, long)
+
+
+def selected(knobs: Knobs) -> list[Fault]:
     """DRILL_ONLY's drills in the usual order, or all of them; unknown names are an error."""
+    every = drills(knobs)
     wanted = [n.strip() for n in os.environ.get("DRILL_ONLY", "").split(",") if n.strip()]
-    unknown = sorted(set(wanted) - {fault.name for fault in DRILLS})
+    unknown = sorted(set(wanted) - {fault.name for fault in every})
     if unknown:
-        names = ", ".join(fault.name for fault in DRILLS)
+        names = ", ".join(fault.name for fault in every)
         raise SystemExit(f"drills: unknown drill {', '.join(unknown)} (known: {names})")
-    return [fault for fault in DRILLS if not wanted or fault.name in wanted]
+    return [fault for fault in every if not wanted or fault.name in wanted]
 
 
 def main() -> int:
     """Run the drills against private services, always tear down, write and print results."""
     cleanup.install()
-    faults, knobs = selected(), knobs_from_env()
+    knobs = knobs_from_env()
+    faults = selected(knobs)
     folder = ROOT / "results" / datetime.now(UTC).strftime("drills-%Y%m%dT%H%M%SZ")
     (folder / "logs").mkdir(parents=True)
     info = RunInfo(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), _command(), machine(), "")

@@ -53,6 +53,10 @@ class PrivatePostgres:
         """`pg_ctl restart -m fast`: sessions are cut, committed rows stay."""
         self._ctl("restart", "-m", "fast")
 
+    def halt(self) -> None:
+        """`pg_ctl stop -m fast`: PostgreSQL gone until start(), its data kept."""
+        self._ctl("stop", "-m", "fast")
+
     def _ctl(self, *args: str) -> None:
         log = str(self.dir / "postgres.log")
         run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", log, "-w", *args))

@@ -112,6 +112,14 @@ class AppStack:
         """The registrations worker's child processes (its workers and its metrics fork)."""
         return self.processes["worker-registrations"].group.children()
 
+    def worker_trees(self) -> dict[str, list[int]]:
+        """Each worker's master and its children, as they are right now."""
+        return {
+            name: [process.group.pid, *process.group.children()]
+            for name, process in self.processes.items()
+            if name in WORKERS
+        }
+
     def _supervise(self) -> None:
         while not self._stopping.wait(0.5):
             for name, process in self.processes.items():

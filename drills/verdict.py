@@ -2,7 +2,8 @@
 
 A drill passes when no 202 was lost, nothing was duplicated, the backlog drained within
 the bound, a sign-up started after the undo was accepted again, and the fault's own
-checks held (answers within PUBLISH_TIMEOUT + 0.5 s while it held; the attempt log).
+checks held (answers within PUBLISH_TIMEOUT + 0.5 s while it held; the attempt log;
+registrations.XQ empty after the drain).
 """
 
 import math
@@ -104,6 +105,10 @@ def judge(result: DrillResult, fault: Fault, failures: list[str]) -> None:
             Check("nothing duplicated", result.duplicates.total == 0, str(result.duplicates)),
             Check("backlog drained", result.drained, f"within the drain bound: {result.drained}"),
         ]
+    if fault.dead_letters and result.error is None:
+        count = "could not be counted" if result.dead_letters is None else result.dead_letters
+        detail = f"{count} messages in registrations.XQ after the drain"
+        result.checks.append(Check("no dead letters", result.dead_letters == 0, detail))
     if fault.log and result.log_missing is not None:
         detail = f"{result.log_missing} of {result.accepted} 202s have no stored-log document"
         result.checks.append(Check("attempt log caught up", result.log_missing == 0, detail))
