@@ -25,16 +25,18 @@ DEV_DEFAULTS = {
     # The task dashboard: RabbitMQ's management API, and the password operators type.
     "RABBITMQ_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
     "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
+    # Keys the per-phone limit's counters (landing.limits): the web counts, erasure finds.
+    "LIMIT_KEY_SECRET": "development-only-limit-key",
 }
 # What each production process must be given: listed, not derived from DEV_DEFAULTS, so a
 # new dev default never becomes a required production setting by accident. `migrate` is the
 # `flask --app landing` commands that change PostgreSQL's schema or delete from it.
 STORES = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
 SECRETS = {
-    "web": STORES,
+    "web": (*STORES, "LIMIT_KEY_SECRET"),
     "worker": STORES,
     "dashboard": ("RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "DASHBOARD_PASSWORD"),
-    "migrate": (*STORES, "MIGRATE_DATABASE_URL"),
+    "migrate": (*STORES, "MIGRATE_DATABASE_URL", "LIMIT_KEY_SECRET"),
 }
 ALL_SECRETS = tuple(DEV_DEFAULTS)  # every setting with a development-only default
 
@@ -50,6 +52,8 @@ class Settings:
     mongo_url: str = DEV_DEFAULTS["MONGO_URL"]
     rate_limit: str = "20/minute"  # sign-ups per client address (an IPv6 client: its /64)
     phone_rate_limit: str = "5/hour"  # sign-ups per phone number, from any addresses
+    # HMAC key of the per-phone counters' Redis keys; a new one only resets those counters.
+    limit_key_secret: str = DEV_DEFAULTS["LIMIT_KEY_SECRET"]
     status_rate_limit: str = "60/minute"  # status lookups per client address
     # Proxies whose X-Forwarded-For names the client (comma-separated networks).
     trusted_proxies: str = "127.0.0.0/8,::1/128"
