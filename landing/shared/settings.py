@@ -87,7 +87,8 @@ class Settings:
     dashboard_password: str = DEV_DEFAULTS["DASHBOARD_PASSWORD"]
     # Origins whose pages may call the API from a browser (comma-separated; none: no CORS).
     cors_origins: str = ""
-    # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off).
+    # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off),
+    # each with the scopes it grants: `<digest>` all, `<digest>:read+export` (landing.admin.auth).
     admin_tokens: str = ""
     database_read_url: str = ""  # a replica for the operator API's reads; empty: the primary
     admin_statement_timeout_ms: int = 5_000  # the operator API's longest PostgreSQL statement

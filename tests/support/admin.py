@@ -10,6 +10,12 @@ TOKEN = "operator-token-for-tests"
 DIGEST = hashlib.sha256(TOKEN.encode()).hexdigest()
 OTHER_DIGEST = hashlib.sha256(b"someone else").hexdigest()
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# Tokens with some scopes only (ADMIN_TOKENS' `<digest>:<scope>+<scope>`).
+SCOPED_TOKENS = {"reader": "read", "exporter": "export+read", "eraser": "erase"}
+SCOPED_ADMIN_TOKENS = ", ".join(
+    f"{hashlib.sha256(token.encode()).hexdigest()}:{scopes}"
+    for token, scopes in SCOPED_TOKENS.items()
+)
 DAY1 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
