@@ -18,11 +18,12 @@ The rule, then, for every text cell:
   character: however the file is cut and trimmed, no cell starts with one.
 - A cell that starts with a tab or a CR gets one in front too (OWASP lists both).
 
-Spreadsheets show an apostrophe in front as text, so the value stays readable. The price:
-a legitimate value with a trigger after a separator changes too (a crawler's agent
-`(compatible; +http://...)` becomes `(compatible; '+http://...)`). Nothing we store has one
-at the start of a cell: a phone is 09 and digits, times and ids start with digits.
-Separators a user types by hand in an import dialog (space, `|`) are not covered.
+A leading apostrophe is how all three are told "this is text", and the value stays
+readable. The price: a legitimate value with a trigger after a separator changes too (a
+crawler's agent `(compatible; +http://...)` becomes `(compatible; '+http://...)`). Our own
+values never change: a phone is 0 and digits, ids and times start with digits, addresses
+with a digit, a hex digit or `::`. Separators a user picks by hand in an import dialog
+(space, `|`) are not covered.
 """
 
 import re
