@@ -29,6 +29,7 @@ from dramatiq.results.backends import RedisBackend
 from limits import parse
 
 from landing.intake import Intake, Keys
+from landing.limits import PhoneKeys
 from landing.shared.settings import Settings
 from landing.shared.signup import SignUp
 from tests.support.services import free_port
@@ -122,6 +123,7 @@ def fill(client: redis.Redis, batch: list[SignUp]) -> dict:
         None,  # type: ignore[arg-type]  # admission only: nothing is published
         (settings.rate_limit, settings.phone_rate_limit),
         settings.result_ttl,
+        PhoneKeys(settings.limit_key_secret),  # keys as long as production's
     )
     client.flushall()
     client.script_load(intake.admit.script)  # the script cache is not the sign-ups' cost

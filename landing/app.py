@@ -12,6 +12,7 @@ from landing.cors import init_cors
 from landing.errors import register_error_handlers
 from landing.extensions import limiter
 from landing.intake import Intake
+from landing.limits import PhoneKeys
 from landing.openapi import init_openapi
 from landing.ops import health
 from landing.ops.cli import register_commands
@@ -77,11 +78,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["publisher"] = Publisher.for_settings(settings)
     app.extensions["turned_away"] = TurnedAwayBatch(app.extensions["publisher"])
     app.extensions["results"] = build_result_backend(settings)
+    # Where a number is counted: the intake counts it, erasure finds its counters.
+    app.extensions["phone_keys"] = PhoneKeys(settings.limit_key_secret)
     app.extensions["intake"] = Intake(
         app.extensions["results"],
         app.extensions["publisher"],
         (settings.rate_limit, settings.phone_rate_limit),
         settings.result_ttl,
+        app.extensions["phone_keys"],
     )
     app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)
     limiter.init_app(app)

@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 CODES = {
     400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",

@@ -13,8 +13,9 @@ up to the batch (GroupCommit's gather): a request alone is never held back by a 
 under load batches grow instead of round trips.
 
 The counters are the limits library's fixed windows, in flask-limiter's storage and under
-keys of its form (a number's is a hash of it, never the number), so erasure finds them and
-an invalid request from the same address counts against the same window (count_refused).
+keys of its form (a number's is a keyed hash of it, never the number: landing.limits), so
+erasure finds them and an invalid request from the same address counts against the same
+window (count_refused).
 While Redis is down, the limits hold per process in memory, as flask-limiter's fallback does.
 A `queued` status never replaces what is already there: a client retrying a request_id a
 worker already stored would otherwise see `registered` turn back into `queued`.
@@ -42,7 +43,7 @@ from prometheus_client import Counter
 from redis.exceptions import OutOfMemoryError, RedisError
 
 from landing.intake_scripts import ADMIT, COUNT_REFUSED, WITHDRAW
-from landing.limits import REGISTER_SCOPE, counter_key, phone_key
+from landing.limits import REGISTER_SCOPE, PhoneKeys, counter_key
 from landing.shared.group_commit import GroupCommit
 from landing.shared.publisher import Publisher, confirmed
 from landing.shared.results import binding_key, phone_fingerprint, status_key_in
@@ -126,10 +127,16 @@ class Intake:
     FlushInterrupted."""
 
     def __init__(
-        self, backend: RedisBackend, publisher: Publisher, limits: tuple[str, str], ttl: int
+        self,
+        backend: RedisBackend,
+        publisher: Publisher,
+        limits: tuple[str, str],
+        ttl: int,
+        phone_keys: PhoneKeys,
     ) -> None:
-        """limits: per client address and per number; ttl: seconds a status is kept."""
-        self.backend, self.publisher = backend, publisher
+        """limits: per client address and per number; ttl: seconds a status is kept;
+        phone_keys: where a number is counted."""
+        self.backend, self.publisher, self.phone_keys = backend, publisher, phone_keys
         self.address_limit, self.phone_limit = parse(limits[0]), parse(limits[1])
         self.args = [
             *(self.address_limit.amount, self.address_limit.get_expiry()),
@@ -178,7 +185,7 @@ class Intake:
     def _keys(self, signup: SignUp) -> Keys:
         return Keys(
             counter_key(self.address_limit, REGISTER_SCOPE, client_bucket(signup.ip)),
-            counter_key(self.phone_limit, phone_key(signup.phone)),
+            counter_key(self.phone_limit, self.phone_keys(signup.phone)),
             status_key_in(self.backend, signup.request_id),
             binding_key(signup.request_id),
             phone_fingerprint(signup.request_id, signup.phone),

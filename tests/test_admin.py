@@ -1,5 +1,6 @@
 """The operator API: tokens, the audit log, registrations page by page, stats, erasure."""
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -14,6 +15,8 @@ from tests.support.admin import (
     DAY2,
     DIGEST,
     OTHER_DIGEST,
+    SCOPED_ADMIN_TOKENS,
+    SCOPED_TOKENS,
     TOKEN,
     phone_number,
     seed,
@@ -185,7 +188,8 @@ def test_every_access_is_audited_without_tokens_or_phones(api, owner, caplog):
     assert f"token={DIGEST[:8]}" in lines[0] and "status=200" in lines[0]
     assert "query=other,phone_prefix" in lines[0]
     assert "DELETE /api/admin/phones/<phone>" in lines[1]
-    assert "status=401 token=-" in lines[2]
+    assert "status=401 token=- scopes=-" in lines[2]
+    assert lines[0].endswith("scopes=read+export+erase")
     for line in lines:
         assert TOKEN not in line and "wrong" not in line and DIGEST not in line
         assert "0912" not in line
@@ -199,3 +203,55 @@ def test_reads_go_to_the_replica_when_one_is_set(clean, make_app, owner):
         answer = api.get(path, headers=AUTH)
         assert answer.status_code == 503, path
         assert answer.json["error"] == "unavailable"
+
+
+# Every operator route, the scope it needs, and what it answers a token that has that scope.
+ROUTES = [
+    ("GET", "/api/admin/registrations", "read", 200),
+    ("GET", "/api/admin/stats", "read", 200),
+    ("POST", "/api/admin/exports", "export", 202),
+    ("GET", "/api/admin/exports/00000000-0000-0000-0000-000000000000", "export", 404),
+    ("GET", "/api/admin/exports/00000000-0000-0000-0000-000000000000/file", "export", 404),
+    ("DELETE", f"/api/admin/phones/{phone_number(0)}", "erase", 200),
+]
+
+
+@pytest.mark.parametrize("token", sorted(SCOPED_TOKENS))
+def test_a_token_calls_only_the_routes_its_scopes_allow(clean, make_app, owner, token):
+    api = make_app(admin_tokens=f"{SCOPED_ADMIN_TOKENS}, {DIGEST}").test_client()
+    seed(owner, 1)
+    granted = SCOPED_TOKENS[token].split("+")
+    for method, path, scope, status in ROUTES:
+        answer = api.open(path, method=method, headers={"Authorization": f"Bearer {token}"})
+        if scope in granted:
+            assert answer.status_code == status, (method, path, answer.json)
+        else:
+            assert answer.status_code == 403, (method, path)
+            assert answer.json == {
+                "error": "forbidden",
+                "message": f"This token lacks the {scope} scope.",
+            }
+    # Refusals change nothing: the one row is still there unless this token may erase.
+    assert Registration.select().count() == (0 if "erase" in granted else 1)
+
+
+def test_a_refusal_for_want_of_a_scope_is_audited_with_the_tokens_scopes(
+    clean, make_app, owner, caplog
+):
+    api = make_app(admin_tokens=SCOPED_ADMIN_TOKENS).test_client()
+    seed(owner, 1)
+    caplog.set_level(logging.INFO, logger="landing.admin.audit")
+    reader = {"Authorization": "Bearer reader"}
+    api.delete(f"/api/admin/phones/{phone_number(0)}", headers=reader)
+    api.get("/api/admin/registrations", headers=reader)
+    api.post("/api/admin/exports", headers={"Authorization": "Bearer exporter"})
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "landing.admin.audit"]
+    prefix = hashlib.sha256(b"reader").hexdigest()[:8]
+    assert lines[0] == (
+        f"admin DELETE /api/admin/phones/<phone> query=- status=403 token={prefix} scopes=read"
+    )
+    assert lines[1].endswith(f"status=200 token={prefix} scopes=read")
+    assert lines[2].endswith("scopes=read+export") and "status=202" in lines[2]
+    assert all("0912" not in line for line in lines)
+    assert Registration.select().count() == 1

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from landing.shared.exports import COLUMNS, export_dir, export_path
-from tests.support.admin import AUTH, DIGEST, phone_number, seed
+from tests.support.admin import AUTH, DIGEST, HOSTILE_TEXT, opens_as_text, phone_number, seed
 from tests.support.config import settings
 
 ROWS = 3_000
@@ -126,3 +126,23 @@ def test_a_referrer_a_spreadsheet_would_run_is_exported_as_text(admin, owner, tm
     out = tmp_path / "all.csv"
     admin.test_cli_runner().invoke(args=["export", "--out", out])
     assert list(csv.reader(out.open()))[1][2] == '\'=HYPERLINK("http://evil")'
+
+
+def test_an_export_opens_as_text_whatever_visitors_sent(api, owner, worker):
+    """Hostile referrers and user agents, through the worker's export: no cell of the file
+    a spreadsheet could run, and a legitimate referrer and agent left as they were."""
+    for n, text in enumerate(HOSTILE_TEXT):
+        seed(owner, 1, referrer=text, user_agent=text, first=n)
+    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    seed(owner, 1, referrer="google-ads", user_agent=agent, first=len(HOSTILE_TEXT))
+
+    answer = api.post("/api/admin/exports", headers=AUTH)
+    state = wait_until_finished(api, answer.headers["Location"])
+
+    assert state["status"] == "done" and state["rows"] == len(HOSTILE_TEXT) + 1
+    text = api.get(state["file"], headers=AUTH).get_data(as_text=True)
+    *hostile, legitimate = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    for row in hostile:
+        assert all(opens_as_text(cell) for cell in row), row
+    referrer, user_agent = COLUMNS.index("referrer"), COLUMNS.index("user_agent")
+    assert (legitimate[referrer], legitimate[user_agent]) == ("google-ads", agent)

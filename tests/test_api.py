@@ -1,5 +1,6 @@
 """The HTTP contract, through Flask's test client, on the real services (no worker running)."""
 
+import hashlib
 import json
 import uuid
 
@@ -173,6 +174,23 @@ def test_one_number_from_many_addresses_is_limited_per_phone(clean, make_app):
     assert PHONE not in sent[-1].get_data(as_text=True)
     other = post(client, {"phone": "09350000001"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
     assert other.status_code == 202
+
+
+def test_a_numbers_counter_is_under_a_keyed_hash_and_a_new_key_resets_it(clean, make_app):
+    app = make_app(phone_rate_limit="1/hour", limit_key_secret="first key")
+    assert post(app.test_client(), {"phone": PHONE}).status_code == 202
+    redis = app.extensions["results"].client
+    keys = [key.decode() for key in redis.keys("*")]
+    assert [key for key in keys if app.extensions["phone_keys"](PHONE) in key]
+    unkeyed = hashlib.sha256(PHONE.encode()).hexdigest()
+    for key in keys:
+        assert unkeyed[:32] not in key and PHONE not in key, key
+        if redis.type(key) == b"string":
+            assert unkeyed[:32].encode() not in redis.get(key), key
+    again = make_app(phone_rate_limit="1/hour", limit_key_secret="first key").test_client()
+    assert post(again, {"phone": PHONE}).status_code == 429
+    rotated = make_app(phone_rate_limit="1/hour", limit_key_secret="second key").test_client()
+    assert post(rotated, {"phone": PHONE}).status_code == 202  # the limit starts over
 
 
 def test_sign_ups_the_broker_could_not_take_do_not_use_the_numbers_allowance(clean, make_app):

@@ -1,7 +1,6 @@
 """`flask --app landing erase-phone`: a number gone from every store, and nothing else."""
 
 from actors.attempts import log_attempt
-from landing.limits import phone_key
 from landing.shared.db import Registration
 from landing.shared.signup import History, history_entry, status_key
 from tests.support.signups import attempt
@@ -20,7 +19,7 @@ def test_erase_phone_removes_the_number_everywhere_and_nothing_else(app, workers
     results = app.extensions["results"]
     for sent in (attempt(PHONE), kept):
         results.client.set(results.build_message_key(status_key(sent["request_id"])), b"x")
-    counter = f"LIMITS:LIMITER/{phone_key(PHONE)}/5/1/hour"
+    counter = f"LIMITS:LIMITER/{app.extensions['phone_keys'](PHONE)}/5/1/hour"
     results.client.set(counter, 1)
 
     output = app.test_cli_runner().invoke(args=["erase-phone", "0912 345 6789"])

@@ -1,19 +1,30 @@
-"""Who may call the operator API (bearer tokens, kept as SHA-256 digests) and the audit log.
+"""Who may call the operator API (bearer tokens, kept as SHA-256 digests), for what (scopes),
+and the audit log.
 
 ADMIN_TOKENS holds only digests, so a leaked environment does not leak a working token.
 Every configured digest is compared, in constant time, whatever matched before: how long
 a check takes says nothing about which token, or how much of one, was right.
+
+Each entry is a digest, alone (every scope: what an entry meant before scopes existed) or
+followed by `:` and its scopes joined by `+`, e.g. `<digest>:read+export`. A scope is what
+a route needs (`needs`): `read` the registrations and stats, `export` start, poll and
+download exports (a copy of every number), `erase` delete a number. A token without the
+route's scope gets a 403; a route that names no scope is refused to every token.
 """
 
 import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Callable, Mapping
 
-from flask import g, jsonify, request
+from flask import current_app, g, request
+
+from landing.errors import error_response
 
 audit = logging.getLogger("landing.admin.audit")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+SCOPES = ("read", "export", "erase")
 REALM = 'Bearer realm="landing-admin"'
 # Query argument names the API reads; any other name is logged as "other" (it could be a phone).
 KNOWN_ARGS = frozenset(
@@ -21,13 +32,30 @@ KNOWN_ARGS = frozenset(
 )
 
 
-def parse_digests(raw: str) -> tuple[str, ...]:
-    """ADMIN_TOKENS' digests; ValueError on anything that is not one (a token pasted as is)."""
-    digests = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
-    bad = [index for index, digest in enumerate(digests) if not _DIGEST.fullmatch(digest)]
-    if bad:
-        raise ValueError("ADMIN_TOKENS holds SHA-256 digests: flask --app landing hash-token")
-    return digests
+def parse_tokens(raw: str) -> dict[str, frozenset[str]]:
+    """ADMIN_TOKENS' entries: each digest and the scopes it grants; ValueError on anything
+    else (a token pasted as is, an unknown scope, a digest listed twice)."""
+    tokens: dict[str, frozenset[str]] = {}
+    entries = [part.strip() for part in raw.split(",") if part.strip()]
+    for number, entry in enumerate(entries, start=1):
+        digest, colon, scopes = entry.partition(":")
+        digest = digest.strip().lower()
+        if not _DIGEST.fullmatch(digest):
+            raise ValueError("ADMIN_TOKENS holds SHA-256 digests: flask --app landing hash-token")
+        granted = frozenset(s.strip() for s in scopes.split("+")) if colon else frozenset(SCOPES)
+        if not granted <= set(SCOPES):
+            raise ValueError(
+                f"ADMIN_TOKENS entry {number}: scopes are {', '.join(SCOPES)}, joined by +"
+            )
+        if digest in tokens:
+            raise ValueError(f"ADMIN_TOKENS entry {number}: that digest is already listed")
+        tokens[digest] = granted
+    return tokens
+
+
+def scope_text(scopes: frozenset[str]) -> str:
+    """Scopes as ADMIN_TOKENS writes them, in SCOPES' order: read+export."""
+    return "+".join(scope for scope in SCOPES if scope in scopes)
 
 
 def digest_of(token: str) -> str:
@@ -47,18 +75,35 @@ def matching_digest(header: str | None, digests: tuple[str, ...]) -> str | None:
     return matched
 
 
-def require_token(digests: tuple[str, ...]):
-    """A before_request hook: the request's token digest in g, or a 401."""
+def needs(scope: str) -> Callable:
+    """Mark a view with the scope a token must grant to call it."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    def mark(view: Callable) -> Callable:
+        view.admin_scope = scope
+        return view
+
+    return mark
+
+
+def require_token(tokens: Mapping[str, frozenset[str]]):
+    """A before_request hook: the request's token digest and scopes in g, or a 401, or a 403
+    when the token lacks the scope of the route it asks for."""
+    digests = tuple(tokens)
 
     def check():
         g.admin_digest = matching_digest(request.headers.get("Authorization"), digests)
         if g.admin_digest is None:
-            response = jsonify(
-                error="unauthorized", message="A valid operator token is required (Bearer)."
-            )
-            response.status_code = 401
-            response.headers["WWW-Authenticate"] = REALM
-            return response
+            message = "A valid operator token is required (Bearer)."
+            return error_response(401, message, [("WWW-Authenticate", REALM)])
+        g.admin_scopes = tokens[g.admin_digest]
+        if request.url_rule is None:
+            return None  # no such route: the 404 or 405 to come
+        view = current_app.view_functions.get(request.endpoint)
+        needed = getattr(view, "admin_scope", None)
+        if needed not in g.admin_scopes:
+            return error_response(403, f"This token lacks the {needed or 'needed'} scope.")
         return None
 
     return check
@@ -68,16 +113,18 @@ def log_access(response):
     """An after_request hook: one audit line per request, without tokens or phone numbers.
 
     The path is the route's pattern (a phone in /phones/<phone> stays out) and the query
-    only its argument names (a phone_prefix's value stays out).
+    only its argument names (a phone_prefix's value stays out); the token is its digest's
+    first 8 hex digits, with the scopes it grants.
     """
     rule = request.url_rule.rule if request.url_rule else "unmatched"
     digest = getattr(g, "admin_digest", None)
     audit.info(
-        "admin %s %s query=%s status=%d token=%s",
+        "admin %s %s query=%s status=%d token=%s scopes=%s",
         request.method,
         rule,
         ",".join(sorted({name if name in KNOWN_ARGS else "other" for name in request.args})) or "-",
         response.status_code,
         digest[:8] if digest else "-",
+        scope_text(g.admin_scopes) if digest else "-",
     )
     return response

@@ -1,4 +1,4 @@
-"""The operator API's routes, under /api/admin/ (tokens: landing.admin.auth).
+"""The operator API's routes, under /api/admin/ (tokens and their scopes: landing.admin.auth).
 
 Phones are returned in full: this API is for the operators who may see them.
 """
@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import NotFound
 
 from landing.admin import reads
+from landing.admin.auth import needs
 from landing.admin.queries import StatementTimeout
 from landing.admin.stats import attempts, registrations
 from landing.errors import error_response
@@ -73,6 +74,7 @@ def _filters(args) -> Filters:
 
 
 @bp.get("/registrations")
+@needs("read")
 def list_registrations():
     filters = _filters(request.args)
     try:
@@ -86,6 +88,7 @@ def list_registrations():
 
 
 @bp.get("/stats")
+@needs("read")
 def stats():
     window = {name: request.args.get(name) for name in ("created_after", "created_before")}
     filters = _filters(window)
@@ -96,6 +99,7 @@ def stats():
 
 
 @bp.post("/exports")
+@needs("export")
 def start_export():
     # A chunked body has no Content-Length: read it whatever its framing; none means {}.
     body = request.get_json(silent=True)
@@ -122,6 +126,7 @@ def start_export():
 
 
 @bp.get("/exports/<job_id>")
+@needs("export")
 def export_status(job_id: str):
     state = _progress(job_id)
     if state["status"] == "done":
@@ -130,6 +135,7 @@ def export_status(job_id: str):
 
 
 @bp.get("/exports/<job_id>/file")
+@needs("export")
 def export_file(job_id: str):
     directory = export_dir(current_app.config["SETTINGS"])
     state, path = _progress(job_id), export_path(directory, job_id)
@@ -141,6 +147,7 @@ def export_file(job_id: str):
 
 
 @bp.delete("/phones/<phone>")
+@needs("erase")
 def erase(phone: str):
     owner_url = current_app.config["SETTINGS"].migrate_database_url
     if not owner_url:

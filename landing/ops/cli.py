@@ -5,7 +5,6 @@ erase-phone|export|stats|hash-token`.
 queues); deploys run it before web and workers start (compose's one-shot `migrate`).
 """
 
-import hashlib
 import json
 import logging
 import secrets
@@ -15,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
+from landing.admin.auth import SCOPES, digest_of, parse_tokens, scope_text
 from landing.admin.stats import stats
 from landing.ops.database_roles import grant_app_role
 from landing.ops.erasure import erase_phone
@@ -150,11 +150,25 @@ def stats_command(**options) -> None:
 
 
 @click.command("hash-token")
-def hash_token() -> None:
-    """Make a new operator token: give the token to the operator, the digest to ADMIN_TOKENS."""
+@click.option(
+    "--scopes",
+    metavar="SCOPES",
+    help=f"what the token may do, joined by +: {', '.join(SCOPES)} (default: all of them)",
+)
+def hash_token(scopes: str | None) -> None:
+    """Make a new operator token: give the token to the operator, the entry to ADMIN_TOKENS."""
     token = secrets.token_urlsafe(32)
+    digest = digest_of(token)
+    try:
+        [granted] = parse_tokens(f"{digest}:{scopes}" if scopes else digest).values()
+    except ValueError:
+        raise click.BadParameter(
+            f"{', '.join(SCOPES)}, joined by +", param_hint="--scopes"
+        ) from None
     click.echo(f"token:  {token}")
-    click.echo(f"digest: {hashlib.sha256(token.encode()).hexdigest()}")
+    click.echo(f"digest: {digest}")
+    click.echo(f"scopes: {scope_text(granted)}")
+    click.echo(f"entry:  {digest}:{scope_text(granted)}" if scopes else f"entry:  {digest}")
 
 
 def register_commands(app: Flask) -> None:

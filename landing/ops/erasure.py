@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import psycopg2
 from flask import Flask
 
-from landing.limits import phone_key
 from landing.off_loop import call
 from landing.shared.db import CONNECT_TIMEOUT
 from landing.shared.results import binding_key
@@ -85,7 +84,7 @@ def _erase_statuses(app: Flask, request_ids: list[str]) -> int:
 
 
 def _erase_counters(app: Flask, phone: str) -> int:
-    """The per-phone limit's counters: keyed by a hash, which still identifies the number."""
-    client = app.extensions["results"].client
-    found = list(client.scan_iter(match=f"*{phone_key(phone)}*", count=1000))
+    """The per-phone limit's counters: keyed by a keyed hash, which still identifies the number."""
+    client, key = app.extensions["results"].client, app.extensions["phone_keys"](phone)
+    found = list(client.scan_iter(match=f"*{key}*", count=1000))
     return client.delete(*found) if found else 0

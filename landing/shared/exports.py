@@ -3,7 +3,8 @@
 No Flask here: the export_registrations actor, the operator API and `flask --app landing
 export` all use it. Reads go to DATABASE_READ_URL when it is set (a replica), else to
 DATABASE_URL; both are read through a server-side cursor, so an export of any size holds
-one batch of rows in memory at a time.
+one batch of rows in memory at a time. Each text cell goes through landing.shared.cells
+first: a visitor's referrer or user agent must not run as a formula in a spreadsheet.
 """
 
 import csv
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 
 import psycopg2
 
+from landing.shared.cells import safe_cell
 from landing.shared.db import CONNECT_TIMEOUT
 from landing.shared.phones import ascii_digits
 
@@ -26,7 +28,6 @@ BATCH = 2_000  # rows fetched from the server-side cursor at a time
 # No export directory is configured: each host keeps its exports in its temporary folder.
 PROGRESS_TTL = 7 * 86_400  # seconds a job's progress stays readable
 _COUNTRY = re.compile(r"^(?:\+98|0098)")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def read_url(config: Any) -> str:
@@ -154,13 +155,10 @@ def write_csv(conn, filters: Filters, out: TextIO, progress: Callable[[int], Non
 
 
 def _cell(value: Any) -> Any:
-    """A CSV cell; text a spreadsheet would run as a formula (a referrer or user agent is
-    the visitor's) is kept as text by a leading apostrophe."""
+    """A CSV cell: times in ISO 8601, text as safe_cell leaves it."""
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, str) and value[:1] in _FORMULA_START:
-        return f"'{value}"
-    return value
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 def progress_key(job_id: str) -> str:

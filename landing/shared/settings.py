@@ -25,16 +25,18 @@ DEV_DEFAULTS = {
     # The task dashboard: RabbitMQ's management API, and the password operators type.
     "RABBITMQ_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
     "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
+    # Keys the per-phone limit's counters (landing.limits): the web counts, erasure finds.
+    "LIMIT_KEY_SECRET": "development-only-limit-key",
 }
 # What each production process must be given: listed, not derived from DEV_DEFAULTS, so a
 # new dev default never becomes a required production setting by accident. `migrate` is the
 # `flask --app landing` commands that change PostgreSQL's schema or delete from it.
 STORES = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
 SECRETS = {
-    "web": STORES,
+    "web": (*STORES, "LIMIT_KEY_SECRET"),
     "worker": STORES,
     "dashboard": ("RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "DASHBOARD_PASSWORD"),
-    "migrate": (*STORES, "MIGRATE_DATABASE_URL"),
+    "migrate": (*STORES, "MIGRATE_DATABASE_URL", "LIMIT_KEY_SECRET"),
 }
 ALL_SECRETS = tuple(DEV_DEFAULTS)  # every setting with a development-only default
 
@@ -50,6 +52,8 @@ class Settings:
     mongo_url: str = DEV_DEFAULTS["MONGO_URL"]
     rate_limit: str = "20/minute"  # sign-ups per client address (an IPv6 client: its /64)
     phone_rate_limit: str = "5/hour"  # sign-ups per phone number, from any addresses
+    # HMAC key of the per-phone counters' Redis keys; a new one only resets those counters.
+    limit_key_secret: str = DEV_DEFAULTS["LIMIT_KEY_SECRET"]
     status_rate_limit: str = "60/minute"  # status lookups per client address
     # Proxies whose X-Forwarded-For names the client (comma-separated networks).
     trusted_proxies: str = "127.0.0.0/8,::1/128"
@@ -83,7 +87,8 @@ class Settings:
     dashboard_password: str = DEV_DEFAULTS["DASHBOARD_PASSWORD"]
     # Origins whose pages may call the API from a browser (comma-separated; none: no CORS).
     cors_origins: str = ""
-    # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off).
+    # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off),
+    # each with the scopes it grants: `<digest>` all, `<digest>:read+export` (landing.admin.auth).
     admin_tokens: str = ""
     database_read_url: str = ""  # a replica for the operator API's reads; empty: the primary
     admin_statement_timeout_ms: int = 5_000  # the operator API's longest PostgreSQL statement
