@@ -18,3 +18,12 @@ CREATE TABLE IF NOT EXISTS registrations (
 -- Reports and exports read sign-ups by time; phone and request_id lookups use the
 -- unique constraints' own indexes.
 CREATE INDEX IF NOT EXISTS registrations_created_at_idx ON registrations (created_at);
+
+-- Numbers erased on request, as a keyed hash (never the number): a sign-up, attempt or
+-- webhook event of such a number received before erased_at is never stored, logged or
+-- announced again (landing/shared/tombstones.py). The app's role reads it; erasing writes
+-- it as the schema's owner.
+CREATE TABLE IF NOT EXISTS erasures (
+    phone_hash  bytea        PRIMARY KEY,
+    erased_at   timestamptz  NOT NULL DEFAULT now()
+);

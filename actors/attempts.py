@@ -10,6 +10,7 @@ from bson.errors import InvalidBSON, InvalidDocument, InvalidStringData
 from pymongo import UpdateOne
 
 from landing.shared.mongo import attempts
+from landing.shared.phones import canonical
 from landing.shared.settings import Settings
 from landing.shared.signup import (
     ATTEMPTS,
@@ -18,6 +19,7 @@ from landing.shared.signup import (
     LOG_TURNED_AWAY,
     SignUp,
 )
+from landing.shared.tombstones import Tombstones
 
 # Bad data: a value BSON cannot encode (a lone surrogate, a NUL in a key, an integer over
 # 64 bits, a document over 16 MiB) or an attempt without the fields it needs, or not a dict.
@@ -119,15 +121,41 @@ def _already_recorded(document: dict[str, Any]) -> bool:
     )
 
 
+def unerased(tombstones: Tombstones, batch: list[list[Any]]) -> list[list[Any]]:
+    """The batch's [attempt, entries] but those of a number erased after it was received
+    (an attempt's phone as typed counts in any form the web would have read it in)."""
+    items = [(_phone_of(attempt), _received_at(attempt)) for attempt, _ in batch]
+    erased = tombstones.erased(items)
+    return [item for item, gone in zip(batch, erased, strict=True) if not gone]
+
+
+def _phone_of(attempt: Any) -> str | None:
+    phone = attempt.get("phone") if isinstance(attempt, dict) else None
+    return canonical(phone) if isinstance(phone, str) else None
+
+
+def _received_at(attempt: Any) -> str:
+    received_at = attempt.get("received_at") if isinstance(attempt, dict) else None
+    return received_at if isinstance(received_at, str) else "0001-01-01T00:00:00+00:00"
+
+
 def declare(broker: dramatiq.Broker, config: Settings) -> tuple[dramatiq.Actor, ...]:
     """The log_attempt, log_attempts and log_turned_away actors on broker, retried
-    LOG_MAX_RETRIES times."""
+    LOG_MAX_RETRIES times; none logs a number erased after its attempt was received."""
     retry = partial(should_retry, max_retries=config.log_max_retries)
+    tombstones = Tombstones(config.erasure_secret)
+
+    def one(attempt: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+        if unerased(tombstones, [[attempt, entries]]):
+            log_attempt(attempt, entries)
+
+    def many(batch: list[list[Any]]) -> None:
+        log_attempts(unerased(tombstones, batch))
+
+    def turned_away(batch: list[list[Any]]) -> None:
+        log_turned_away(unerased(tombstones, batch))
+
     return tuple(
         dramatiq.actor(fn, actor_name=name, queue_name=ATTEMPTS, retry_when=retry, broker=broker)
-        for fn, name in (
-            (log_attempt, LOG_ATTEMPT),
-            (log_attempts, LOG_ATTEMPTS),
-            (log_turned_away, LOG_TURNED_AWAY),
-        )
+        for fn, name in ((one, LOG_ATTEMPT), (many, LOG_ATTEMPTS), (turned_away, LOG_TURNED_AWAY))
     )

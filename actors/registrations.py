@@ -9,7 +9,7 @@ import dramatiq
 from redis.exceptions import RedisError
 
 from actors.histories import apart, failed_entry, fingerprint, history_messages, history_of
-from actors.rows import describe, is_permanent, is_transient, store, store_many
+from actors.rows import Rows, describe, is_permanent, is_transient
 from landing.shared.publisher import Publisher
 from landing.shared.results import StatusWriter
 from landing.shared.settings import Settings
@@ -25,6 +25,7 @@ from landing.shared.signup import (
     turned_away_message,
     webhook_message,
 )
+from landing.shared.tombstones import Tombstones
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +57,24 @@ def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
 def register(
     attempt: dict[str, Any],
     forward: Callable[[dramatiq.Message], None],
+    rows: Rows,
     announce: bool = False,
 ) -> str:
     """Store one sign-up (registered or duplicate) and forward the outcome to its history.
 
     forward returns once RabbitMQ has the history message: the outcome is recorded before
     the registration's own message is acknowledged. With announce, so is a new
-    registration's webhook message (never a duplicate's).
+    registration's webhook message (never a duplicate's). An erased number's sign-up leaves
+    no trace at all.
     """
     try:
         signup = SignUp.from_message(attempt)
-        outcome, stored_at = store(signup)
+        outcome, stored_at = rows.store(signup)
     except Exception as error:
         forward(attempt_message(attempt, [failed_entry(error)]))
         raise StoreFailed.from_error(error) from None
+    if outcome == Outcome.ERASED:
+        return outcome
     entries = history_of(signup, outcome, stored_at)
     if outcome == Outcome.CONFLICT:
         forward(turned_away_message([(apart(signup), entries)]))
@@ -81,7 +86,11 @@ def register(
 
 
 def register_batch(
-    attempts: list[Any], publisher: Publisher, statuses: StatusWriter, announce: bool = False
+    attempts: list[Any],
+    publisher: Publisher,
+    statuses: StatusWriter,
+    rows: Rows,
+    announce: bool = False,
 ) -> None:
     """Store a batch of sign-ups in one statement; each gets its status and history.
 
@@ -89,22 +98,26 @@ def register_batch(
     found again by its request_id, so nothing is stored twice. A sign-up PostgreSQL refuses
     for good (or that is not one) goes on as a register message of its own, which fails into
     registrations.XQ with its own failed status, where an operator can see and requeue it.
+    A sign-up of a number erased after it was received leaves no trace: no row, no status,
+    no history, no webhook.
     """
     if not isinstance(attempts, list):
         raise StoreFailed("a batch is a list of sign-ups", transient=False, permanent=True)
     signups, refused = _read(attempts)
-    stored, failed = _split(signups, store_many(signups))
+    stored, failed = _split(signups, rows.store_many(signups))
     if outages := [(s, e) for s, e in failed if not is_permanent(e)]:
         publisher.publish(attempts_message([(s, [failed_entry(e)]) for s, e in outages]))
         raise StoreFailed.from_error(outages[0][1])
     refused += [signup.as_message() for signup, _ in failed]
     publisher.publish(*(registration_message(attempt) for attempt in refused))
+    erased = [s.request_id for s, (o, _) in stored if o == Outcome.ERASED]
+    stored = [(s, outcome) for s, outcome in stored if outcome[0] != Outcome.ERASED]
     # A conflict's status is written last: its request_id must not read registered. The
     # others renew their request_id's binding to their number with their status.
     ordered = sorted(stored, key=lambda item: item[1][0] == Outcome.CONFLICT)
     bindings = [(s.request_id, fingerprint(s)) for s, (o, _) in stored if o != Outcome.CONFLICT]
     try:
-        statuses.store([(s.request_id, outcome) for s, (outcome, _) in ordered], bindings)
+        statuses.store([(s.request_id, o) for s, (o, _) in ordered], bindings, forget=erased)
     except RedisError as error:  # the row is the promise; its status page is not
         log.warning("statuses of %d sign-ups not stored: %s", len(stored), error)
     created = [(s, at) for s, (o, at) in stored if o == Outcome.REGISTERED] if announce else []
@@ -145,12 +158,13 @@ def declare(
     writes each of its sign-ups' statuses there itself.
     """
     retry = partial(should_retry, max_retries=config.max_retries)
+    rows = Rows(Tombstones(config.erasure_secret))
 
     def run(attempt: dict[str, Any]) -> str:
-        return register(attempt, publisher.publish, announce)
+        return register(attempt, publisher.publish, rows, announce)
 
     def run_batch(attempts: list[Any]) -> None:
-        register_batch(attempts, publisher, statuses, announce)
+        register_batch(attempts, publisher, statuses, rows, announce)
 
     return (
         dramatiq.actor(

@@ -6,6 +6,7 @@ holds the turn writes every thread's sign-ups waiting meanwhile in one INSERT an
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 
 import dramatiq
 from peewee import DataError, IntegrityError, InterfaceError, OperationalError
@@ -17,6 +18,7 @@ from landing.shared.db import db
 from landing.shared.group_commit import FlushInterrupted, GroupCommit
 from landing.shared.publisher import PublishFailed
 from landing.shared.signup import Outcome, SignUp
+from landing.shared.tombstones import Tombstones
 
 # Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, a deadlock, every
 # pooled connection busy, or the batch our row was in was interrupted before it was written.
@@ -63,10 +65,17 @@ def describe(error: Exception) -> str:
 
 
 # One multi-row statement for a batch. ON CONFLICT DO NOTHING skips a row whose phone or
-# request_id is taken, by an earlier row or by another row of the same batch.
+# request_id is taken, by an earlier row or by another row of the same batch; NOT EXISTS
+# one whose number was erased after it was received (an erase locks the table against
+# inserts until its tombstone is committed, so none slips between).
 INSERT_SQL = """
     INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
-    VALUES %s
+    SELECT v.phone, v.referrer, v.request_id::uuid, v.ip::inet, v.user_agent
+    FROM (VALUES %s) AS v (phone, referrer, request_id, ip, user_agent, phone_hash, received_at)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM erasures e
+        WHERE e.phone_hash = v.phone_hash AND e.erased_at >= v.received_at::timestamptz
+    )
     ON CONFLICT DO NOTHING
     RETURNING request_id, created_at, phone
 """
@@ -77,20 +86,24 @@ STORED_SQL = """
 """
 
 
-def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
-    """Insert the sign-ups unless their phone or request_id is already stored; in one commit.
+def insert_batch(batch: Sequence[SignUp], tombstones: Tombstones) -> list[tuple[str, str | None]]:
+    """Insert the sign-ups unless their phone or request_id is already stored, or their
+    number was erased after they were received; in one commit.
 
     Returns (outcome, created_at) per attempt, in order. A request_id already in the table
     with the same number is this very sign-up seen again (a redelivery or a client retry):
     registered, with the stored row's time; with another number, a conflict (never reported
-    registered: that number is not stored). Rows go in phone order so two workers' batches
-    lock alike.
+    registered: that number is not stored). An erased one is erased. Rows go in phone order
+    so two workers' batches lock alike.
     """
     # str() first: a request_id of the wrong kind is a ValueError, like a malformed one.
     ids = [str(uuid.UUID(str(signup.request_id))) for signup in batch]
     rows = sorted(
-        (s.phone, s.referrer, request_id, s.ip, s.user_agent)
-        for s, request_id in zip(batch, ids, strict=True)
+        (
+            (s.phone, s.referrer, rid, s.ip, s.user_agent, _key(tombstones, s), s.received_at)
+            for s, rid in zip(batch, ids, strict=True)
+        ),
+        key=lambda row: str(row[0]),
     )
     # peewee's wrapper: psycopg2's errors come out as peewee's, as from any other query.
     with db.atomic(), peewee_errors:
@@ -101,12 +114,21 @@ def insert_batch(batch: Sequence[SignUp]) -> list[tuple[str, str | None]]:
         if skipped:
             cursor.execute(STORED_SQL, (skipped,))
             stored.update((str(r), (at, phone)) for r, at, phone in cursor.fetchall())
+        missing = [s for s, rid in zip(batch, ids, strict=True) if rid not in stored]
+        erased = tombstones.erased([(s.phone, s.received_at) for s in missing], cursor)
+    gone = {s.request_id for s, was in zip(missing, erased, strict=True) if was}
     pairs = zip(batch, ids, strict=True)
-    return [_outcome(signup, stored.get(request_id)) for signup, request_id in pairs]
+    return [_outcome(signup, stored.get(rid), signup.request_id in gone) for signup, rid in pairs]
 
 
-def _outcome(signup: SignUp, stored: tuple | None) -> tuple[str, str | None]:
+def _key(tombstones: Tombstones, signup: SignUp) -> bytes | None:
+    return tombstones.key(signup.phone) if isinstance(signup.phone, str) else None
+
+
+def _outcome(signup: SignUp, stored: tuple | None, erased: bool) -> tuple[str, str | None]:
     """A sign-up's outcome given the row stored under its request_id, if any."""
+    if erased:
+        return Outcome.ERASED, None
     if stored is None:
         return Outcome.DUPLICATE, None  # its number was stored under another request_id
     created_at, phone = stored
@@ -115,35 +137,40 @@ def _outcome(signup: SignUp, stored: tuple | None) -> tuple[str, str | None]:
     return Outcome.REGISTERED, created_at.isoformat(timespec="milliseconds")
 
 
-def write(batch: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
+def write(
+    batch: Sequence[SignUp], tombstones: Tombstones
+) -> list[tuple[str, str | None] | Exception]:
     """GroupCommit's writer: the batch in one statement. If PostgreSQL refused it for its
     data, each row on its own, so one bad row fails only its own message; an outage fails
     the whole batch at once (row by row it would only fail again, a connection attempt each)."""
     try:
-        return insert_batch(batch)
+        return insert_batch(batch, tombstones)
     except Exception as error:
         if len(batch) == 1 or is_transient(error):
             return [error] * len(batch)
     if not db.is_closed():
         db.close()  # a broken connection goes back to the pool, which drops it
-    return [_insert_one(signup) for signup in batch]
+    return [_insert_one(signup, tombstones) for signup in batch]
 
 
-def _insert_one(signup: SignUp) -> tuple[str, str | None] | Exception:
+def _insert_one(signup: SignUp, tombstones: Tombstones) -> tuple[str, str | None] | Exception:
     try:
-        return insert_batch([signup])[0]
+        return insert_batch([signup], tombstones)[0]
     except Exception as error:
         return error
 
 
-_store = GroupCommit(write)
+class Rows:
+    """A worker process's sign-up writer: every thread's sign-ups share one group commit
+    (GroupCommit), erased numbers kept out (Tombstones)."""
 
+    def __init__(self, tombstones: Tombstones) -> None:
+        self._commit = GroupCommit(partial(write, tombstones=tombstones))
 
-def store(signup: SignUp) -> tuple[str, str | None]:
-    """Store one sign-up, in a batch with whatever other threads of this process are storing."""
-    return _store.submit(signup)
+    def store(self, signup: SignUp) -> tuple[str, str | None]:
+        """Store one sign-up, in a batch with whatever other threads are storing."""
+        return self._commit.submit(signup)
 
-
-def store_many(signups: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
-    """Store sign-ups (with other threads' waiting ones): each one's outcome or its error."""
-    return _store.submit_many(signups)
+    def store_many(self, signups: Sequence[SignUp]) -> list[tuple[str, str | None] | Exception]:
+        """Store sign-ups (with other threads' waiting ones): each one's outcome or its error."""
+        return self._commit.submit_many(signups)

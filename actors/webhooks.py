@@ -22,6 +22,7 @@ from dramatiq.middleware import CurrentMessage
 
 from landing.shared.settings import Settings
 from landing.shared.signup import DELIVER_WEBHOOK, WEBHOOK_FIELDS, WEBHOOKS
+from landing.shared.tombstones import Tombstones
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +119,13 @@ def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
     """The deliver_webhook actor on broker; declared even without WEBHOOK_URL, so messages
     queued before it was unset are dead-lettered with a reason rather than left unconsumed."""
     check(config)
+    tombstones = Tombstones(config.erasure_secret)
 
     def run(event: dict[str, Any]) -> None:
         message = CurrentMessage.get_current_message()
+        if tombstones.erased([(event.get("phone"), event.get("created_at"))])[0]:
+            log.info("webhook %s not delivered: its number was erased", message.message_id)
+            return
         deliver(event, message.message_id, message.options.get("retries", 0) + 1, config)
 
     return dramatiq.actor(

@@ -15,11 +15,10 @@ import uuid
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from landing.shared.phones import ascii_digits
+from landing.shared.phones import canonical
 
 PHONE_HELP = "Enter an Iranian mobile number such as 09123456789."
 MAX_REFERRER = 2048  # schema.sql: varchar(2048)
-_COUNTRY_PREFIXES = ("+98", "0098", "98")
 # Unicode's control characters (Cc): C0, DEL and C1. NUL is the one PostgreSQL text refuses.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # The only code points a Python str can hold that UTF-8 (hence PostgreSQL and BSON) cannot.
@@ -37,13 +36,8 @@ def storable_text(value: str, limit: int, control: str = "") -> str:
 
 def normalize_phone(raw: str) -> str:
     """The canonical 0XXXXXXXXXX form of a typed mobile number, or ValidationError."""
-    phone = ascii_digits(raw)
-    for prefix in _COUNTRY_PREFIXES:
-        rest = phone[len(prefix) :]
-        if phone.startswith(prefix) and len(rest) == 10:
-            phone = "0" + rest
-            break
-    if not re.fullmatch(r"0[0-9]{10}", phone):
+    phone = canonical(raw)
+    if phone is None:
         raise ValidationError(PHONE_HELP)
     return phone
 

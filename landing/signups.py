@@ -15,6 +15,7 @@ from landing.shared.signup import Outcome, SignUp, now_iso, status_key
 from landing.visitor import client_ip, user_agent
 
 log = logging.getLogger(__name__)
+UNKNOWN = "No registration with that request_id (or its status has expired)."
 
 
 def new_signup(data: dict[str, Any]) -> SignUp:
@@ -51,8 +52,11 @@ def accept(signup: SignUp) -> None:
 
 
 def public_status(request_id: str) -> str:
-    """queued, registered or failed: read_status with duplicate answered as registered."""
+    """queued, registered, failed or conflict: read_status with duplicate answered as
+    registered, and an erased number's sign-up as unknown (404)."""
     status = read_status(request_id)
+    if status == Outcome.ERASED:
+        raise NotFound(UNKNOWN)
     return Outcome.REGISTERED if status == Outcome.DUPLICATE else status
 
 
@@ -62,9 +66,7 @@ def read_status(request_id: str) -> str:
     try:
         return backend.get_result(status_key(request_id))
     except ResultMissing:
-        raise NotFound(
-            "No registration with that request_id (or its status has expired)."
-        ) from None
+        raise NotFound(UNKNOWN) from None
     except ResultFailure:
         return Outcome.FAILED
     except RedisError:

@@ -11,8 +11,12 @@ from actors.rows import insert_batch, write
 from landing.shared.db import Registration, db
 from landing.shared.signup import History
 from landing.shared.signup import history_entry as status
+from landing.shared.tombstones import Tombstones
+from tests.support.config import settings as test_settings
 from tests.support.queues import take_all
 from tests.support.signups import PHONE, attempt, signup
+
+TOMBSTONES = Tombstones(test_settings.erasure_secret)
 
 QUEUED, SUCCESS_POSTGRES = History.QUEUED, History.SUCCESS_POSTGRES
 
@@ -58,7 +62,7 @@ def test_one_batch_tells_new_duplicate_and_replayed_rows_apart(clean, register):
     stored_at = Registration.get().created_at.isoformat(timespec="milliseconds")
     new, twin_a, twin_b = (signup(phone=p) for p in ("09120000002", "09120000003", "09120000003"))
     taken = signup(phone="09120000001")
-    outcomes = insert_batch([taken, new, earlier, twin_a, twin_b, new])
+    outcomes = insert_batch([taken, new, earlier, twin_a, twin_b, new], TOMBSTONES)
     assert outcomes[0] == ("duplicate", None)  # the phone belongs to another request
     assert outcomes[1][0] == outcomes[5][0] == "registered"  # the same message twice
     assert outcomes[1][1] == outcomes[5][1]
@@ -70,7 +74,7 @@ def test_one_batch_tells_new_duplicate_and_replayed_rows_apart(clean, register):
 
 def test_a_refused_row_fails_only_itself_in_a_batch(clean):
     good, refused, also_good = signup("09120000001"), signup("123"), signup("09120000002")
-    outcomes = write([good, refused, also_good])
+    outcomes = write([good, refused, also_good], TOMBSTONES)
     assert outcomes[0][0] == outcomes[2][0] == "registered"
     assert isinstance(outcomes[1], IntegrityError)
     assert {row.phone for row in Registration.select()} == {"09120000001", "09120000002"}
@@ -84,7 +88,7 @@ def test_an_outage_fails_a_batch_whole_instead_of_row_by_row(clean, owner):
         db.connect(reuse_if_open=True)
         db.execute_sql("SET lock_timeout = '200ms'")
         try:
-            outcomes = write(batch)
+            outcomes = write(batch, TOMBSTONES)
         finally:
             locker.execute("ROLLBACK")
             db.close()

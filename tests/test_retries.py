@@ -30,8 +30,12 @@ from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed
 from landing.shared.signup import History
 from landing.shared.signup import history_entry as status
+from landing.shared.tombstones import Tombstones
 from tests.support.config import settings
+from tests.support.config import settings as test_settings
 from tests.support.signups import PHONE, attempt, signup
+
+TOMBSTONES = Tombstones(test_settings.erasure_secret)
 
 QUEUED = History.QUEUED
 # The retry policies as the workers are given them, with the tests' settings.
@@ -185,7 +189,7 @@ def test_a_malformed_attempt_fails_for_good(clean, register, sent):
 
 def test_one_unstorable_row_fails_only_itself_in_a_batch(clean):
     good, bad = signup("09120000001"), signup("09120000002", referrer="\udc00")
-    outcomes = write([good, bad])
+    outcomes = write([good, bad], TOMBSTONES)
     assert outcomes[0][0] == "registered"
     assert isinstance(outcomes[1], UnicodeEncodeError)
 

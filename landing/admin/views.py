@@ -5,6 +5,7 @@ Phones are returned in full: this API is for the operators who may see them.
 
 import logging
 import uuid
+from dataclasses import asdict
 
 import dramatiq
 import psycopg2
@@ -156,13 +157,7 @@ def erase(phone: str):
         normalised = normalize_phone(phone)
     except ValidationError:
         raise BadArgument("not a mobile number") from None
-    erased = erase_phone(current_app, owner_url, normalised)
-    return jsonify(
-        registrations=erased.registrations,
-        attempts=erased.attempts,
-        statuses=erased.statuses,
-        limit_counters=erased.limit_counters,
-    )
+    return jsonify(asdict(erase_phone(current_app, owner_url, normalised)))
 
 
 def _queries():

@@ -88,7 +88,8 @@ def _migrate_queues(config: Settings) -> None:
 @click.argument("phones", nargs=-1, required=True)
 @with_appcontext
 def erase_phone_command(phones: tuple[str, ...]) -> None:
-    """Remove each phone number from PostgreSQL, the attempt history and the status store."""
+    """Remove each phone number from every store and its exports, and keep it out of them:
+    what is still queued about it is dropped (its tombstone)."""
     for typed in phones:
         try:
             phone = normalize_phone(typed)
@@ -98,7 +99,8 @@ def erase_phone_command(phones: tuple[str, ...]) -> None:
         click.echo(
             f"{mask_phone(phone)}: {erased.registrations} registration(s), "
             f"{erased.attempts} attempt document(s), {erased.statuses} status(es), "
-            f"{erased.limit_counters} limit counter(s) removed"
+            f"{erased.limit_counters} limit counter(s), {erased.exports} export(s) removed; "
+            f"anything about it received before now is dropped until {erased.suppressed_until}"
         )
 
 

@@ -18,6 +18,9 @@ GRANTS = (
     "GRANT USAGE ON SCHEMA public TO {role}",
     "GRANT SELECT, INSERT ON registrations TO {role}",
     "GRANT USAGE ON SEQUENCE registrations_id_seq TO {role}",
+    # Workers read tombstones before they store, log or announce; only an erase writes them.
+    "REVOKE ALL ON erasures FROM {role}",
+    "GRANT SELECT ON erasures TO {role}",
 )
 
 

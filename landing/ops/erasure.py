@@ -1,35 +1,54 @@
-"""Erasing a phone number: from PostgreSQL, the attempt history and the status store.
+"""Erasing a phone number: from PostgreSQL, the attempt history, the status store and the
+exports, and for good.
 
 A visitor may ask to be forgotten. The number is found in every form it can have been
 stored in: normalised in PostgreSQL and in accepted attempts, and as typed (separators,
-+98 or 0098, Persian or Arabic-Indic digits) in turned-away attempts. Messages still queued
-or dead-lettered in RabbitMQ are not touched: the task dashboard deletes dead letters.
++98 or 0098, Persian or Arabic-Indic digits) in turned-away attempts; exports that hold it
+are deleted. Messages about it may still be queued, redelivered or dead-lettered: the
+erase leaves a tombstone (landing/shared/tombstones.py) that makes the workers drop them,
+so the number is never stored, logged, exported or announced again unless it signs up anew.
 """
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg2
 from flask import Flask
 
 from landing.off_loop import call
 from landing.shared.db import CONNECT_TIMEOUT
+from landing.shared.exports import export_dir
 from landing.shared.results import binding_key
 from landing.shared.signup import status_key
+from landing.shared.tombstones import Tombstones
 
 _ALTERNATIVES = {str(d): f"[{d}{chr(0x06F0 + d)}{chr(0x0660 + d)}]" for d in range(10)}
 _SEPARATORS = r"[ \t\-()]*"
-DELETE_SQL = "DELETE FROM registrations WHERE phone = %s RETURNING request_id"
+# Inserts wait while an erase runs (SHARE ROW EXCLUSIVE): a worker's INSERT that checked the
+# tombstones before this one was committed cannot land after the DELETE.
+ERASE_SQL = (
+    "LOCK TABLE registrations IN SHARE ROW EXCLUSIVE MODE",
+    """INSERT INTO erasures (phone_hash) VALUES (%(key)s)
+       ON CONFLICT (phone_hash) DO UPDATE SET erased_at = now()""",
+    "DELETE FROM erasures WHERE erased_at < now() - make_interval(days => %(days)s)",
+    "DELETE FROM registrations WHERE phone = %(phone)s RETURNING request_id",
+)
 
 
 @dataclass(frozen=True)
 class Erased:
-    """How many records of each store held the number (and are gone)."""
+    """How many records of each store held the number (and are gone), and until when
+    whatever about it is still in flight is dropped (ISO 8601)."""
 
     registrations: int
     attempts: int
     statuses: int
     limit_counters: int
+    exports: int
+    suppressed_until: str
 
 
 def typed_forms(phone: str) -> re.Pattern:
@@ -43,33 +62,61 @@ def erase_phone(app: Flask, owner_url: str, phone: str) -> Erased:
     """Remove the normalised phone from every store; the counts of what was removed.
 
     PostgreSQL's row goes as the schema's owner: the app's own role may not delete. That
-    part runs off the web's event loop (psycopg2 would block every request of the process).
+    part, and reading the exports, run off the web's event loop (they would block every
+    request of the process).
     """
-    request_ids = call(lambda: _delete_rows(owner_url, phone))
+    config = app.config["SETTINGS"]
+    key = Tombstones(config.erasure_secret).key(phone)
+    days = config.erasure_retention_days
+    request_ids = call(lambda: _delete_rows(owner_url, phone, key, days))
     history = app.extensions["mongo"].get_default_database("logs")["landing_attempts"]
     query = {"$or": [{"phone": {"$regex": typed_forms(phone).pattern}}]}
     if request_ids:
         query["$or"].append({"request_id": {"$in": request_ids}})
     attempts = history.delete_many(query).deleted_count
+    until = datetime.now(UTC) + timedelta(days=days)
     return Erased(
         registrations=len(request_ids),
         attempts=attempts,
         statuses=_erase_statuses(app, request_ids),
         limit_counters=_erase_counters(app, phone),
+        exports=call(lambda: _erase_exports(export_dir(config), phone)),
+        suppressed_until=until.isoformat(timespec="seconds"),
     )
 
 
-def _delete_rows(owner_url: str, phone: str) -> list[str]:
-    """Delete the phone's row; the request_ids it held."""
+def _delete_rows(owner_url: str, phone: str, key: bytes, days: int) -> list[str]:
+    """Leave the tombstone and delete the phone's row, in one transaction; the request_ids
+    it held. Tombstones past their retention go meanwhile."""
     conn = psycopg2.connect(owner_url, connect_timeout=CONNECT_TIMEOUT)
+    values = {"key": key, "days": days, "phone": phone}
     try:
         with conn, conn.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM registrations WHERE phone = %s RETURNING request_id", (phone,)
-            )
+            for statement in ERASE_SQL:
+                cursor.execute(statement, values)
             return [str(row[0]) for row in cursor.fetchall()]
     finally:
         conn.close()
+
+
+def _erase_exports(directory: Path, phone: str) -> int:
+    """Delete every export (finished or being written) with a row of phone; how many.
+
+    An export being written then fails and is retried, reading the table without it.
+    """
+    removed = 0
+    for path in [*directory.glob("*.csv"), *directory.glob("*.part")]:
+        with suppress(FileNotFoundError):
+            if _holds(path, phone):
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def _holds(path: Path, phone: str) -> bool:
+    cell = f",{phone},"  # the phone column, second of each row (exports' COLUMNS)
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        return any(cell in line for line in lines)
 
 
 def _erase_statuses(app: Flask, request_ids: list[str]) -> int:

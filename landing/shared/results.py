@@ -58,10 +58,16 @@ class StatusWriter:
         self.backend = backend
         self.ttl_ms = ttl_seconds * 1000
 
-    def store(self, statuses: list[tuple[str, str]], bindings: list[tuple[str, str]] = ()) -> None:
+    def store(
+        self,
+        statuses: list[tuple[str, str]],
+        bindings: list[tuple[str, str]] = (),
+        forget: list[str] = (),
+    ) -> None:
         """(request_id, outcome) pairs, each replacing what was there, and (request_id,
-        fingerprint) bindings renewed for as long (landing.intake); RedisError if down."""
-        if not statuses:
+        fingerprint) bindings renewed for as long (landing.intake); the status and binding
+        of each request_id in forget deleted. RedisError if down."""
+        if not statuses and not forget:
             return
         encode = self.backend.encoder.encode
         # One transaction: a Redis at maxmemory refuses the LPUSH, and the whole of it then,
@@ -74,4 +80,6 @@ class StatusWriter:
                 pipe.pexpire(key, self.ttl_ms)
             for request_id, fingerprint in bindings:
                 pipe.set(binding_key(request_id), fingerprint, px=self.ttl_ms)
+            for request_id in forget:
+                pipe.delete(status_key_in(self.backend, request_id), binding_key(request_id))
             pipe.execute()

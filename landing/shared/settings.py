@@ -27,16 +27,18 @@ DEV_DEFAULTS = {
     "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
     # Keys the per-phone limit's counters (landing.limits): the web counts, erasure finds.
     "LIMIT_KEY_SECRET": "development-only-limit-key",
+    # The key of erased numbers' tombstones (landing/shared/tombstones.py).
+    "ERASURE_SECRET": "dev-only-erasure-secret",
 }
 # What each production process must be given: listed, not derived from DEV_DEFAULTS, so a
 # new dev default never becomes a required production setting by accident. `migrate` is the
 # `flask --app landing` commands that change PostgreSQL's schema or delete from it.
 STORES = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
 SECRETS = {
-    "web": (*STORES, "LIMIT_KEY_SECRET"),
-    "worker": STORES,
+    "web": (*STORES, "LIMIT_KEY_SECRET", "ERASURE_SECRET"),
+    "worker": (*STORES, "ERASURE_SECRET"),
     "dashboard": ("RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "DASHBOARD_PASSWORD"),
-    "migrate": (*STORES, "MIGRATE_DATABASE_URL", "LIMIT_KEY_SECRET"),
+    "migrate": (*STORES, "MIGRATE_DATABASE_URL", "LIMIT_KEY_SECRET", "ERASURE_SECRET"),
 }
 ALL_SECRETS = tuple(DEV_DEFAULTS)  # every setting with a development-only default
 
@@ -94,6 +96,10 @@ class Settings:
     admin_statement_timeout_ms: int = 5_000  # the operator API's longest PostgreSQL statement
     # Where exports are written; the web reads them there (compose: a volume both mount).
     export_dir: str = ""  # empty: landing-exports in the system's temporary directory
+    erasure_secret: str = DEV_DEFAULTS["ERASURE_SECRET"]  # keys erased numbers' tombstones
+    # Days a tombstone keeps an erased number out: longer than a message can wait in a queue
+    # or its dead letters before it is handled.
+    erasure_retention_days: int = 365
     webhook_url: str = ""  # where each new registration is POSTed; empty: no webhook
     webhook_secret: str = ""  # HMAC-SHA256 key of the webhook's signature; needed with a URL
     webhook_timeout: float = 5.0  # seconds one delivery may take

@@ -46,6 +46,9 @@ class Outcome:
     # Its request_id is stored for another number: a client sent one id with two numbers.
     # The first is stored; this one is not, and is never answered registered.
     CONFLICT = "conflict"
+    # Its number was erased after it was received: not stored, logged or announced, and its
+    # status reads as unknown (404).
+    ERASED = "erased"
 
 
 class History:

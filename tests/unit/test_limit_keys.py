@@ -32,6 +32,7 @@ def test_production_web_and_migrate_need_the_secret(process):
         for name in ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
     }
     stores["MIGRATE_DATABASE_URL"] = "postgresql://owner:secret@host/landing"
+    stores["ERASURE_SECRET"] = "e"
     with pytest.raises(RuntimeError, match="LIMIT_KEY_SECRET"):
         load({"APP_ENV": "production", **stores}, process=process)
     given = load({"APP_ENV": "production", **stores, "LIMIT_KEY_SECRET": "k"}, process=process)
@@ -44,5 +45,5 @@ def test_development_has_a_key_and_a_worker_needs_none():
         name: "scheme://user:secret@host/x"
         for name in ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
     }
-    worker = load({"APP_ENV": "production", **stores}, process="worker")
+    worker = load({"APP_ENV": "production", **stores, "ERASURE_SECRET": "e"}, process="worker")
     assert worker.limit_key_secret == ""
