@@ -353,7 +353,7 @@ def test_a_stalling_receiver_never_delays_a_sign_up(clean, broker, tmp_path, tri
         for one in first:
             broker.enqueue(registration_message(one))
         wait_for(lambda: stored(first), timeout=60)  # the workers' start-up included
-        wait_for(lambda: trickling.open == 2, timeout=30)  # both webhooks threads now stuck
+        wait_for(lambda: trickling.open >= 2, timeout=30)  # both webhooks threads now stuck
 
         later = [signup(f"0912000001{n}") for n in range(5)]
         sent_at = time.monotonic()
@@ -361,7 +361,7 @@ def test_a_stalling_receiver_never_delays_a_sign_up(clean, broker, tmp_path, tri
             broker.enqueue(registration_message(one))
         wait_for(lambda: stored(later), timeout=10)
         assert time.monotonic() - sent_at < 2.0
-        assert trickling.open == 2  # still stuck meanwhile
+        assert trickling.open >= 2  # still stuck meanwhile
 
         wait_for(lambda: len(trickling.held) >= 2, timeout=10)
     assert all(3.9 < seconds < 5.0 for seconds in trickling.held[:2]), trickling.held
