@@ -1,25 +1,33 @@
 """The deliver_webhook actor: each new registration POSTed, signed, to WEBHOOK_URL.
 
-The register actors only add a deliver_webhook message to what they forward;
-the POST happens here, on its own queue, so a slow or failing receiver never holds up a
-sign-up. A delivery that keeps failing is retried with the broker's backoff, RETRIES times,
-then kept in webhooks.XQ, from where the task dashboard can requeue it.
-"""
+The register actors only add a deliver_webhook message to what they forward; the POST
+happens here, on the webhooks queue, which a worker process of its own consumes (Procfile
+and compose: `webhooks`), so a slow or hanging receiver never holds a thread a sign-up
+needs. Each attempt has WEBHOOK_TIMEOUT in all (actors.deadline_post). A delivery that keeps
+failing is retried with the broker's backoff, RETRIES times, then kept in webhooks.XQ, from
+where the task dashboard can requeue it.
 
-import hashlib
-import hmac
+Deliveries follow Standard Webhooks: `webhook-id` (the message id, the same on every retry),
+`webhook-timestamp` (this attempt's), and `webhook-signature`, one `v1,<base64 HMAC-SHA256 of
+id.timestamp.body>` per secret. Receivers refuse a timestamp more than 5 minutes off, so a
+captured delivery cannot be replayed later."""
+
+import base64
+import binascii
 import json
 import logging
+import time
+from datetime import UTC, datetime
 from functools import partial
 from http.client import HTTPException
 from typing import Any
-from urllib.error import HTTPError
 from urllib.parse import urlsplit
-from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
+from standardwebhooks import Webhook
 
+from actors import deadline_post
 from landing.shared.settings import Settings
 from landing.shared.signup import DELIVER_WEBHOOK, WEBHOOK_FIELDS, WEBHOOKS
 from landing.shared.tombstones import Tombstones
@@ -29,8 +37,9 @@ log = logging.getLogger(__name__)
 # More than MAX_RETRIES: a receiver is often down for a deploy. With the default backoffs
 # (1 s doubling up to 300 s, jittered) ten retries span about 8 to 13 minutes of failures.
 RETRIES = 10
-SIGNATURE = "X-Landing-Signature"
-DELIVERY = "X-Landing-Delivery"
+# Standard Webhooks' secrets: whsec_ and base64 of 24 to 64 random bytes, as it advises.
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = range(24, 65)
 
 
 class DeliveryFailed(Exception):
@@ -41,25 +50,28 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
-class _NoRedirects(HTTPRedirectHandler):
-    """A redirect is a failure: urllib would follow it with a GET and drop the body."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = build_opener(_NoRedirects)
-
-
 def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
     """A malformed message or no WEBHOOK_URL never (straight to webhooks.XQ); else max_retries."""
     permanent = getattr(error, "permanent", False) or isinstance(error, KeyError | TypeError)
     return not permanent and retries < max_retries
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header's value: HMAC-SHA256 of the exact body bytes, in hex."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signing_secrets(config: Settings) -> list[str]:
+    """The secrets deliveries are signed with: the current one, then the previous one while
+    a rotation is under way (receivers accept a delivery any one of them verifies)."""
+    return [s for s in (config.webhook_secret, config.webhook_secret_previous) if s]
+
+
+def signed_headers(keys: list[str], delivery_id: str, body: bytes, now: float) -> dict[str, str]:
+    """Standard Webhooks' headers: the delivery id, the attempt's time, and one signature of
+    `id.timestamp.body` per secret, space-separated."""
+    sent_at = datetime.fromtimestamp(int(now), UTC)
+    text = body.decode()
+    return {
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(int(now)),
+        "webhook-signature": " ".join(Webhook(k).sign(delivery_id, sent_at, text) for k in keys),
+    }
 
 
 def encode(event: dict[str, Any]) -> bytes:
@@ -69,20 +81,14 @@ def encode(event: dict[str, Any]) -> bytes:
 
 
 def post(config: Settings, body: bytes, delivery_id: str) -> int:
-    """POST body to WEBHOOK_URL and return the HTTP status; a network error raises OSError."""
+    """POST body to WEBHOOK_URL, signed now, and return the HTTP status within
+    WEBHOOK_TIMEOUT; a network error or the deadline raises OSError."""
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE: sign(config.webhook_secret, body),
-        DELIVERY: delivery_id,
         "User-Agent": "landing-webhooks",
+        **signed_headers(signing_secrets(config), delivery_id, body, time.time()),
     }
-    request = Request(config.webhook_url, data=body, headers=headers, method="POST")
-    try:
-        with _opener.open(request, timeout=config.webhook_timeout) as response:
-            return response.status
-    except HTTPError as error:  # any status urllib does not count as success, 3xx included
-        error.close()
-        return error.code
+    return deadline_post.post(config.webhook_url, body, headers, config.webhook_timeout)
 
 
 def deliver(event: dict[str, Any], delivery_id: str, attempt: int, config: Settings) -> None:
@@ -105,14 +111,38 @@ def deliver(event: dict[str, Any], delivery_id: str, attempt: int, config: Setti
 
 
 def check(config: Settings) -> None:
-    """Refuse at a worker's start a WEBHOOK_URL no delivery could use, or without its secret."""
+    """Refuse at a worker's start a WEBHOOK_URL no delivery could use, or could be trusted
+    with: plain http in production, no secret, a secret not in Standard Webhooks' form, or a
+    deadline TimeLimit would cut first."""
     if not config.webhook_url:
         return
     parts = urlsplit(config.webhook_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RuntimeError("WEBHOOK_URL must be an http:// or https:// URL")
+    if parts.scheme != "https" and config.app_env == "production":
+        # The body holds a phone number in full: never in clear text over the internet.
+        raise RuntimeError("APP_ENV=production needs an https:// WEBHOOK_URL, not http://")
     if not config.webhook_secret:
         raise RuntimeError("WEBHOOK_URL needs WEBHOOK_SECRET (deliveries are signed)")
+    for name, secret in (
+        ("WEBHOOK_SECRET", config.webhook_secret),
+        ("WEBHOOK_SECRET_PREVIOUS", config.webhook_secret_previous),
+    ):
+        if secret and not well_formed(secret):
+            raise RuntimeError(f"{name} must be whsec_ and base64 of 24 to 64 random bytes")
+    if not 0 < config.webhook_timeout * 1000 < config.actor_time_limit_ms:
+        raise RuntimeError("WEBHOOK_TIMEOUT must be above 0 and under ACTOR_TIME_LIMIT_MS")
+
+
+def well_formed(secret: str) -> bool:
+    """A Standard Webhooks secret (the library itself skips what is not base64 silently)."""
+    if not secret.startswith(SECRET_PREFIX):
+        return False
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except binascii.Error:
+        return False
+    return len(key) in SECRET_BYTES
 
 
 def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:

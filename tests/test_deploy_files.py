@@ -18,9 +18,11 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from dramatiq.cli import make_argument_parser
 from ruamel.yaml import YAML
 
 from landing.shared.settings import SECRETS, Settings, load
+from landing.shared.signup import QUEUES, WEBHOOKS
 from tests.support.config import child_environment
 from tests.support.config import settings as test_settings
 from tests.support.door import nginx_binary, render_nginx, self_signed_pair
@@ -28,7 +30,7 @@ from tests.support.door import nginx_binary, render_nginx, self_signed_pair
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
-APP_SERVICES = ("web", "worker", "migrate", "dashboard")
+APP_SERVICES = ("web", "worker", "webhooks", "migrate", "dashboard")
 STATEFUL = {
     "postgres": "pg_isready",
     "rabbitmq": "rabbitmq-diagnostics",
@@ -307,7 +309,13 @@ def test_app_services_share_one_image_and_a_production_environment(stack):
 
 
 # Each container gets the secrets its process uses and none other (SECRETS).
-PROCESSES = {"web": "web", "worker": "worker", "dashboard": "dashboard", "migrate": "migrate"}
+PROCESSES = {
+    "web": "web",
+    "worker": "worker",
+    "webhooks": "worker",
+    "dashboard": "dashboard",
+    "migrate": "migrate",
+}
 ALL_APP_SECRETS = set().union(*SECRETS.values())
 
 
@@ -345,7 +353,7 @@ def test_start_order_and_health(stack):
         assert command in services[name]["healthcheck"]["test"][1], name
     assert "/health" in " ".join(services["web"]["healthcheck"]["test"])
     assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
-    for name in ("web", "worker", "dashboard"):
+    for name in ("web", "worker", "webhooks", "dashboard"):
         depends_on = services[name]["depends_on"]
         assert depends_on["migrate"]["condition"] == "service_completed_successfully"
         assert {depends_on[s]["condition"] for s in STATEFUL} == {"service_healthy"}
@@ -364,15 +372,35 @@ def test_data_lives_in_named_volumes(stack):
         assert ("volume", target) in volumes, name
 
 
-def test_workers_drain_before_docker_kills_them(stack):
-    worker = stack["services"]["worker"]
+@pytest.mark.parametrize("name", ["worker", "webhooks"])
+def test_workers_drain_before_docker_kills_them(stack, name):
+    worker = stack["services"][name]
     command = worker["command"]
     assert command[:2] == ["dramatiq", "actors.worker"] and "--processes" in command
     shutdown_ms = int(command[command.index("--worker-shutdown-timeout") + 1])
     grace_ms = _milliseconds(worker["stop_grace_period"])
     assert Settings().actor_time_limit_ms < shutdown_ms < grace_ms
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "webhooks"):
         assert set(stack["services"][name]["deploy"]["resources"]["limits"]) >= {"cpus", "memory"}
+
+
+def test_webhooks_have_a_worker_of_their_own_and_the_only_way_out(stack):
+    """A hanging receiver never holds a registrations thread, and only the container that
+    POSTs to WEBHOOK_URL can reach the world."""
+    services, networks = stack["services"], stack["networks"]
+    parse = make_argument_parser().parse_args  # as the dramatiq CLI reads the command
+    consumed = {
+        name: parse(services[name]["command"][1:]).queues for name in ("worker", "webhooks")
+    }
+    assert consumed["webhooks"] == [WEBHOOKS]
+    assert sorted(consumed["worker"] + consumed["webhooks"]) == sorted(QUEUES)
+    assert not networks["egress"].get("internal")
+    assert services["webhooks"]["networks"].keys() == {"backend", "egress"}
+    assert {n for n, s in services.items() if "egress" in s["networks"]} == {"webhooks"}
+    for name in ("worker", "web", "migrate"):
+        assert all(networks[n].get("internal") for n in services[name]["networks"]), name
+    for name in ("worker", "webhooks"):
+        assert services[name]["environment"]["WEBHOOK_URL"] == ""  # .env's, passed through
 
 
 def test_files_compose_mounts_exist(stack):

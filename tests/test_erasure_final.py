@@ -15,7 +15,7 @@ from actors.broker import build_workers
 from landing.shared.db import Registration
 from landing.shared.exports import export_dir
 from landing.shared.results import binding_key, status_key_in
-from tests.support.config import VHOST
+from tests.support.config import VHOST, WEBHOOK_SECRET
 from tests.support.queues import take_all
 from tests.support.services import wait_for
 from tests.support.signups import signup
@@ -58,7 +58,7 @@ def receiver():
 @pytest.fixture(scope="module")
 def announcing(settings, workers, receiver):
     """Workers with WEBHOOK_URL set: each new registration is announced to the receiver."""
-    built = build_workers(settings.replace(webhook_url=receiver.url, webhook_secret="s"))
+    built = build_workers(settings.replace(webhook_url=receiver.url, webhook_secret=WEBHOOK_SECRET))
     yield built
     built.forwarder.close()
     built.broker.close()

@@ -1,8 +1,10 @@
 """`honcho start` runs our Procfile for real: the web answers, the dashboard asks for a
-password, the worker stores, and saving a Python file reloads the worker."""
+password, the worker stores, the webhooks worker starts beside it, and saving a Python file
+reloads the worker."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import urllib.error
@@ -68,6 +70,12 @@ def stored(request_id: str):
     return lambda: Registration.get_or_none(Registration.request_id == request_id)
 
 
+def ready(log, process: str) -> int:
+    """How many times honcho's process (worker, webhooks) has logged its worker ready."""
+    pattern = rf"^\S+ {process}\.1\s+\|.*Worker process is ready"
+    return len(re.findall(pattern, log.read_text(), re.M))
+
+
 def test_honcho_runs_web_dashboard_and_a_worker_that_reloads_on_save(honcho):
     base, dashboard, log = honcho
     wait_for(lambda: status(f"{base}/health") == 200, timeout=30)
@@ -76,11 +84,11 @@ def test_honcho_runs_web_dashboard_and_a_worker_that_reloads_on_save(honcho):
 
     probe = ROOT / "actors" / f"_reload_probe_{uuid.uuid4().hex}.py"
     try:
-        wait_for(lambda: "Worker process is ready" in log.read_text(), timeout=30)
+        wait_for(lambda: ready(log, "worker") and ready(log, "webhooks"), timeout=30)
         probe.write_text("# written by tests/test_procfile.py; safe to delete\n")
         wait_for(lambda: "Detected changes to" in log.read_text(), timeout=30)
     finally:
         probe.unlink(missing_ok=True)
     # The reloaded worker still drains the queue.
-    wait_for(lambda: log.read_text().count("Worker process is ready") >= 2, timeout=60)
+    wait_for(lambda: ready(log, "worker") >= 2, timeout=60)
     wait_for(stored(register(base, "09125550202")), timeout=30)

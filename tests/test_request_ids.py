@@ -13,6 +13,7 @@ from actors.broker import build_workers
 from landing.shared.db import Registration
 from landing.shared.results import binding_key
 from landing.shared.signup import History
+from tests.support.config import WEBHOOK_SECRET
 from tests.support.http import assert_error, post
 from tests.support.queues import take_all
 from tests.support.signups import signup, status_of
@@ -91,7 +92,8 @@ def test_two_numbers_of_one_id_in_one_batch_store_one_and_answer_conflict(clean,
 @pytest.fixture(scope="module")
 def announcing(settings, workers):
     """Workers with WEBHOOK_URL set: each new registration is queued for the webhook."""
-    built = build_workers(settings.replace(webhook_url="http://127.0.0.1:9/", webhook_secret="s"))
+    hooked = settings.replace(webhook_url="http://127.0.0.1:9/", webhook_secret=WEBHOOK_SECRET)
+    built = build_workers(hooked)
     yield built
     built.forwarder.close()
     built.broker.close()

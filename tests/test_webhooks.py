@@ -1,13 +1,13 @@
 """The webhook: each new registration POSTed, signed, to a local receiver, by a real worker.
 
 The session's workers have no WEBHOOK_URL, so these tests build their own (same vhost and
-stores) pointed at a receiver in a thread that fails each delivery's first attempts.
+stores) pointed at a receiver in a thread that fails each delivery's first attempts. Every
+delivery is checked as a receiver would check it: with standardwebhooks' Webhook.verify.
 """
 
-import hashlib
-import hmac
 import json
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,17 +15,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from dramatiq import Worker
 from dramatiq.results import Results
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from actors import webhooks
 from actors.broker import build_workers
 from actors.webhooks import RETRIES, DeliveryFailed, deliver, should_retry
 from landing.shared.db import Registration
-from landing.shared.signup import WEBHOOK_FIELDS, registration_message, webhook_message
+from landing.shared.signup import (
+    ATTEMPTS,
+    EXPORTS,
+    REGISTRATIONS,
+    WEBHOOK_FIELDS,
+    WEBHOOKS,
+    registration_message,
+    webhook_message,
+)
+from tests.support.config import WEBHOOK_SECRET as SECRET
+from tests.support.config import WEBHOOK_SECRET_PREVIOUS as PREVIOUS
+from tests.support.processes import running_worker
 from tests.support.queues import take_all
 from tests.support.services import free_port, wait_for
 from tests.support.signups import PHONE, dead_letters, signup
-
-SECRET = "test-webhook-secret"
 
 
 class Receiver(ThreadingHTTPServer):
@@ -44,8 +54,8 @@ class Receiver(ThreadingHTTPServer):
 
     def answer(self, headers, body: bytes) -> int:
         with self.lock:
-            delivery = headers["X-Landing-Delivery"]
-            tried = sum(1 for _, h, _ in self.received if h["X-Landing-Delivery"] == delivery)
+            delivery = headers["webhook-id"]
+            tried = sum(1 for _, h, _ in self.received if h["webhook-id"] == delivery)
             code = self.status if tried < self.failures else 200
             self.received.append((code, headers, body))
             return code
@@ -113,9 +123,9 @@ def result_of(broker, signup_sent) -> str:
     return backend.get_result(registration_message(signup_sent), block=True, timeout=10_000)
 
 
-def verifies(headers: dict, body: bytes) -> bool:
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(headers["X-Landing-Signature"], expected)
+def verified(headers, body: bytes, secret: str = SECRET) -> dict:
+    """The event, as a receiver holding secret gets it; WebhookVerificationError if not."""
+    return Webhook(secret).verify(body, dict(headers))
 
 
 def test_each_new_registration_is_delivered_once_signed(hook_worker, hook_workers, receiver):
@@ -136,11 +146,38 @@ def test_each_new_registration_is_delivered_once_signed(hook_worker, hook_worker
         assert (event["phone"], event["referrer"]) == (one.phone, one.referrer)
         row = Registration.get(Registration.request_id == one.request_id)
         assert event["created_at"] == row.created_at.isoformat(timespec="milliseconds")
-        assert headers["Content-Type"] == "application/json" and verifies(headers, body)
+        assert headers["Content-Type"] == "application/json"
+        assert verified(headers, body) == event
         expected_id = webhook_message(one, event["created_at"]).message_id
-        assert headers["X-Landing-Delivery"] == expected_id
-    # Three attempts per delivery (two failures, then success), all under one delivery id.
+        assert headers["webhook-id"] == expected_id
+        assert "X-Landing-Signature" not in headers and "X-Landing-Delivery" not in headers
+    # Three attempts per delivery (two failures, then success), all under one delivery id,
+    # each signed at its own time.
     assert len(receiver.received) == 6
+    for one in sent:
+        attempts = [
+            h for _, h, b in receiver.received if json.loads(b)["request_id"] == one.request_id
+        ]
+        assert len({h["webhook-id"] for h in attempts}) == 1
+        stamps = [int(h["webhook-timestamp"]) for h in attempts]
+        assert stamps == sorted(stamps) and abs(stamps[-1] - time.time()) < 60
+
+
+def test_during_a_rotation_either_secret_verifies_and_tampering_never(hook_settings, receiver):
+    rotating = hook_settings.replace(webhook_secret_previous=PREVIOUS)
+    event, delivery_id = event_for()
+    deliver(event, delivery_id, 1, rotating)
+    [(headers, body)] = receiver.delivered()
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (SECRET, PREVIOUS):  # receivers not yet moved on, and those already moved
+        assert verified(headers, body, secret)["request_id"] == event["request_id"]
+    with pytest.raises(WebhookVerificationError, match="No matching signature"):
+        verified(headers, body.replace(event["phone"].encode(), b"09350000000"))
+    replayed = {**dict(headers), "webhook-timestamp": str(int(time.time()) - 600)}
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        verified(replayed, body)
+    with pytest.raises(WebhookVerificationError):
+        verified(headers, body, "whsec_" + "QUJD" * 8)  # a secret it was never signed with
 
 
 def test_a_duplicate_sign_up_is_not_delivered(hook_worker, hook_workers, receiver):
@@ -225,7 +262,13 @@ def test_a_missing_url_or_malformed_event_goes_straight_to_dead_letters(settings
 
 
 @pytest.mark.parametrize(
-    ("url", "secret"), [("ftp://example.com/", "s"), ("not a url", "s"), ("https://x/", "")]
+    ("url", "secret"),
+    [
+        ("ftp://example.com/", SECRET),
+        ("not a url", SECRET),
+        ("https://x/", ""),
+        ("https://x/", "s"),
+    ],
 )
 def test_workers_refuse_a_url_no_delivery_could_use(settings, url, secret):
     with pytest.raises(RuntimeError):
@@ -236,3 +279,94 @@ def test_a_redelivered_registration_keeps_its_delivery_id():
     one = signup()
     assert webhook_message(one, "a").message_id == webhook_message(one, "b").message_id
     assert webhook_message(one, "a").message_id != webhook_message(signup(), "a").message_id
+
+
+class TricklingReceiver:
+    """Takes each delivery and answers it a byte every 0.2 s: each byte well within any
+    per-read timeout, the whole answer (7.6 s) well past WEBHOOK_TIMEOUT. Records how long
+    each connection stayed open, until the sender cut it."""
+
+    ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hooks"
+        self.lock = threading.Lock()
+        self.open, self.held = 0, []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.trickle, args=(conn,), daemon=True).start()
+
+    def trickle(self, conn: socket.socket) -> None:
+        started = time.monotonic()
+        with self.lock:
+            self.open += 1
+        with conn:
+            conn.recv(65536)  # http.client sends a small request in one piece
+            conn.settimeout(0.2)
+            for byte in self.ANSWER:
+                if self.cut(conn, byte):
+                    break
+        with self.lock:
+            self.open -= 1
+            self.held.append(time.monotonic() - started)
+
+    @staticmethod
+    def cut(conn: socket.socket, byte: int) -> bool:
+        """Send one byte, then wait 0.2 s: True once the sender has hung up."""
+        try:
+            conn.sendall(bytes([byte]))
+            return conn.recv(1) == b""
+        except TimeoutError:
+            return False
+        except OSError:
+            return True
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.fixture
+def trickling():
+    receiver = TricklingReceiver()
+    yield receiver
+    receiver.close()
+
+
+def test_a_stalling_receiver_never_delays_a_sign_up(clean, broker, tmp_path, trickling):
+    """Real CLI workers, as the Procfile splits them: while every webhooks thread is stuck
+    on a receiver that trickles its answer, sign-ups are stored at once; each stuck delivery
+    is cut at WEBHOOK_TIMEOUT in all, though no single read ever waited that long."""
+    hooked = {"WEBHOOK_URL": trickling.url, "WEBHOOK_SECRET": SECRET, "WEBHOOK_TIMEOUT": "4"}
+    main = (REGISTRATIONS, ATTEMPTS, EXPORTS)
+    with (
+        running_worker(tmp_path, 1, queues=main, env=hooked),
+        running_worker(tmp_path, 1, queues=(WEBHOOKS,), env=hooked),
+    ):
+        first = [signup(f"0912000000{n}") for n in range(2)]
+        for one in first:
+            broker.enqueue(registration_message(one))
+        wait_for(lambda: stored(first), timeout=60)  # the workers' start-up included
+        wait_for(lambda: trickling.open >= 2, timeout=30)  # both webhooks threads now stuck
+
+        later = [signup(f"0912000001{n}") for n in range(5)]
+        sent_at = time.monotonic()
+        for one in later:
+            broker.enqueue(registration_message(one))
+        wait_for(lambda: stored(later), timeout=10)
+        assert time.monotonic() - sent_at < 2.0
+        assert trickling.open >= 2  # still stuck meanwhile
+
+        wait_for(lambda: len(trickling.held) >= 2, timeout=10)
+    assert all(3.9 < seconds < 5.0 for seconds in trickling.held[:2]), trickling.held
+
+
+def stored(sent) -> bool:
+    ids = [one.request_id for one in sent]
+    return Registration.select().where(Registration.request_id.in_(ids)).count() == len(ids)

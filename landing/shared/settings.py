@@ -100,9 +100,13 @@ class Settings:
     # Days a tombstone keeps an erased number out: longer than a message can wait in a queue
     # or its dead letters before it is handled.
     erasure_retention_days: int = 365
-    webhook_url: str = ""  # where each new registration is POSTed; empty: no webhook
-    webhook_secret: str = ""  # HMAC-SHA256 key of the webhook's signature; needed with a URL
-    webhook_timeout: float = 5.0  # seconds one delivery may take
+    # Where each new registration is POSTed; empty: no webhook. https:// in production.
+    webhook_url: str = ""
+    # Standard Webhooks secrets (whsec_<base64>): the one deliveries are signed with, needed
+    # with a URL, and while rotating, the previous one, which signs every delivery too.
+    webhook_secret: str = ""
+    webhook_secret_previous: str = ""
+    webhook_timeout: float = 5.0  # seconds one delivery may take in all: connect to answer
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some values changed (tests pass overrides through create_app)."""

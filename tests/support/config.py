@@ -40,6 +40,11 @@ ENVIRONMENT = {
 
 settings = load(ENVIRONMENT)
 
+#: Webhook secrets in Standard Webhooks' form (whsec_ and base64 of random bytes): the
+#: current one and, for rotation tests, the previous one.
+WEBHOOK_SECRET = "whsec_FmwQVN2X2Tqf6S8ccFWkCQ9N6+35xIlcOnkO4XdsoX0="
+WEBHOOK_SECRET_PREVIOUS = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
 
 #: The venv's executables (gunicorn, dramatiq, flask, honcho), first on a child's PATH.
 BIN = Path(sys.executable).parent

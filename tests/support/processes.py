@@ -103,17 +103,25 @@ def running_gunicorn(tmp_path: Path, *args: str, env: dict | None = None):
 
 
 @contextmanager
-def running_worker(tmp_path: Path, processes: int = 2):
-    """The workers as compose runs them, metrics on a free port; stopped at the end."""
+def running_worker(
+    tmp_path: Path, processes: int = 2, queues: tuple[str, ...] = (), env: dict | None = None
+):
+    """The workers as compose runs them (on queues alone, if given), metrics on a free port,
+    env on top of the tests' settings; stopped at the end."""
     port = listen_port()
-    log = tmp_path / "worker.log"
+    log = tmp_path / f"worker-{'-'.join(queues) or 'all'}.log"
+    command = [*WORKER, "--processes", str(processes), "--threads", "2"]
+    if queues:
+        command += ["--queues", *queues]
     with log.open("w") as output:
         process = subprocess.Popen(
-            [*WORKER, "--processes", str(processes), "--threads", "2"],
+            command,
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env=child_environment(WORKER_METRICS_HOST="127.0.0.1", WORKER_METRICS_PORT=str(port)),
+            env=child_environment(
+                WORKER_METRICS_HOST="127.0.0.1", WORKER_METRICS_PORT=str(port), **(env or {})
+            ),
         )
         worker = Process(process, f"http://127.0.0.1:{port}/metrics", log)
         try:
