@@ -4,6 +4,7 @@ Every fixture here takes its values from tests.support.config (the tests' own da
 vhost, Redis db and MongoDB) and closes what it opens. tests/unit/ needs none of them.
 """
 
+import threading
 import uuid
 
 import pika
@@ -155,3 +156,15 @@ def worker(broker, clean):
     running.stop()
     # Each Worker adds a middleware of its own to the broker and never takes it out.
     broker.middleware[:] = before
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    """A webhook receiver on 127.0.0.1 (tests.support.webhooks), shut down afterwards."""
+    from tests.support.webhooks import Receiver
+
+    server = Receiver()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()

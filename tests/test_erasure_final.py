@@ -4,10 +4,6 @@ exported or announced, while the number may sign up anew after the erase.
 On the real PostgreSQL, Redis, RabbitMQ and MongoDB stand-in, with real workers.
 """
 
-import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from dramatiq import Worker
 
@@ -15,44 +11,12 @@ from actors.broker import build_workers
 from landing.shared.db import Registration
 from landing.shared.exports import export_dir
 from landing.shared.results import binding_key, status_key_in
-from tests.support.config import VHOST, WEBHOOK_SECRET
-from tests.support.queues import take_all
+from tests.support.config import WEBHOOK_SECRET
+from tests.support.queues import queue_counts, take_all
 from tests.support.services import wait_for
 from tests.support.signups import signup
 
 PHONE, OTHER = "09123456789", "09350000000"
-
-
-class Receiver(ThreadingHTTPServer):
-    """Counts the webhook deliveries it is sent."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server_port}/hooks"
-        self.phones: list[str] = []
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.phones.append(body.decode())
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    server = Receiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -68,20 +32,6 @@ def erase(app, phone: str = PHONE) -> str:
     output = app.test_cli_runner().invoke(args=["erase-phone", phone])
     assert output.exit_code == 0, output.output
     return output.output
-
-
-def in_queue(name: str) -> int:
-    """Messages in the tests' queue name, ready or unacked, as RabbitMQ counts them."""
-    columns = ["name", "messages_ready", "messages_unacknowledged", "--no-table-headers"]
-    out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", VHOST, *columns],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split("\t") for line in out.splitlines()]
-    return sum(int(r[1]) + int(r[2]) for r in rows if r[0] == name)
 
 
 def run_queued(workers, queue: str) -> None:
@@ -115,7 +65,7 @@ def test_a_sign_up_still_queued_when_its_number_is_erased_is_never_stored(
 def test_history_and_webhooks_queued_before_the_erase_are_dropped(
     app, announcing, mongo, receiver, clean
 ):
-    receiver.phones.clear()
+    receiver.reset()
     announcing.register_batch([signup(PHONE).as_message(), signup(OTHER).as_message()])
     erase(app)  # the row goes; its history and webhook messages are still queued
     run_queued(announcing, "attempts")
@@ -127,12 +77,13 @@ def test_history_and_webhooks_queued_before_the_erase_are_dropped(
     worker.start()
     try:
         # In order: the erased number's event first, then the other's, then none left.
-        wait_for(lambda: len(receiver.phones) == 1, timeout=30)
-        wait_for(lambda: in_queue("webhooks") == 0, timeout=30)
+        wait_for(lambda: len(receiver.delivered()) == 1, timeout=30)
+        wait_for(lambda: queue_counts("webhooks") == (0, 0), timeout=30)
     finally:
         worker.stop()
         broker.middleware[:] = before
-    assert len(receiver.phones) == 1 and OTHER in receiver.phones[0]
+    [(_, body)] = receiver.delivered()
+    assert OTHER in body.decode()
 
 
 def test_erase_deletes_the_exports_that_hold_the_number(app, settings):

@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from landing.shared.db import Registration
-from tests.support.config import VHOST, child_environment
+from tests.support.config import child_environment
 from tests.support.processes import WORKER
+from tests.support.queues import queue_counts
 from tests.support.services import wait_for
 from tests.support.signups import attempt as support_attempt
 from tests.support.signups import message_carrying
@@ -105,20 +106,6 @@ def start_worker(command: list[str], log) -> subprocess.Popen:
         )
 
 
-def delay_queue_counts() -> tuple[int, int]:
-    """registrations.DQ's (ready, unacked) messages, as RabbitMQ counts them."""
-    columns = ["name", "messages_ready", "messages_unacknowledged", "--no-table-headers"]
-    out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", VHOST, *columns],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split("\t") for line in out.splitlines()]
-    return next((int(r[1]), int(r[2])) for r in rows if r[0] == "registrations.DQ")
-
-
 def test_a_worker_holds_no_more_delayed_retries_than_worker_delay_prefetch(clean, broker, tmp_path):
     # Thirty retries due in ten minutes, as an outage leaves them behind.
     for n in range(30):
@@ -132,8 +119,8 @@ def test_a_worker_holds_no_more_delayed_retries_than_worker_delay_prefetch(clean
             env=child_environment(WORKER_DELAY_PREFETCH="10"),
         )
         try:
-            wait_for(lambda: delay_queue_counts()[1] == 10, timeout=30)
-            assert delay_queue_counts() == (20, 10)  # the rest wait in RabbitMQ
+            wait_for(lambda: queue_counts("registrations.DQ")[1] == 10, timeout=30)
+            assert queue_counts("registrations.DQ") == (20, 10)  # the rest wait in RabbitMQ
         finally:
             process.terminate()
             process.wait(timeout=30)
