@@ -9,7 +9,7 @@ import dramatiq
 from bson.errors import InvalidBSON, InvalidDocument, InvalidStringData
 from pymongo import UpdateOne
 
-from landing.shared.mongo import attempts
+from landing.shared.mongo import attempts, erasures
 from landing.shared.phones import canonical
 from landing.shared.settings import Settings
 from landing.shared.signup import (
@@ -125,7 +125,7 @@ def unerased(tombstones: Tombstones, batch: list[list[Any]]) -> list[list[Any]]:
     """The batch's [attempt, entries] but those of a number erased after it was received
     (an attempt's phone as typed counts in any form the web would have read it in)."""
     items = [(_phone_of(attempt), _received_at(attempt)) for attempt, _ in batch]
-    erased = tombstones.erased(items)
+    erased = tombstones.erased_in_log(erasures(), items)
     return [item for item, gone in zip(batch, erased, strict=True) if not gone]
 
 

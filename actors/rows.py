@@ -74,7 +74,7 @@ INSERT_SQL = """
     FROM (VALUES %s) AS v (phone, referrer, request_id, ip, user_agent, phone_hash, received_at)
     WHERE NOT EXISTS (
         SELECT 1 FROM erasures e
-        WHERE e.phone_hash = v.phone_hash AND e.erased_at >= v.received_at::timestamptz
+        WHERE e.phone_hash = v.phone_hash::bytea AND e.erased_at >= v.received_at::timestamptz
     )
     ON CONFLICT DO NOTHING
     RETURNING request_id, created_at, phone

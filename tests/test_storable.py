@@ -14,7 +14,7 @@ from peewee import OperationalError
 from pymongo.errors import AutoReconnect
 
 from actors import attempts as attempt_log
-from actors import registrations
+from actors.rows import Rows
 from landing.schemas import PHONE_HELP
 from landing.shared.db import Registration
 from tests.support.config import settings as app_settings
@@ -117,7 +117,7 @@ def failing(times: int, error: Exception, then):
 def test_a_postgres_outage_is_retried_past_max_retries(client, worker, broker, mongo, monkeypatch):
     outage = OperationalError("server closed the connection unexpectedly")
     times = app_settings.max_retries + 2
-    monkeypatch.setattr(registrations, "store", failing(times, outage, registrations.store))
+    monkeypatch.setattr(Rows, "store", failing(times, outage, Rows.store))
     request_id, message = sign_up()
     broker.enqueue(message)
     wait_for(lambda: status_of(client, request_id) == "registered")

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import psycopg2
 from flask import Flask
+from pymongo import ASCENDING
 
 from landing.off_loop import call
 from landing.shared.db import CONNECT_TIMEOUT
 from landing.shared.exports import export_dir
+from landing.shared.mongo import ATTEMPTS, ERASURES
 from landing.shared.results import binding_key
 from landing.shared.signup import status_key
 from landing.shared.tombstones import Tombstones
@@ -69,7 +71,9 @@ def erase_phone(app: Flask, owner_url: str, phone: str) -> Erased:
     key = Tombstones(config.erasure_secret).key(phone)
     days = config.erasure_retention_days
     request_ids = call(lambda: _delete_rows(owner_url, phone, key, days))
-    history = app.extensions["mongo"].get_default_database("logs")["landing_attempts"]
+    logs = app.extensions["mongo"].get_default_database("logs")
+    _leave_log_tombstone(logs[ERASURES], key, days)  # before the delete: nothing lands after
+    history = logs[ATTEMPTS]
     query = {"$or": [{"phone": {"$regex": typed_forms(phone).pattern}}]}
     if request_ids:
         query["$or"].append({"request_id": {"$in": request_ids}})
@@ -97,6 +101,17 @@ def _delete_rows(owner_url: str, phone: str, key: bytes, days: int) -> list[str]
             return [str(row[0]) for row in cursor.fetchall()]
     finally:
         conn.close()
+
+
+def _leave_log_tombstone(collection, key: bytes, days: int) -> None:
+    """The attempt log's copy of the tombstone; MongoDB drops it once it expires."""
+    now = datetime.now(UTC)
+    collection.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+    collection.update_one(
+        {"_id": key.hex()},
+        {"$set": {"erased_at": now, "expires_at": now + timedelta(days=days)}},
+        upsert=True,
+    )
 
 
 def _erase_exports(directory: Path, phone: str) -> int:

@@ -13,6 +13,7 @@ from pymongo.collection import Collection
 from pymongo.errors import OperationFailure
 
 ATTEMPTS = "landing_attempts"
+ERASURES = "landing_erasures"  # the attempt log's copy of erased numbers' tombstones
 RECEIVED_AT_INDEX = "received_at_1"
 DEFAULT_DATABASE = "logs"  # when MONGO_URL names none
 
@@ -51,6 +52,10 @@ class MongoHandle:
         """The landing_attempts collection."""
         return self.client().get_default_database(DEFAULT_DATABASE)[ATTEMPTS]
 
+    def erasures(self) -> Collection:
+        """The landing_erasures collection (landing.shared.tombstones)."""
+        return self.client().get_default_database(DEFAULT_DATABASE)[ERASURES]
+
     def close(self) -> None:
         if self._client is not None and self._pid == os.getpid():
             self._client.close()
@@ -68,6 +73,11 @@ def init_mongo(url: str, timeout_ms: int, retention_days: int) -> None:
 def attempts() -> Collection:
     """The attempt history's collection, through this process's client."""
     return mongo.attempts()
+
+
+def erasures() -> Collection:
+    """The attempt log's tombstones, through this process's client."""
+    return mongo.erasures()
 
 
 def connect(url: str, timeout_ms: int) -> MongoClient:

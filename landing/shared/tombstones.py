@@ -6,14 +6,16 @@ So the erase leaves a tombstone in PostgreSQL (table `erasures`): a keyed hash o
 (ERASURE_SECRET: a dump of the table gives no number back, and no table of hashes computed
 once serves every deployment) and when it was erased. The workers look a number up before
 they store, log or announce it, and drop what was received before its erasure; a sign-up
-received after it is a new one and goes through. Tombstones are kept
-ERASURE_RETENTION_DAYS, longer than anything about the number can wait in a queue.
+received after it is a new one and goes through. The attempt log has a copy of its own in
+MongoDB (collection `landing_erasures`, the same keys), so logging never waits on
+PostgreSQL. Tombstones are kept ERASURE_RETENTION_DAYS, longer than anything about the
+number can wait in a queue.
 """
 
 import hashlib
 import hmac
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from landing.shared.db import db
 
@@ -32,10 +34,10 @@ class Tombstones:
 
     def erased(self, items: Iterable[tuple[str | None, str]], cursor=None) -> list[bool]:
         """For each (phone, received_at ISO 8601), whether an erasure at or after received_at
-        covers it. One query for them all: on cursor (inside a caller's transaction), or on
-        this thread's connection."""
+        covers it, by PostgreSQL's tombstones. One query for them all: on cursor (inside a
+        caller's transaction), or on this thread's connection."""
         items = list(items)
-        keys = [self.key(phone) if phone else None for phone, _ in items]
+        keys = [self.key(phone) if isinstance(phone, str) else None for phone, _ in items]
         wanted = [key for key in keys if key is not None]
         if not wanted:
             return [False] * len(items)
@@ -45,8 +47,27 @@ class Tombstones:
         else:
             cursor.execute(ERASED_SQL, (wanted,))
             rows = cursor.fetchall()
-        erased_at = {bytes(key): at for key, at in rows}
-        return [
-            key in erased_at and erased_at[key] >= datetime.fromisoformat(received_at)
-            for key, (_, received_at) in zip(keys, items, strict=True)
-        ]
+        return _covered(keys, items, {bytes(key): at for key, at in rows})
+
+    def erased_in_log(self, collection, items: Iterable[tuple[str | None, str]]) -> list[bool]:
+        """erased, by the attempt log's copy of the tombstones (collection, in MongoDB): the
+        attempt log keeps working while PostgreSQL is down."""
+        items = list(items)
+        keys = [self.key(phone) if isinstance(phone, str) else None for phone, _ in items]
+        wanted = [key.hex() for key in keys if key is not None]
+        if not wanted:
+            return [False] * len(items)
+        found = collection.find({"_id": {"$in": wanted}}, {"erased_at": True})
+        return _covered(keys, items, {bytes.fromhex(d["_id"]): d["erased_at"] for d in found})
+
+
+def _covered(keys: list, items: list, erased_at: dict[bytes, datetime]) -> list[bool]:
+    return [
+        key in erased_at and _aware(erased_at[key]) >= datetime.fromisoformat(received_at)
+        for key, (_, received_at) in zip(keys, items, strict=True)
+    ]
+
+
+def _aware(moment: datetime) -> datetime:
+    """MongoDB gives back UTC without its zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
