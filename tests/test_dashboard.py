@@ -136,6 +136,26 @@ def test_live_queues_show_counts_but_are_never_consumed(dashboard, broker):
     assert broker.get_queue_message_counts(QUEUE) == (3, 0, 0)
 
 
+def test_a_publishers_private_queue_is_neither_a_task_queue_nor_a_worker(
+    dashboard, client, management
+):
+    """Each web process listens for vanished queues on a queue of its own, which RabbitMQ
+    names amq.gen-...; the dashboard lists the task queues and their workers only."""
+    response = client.post("/api/register/", json={"phone": PHONES[0]})  # opens the publisher
+    assert response.status_code == 202
+
+    def private_queue_consumed() -> bool:
+        consumed = [consumer["queue"]["name"] for consumer in management.consumers()]
+        return any(name.startswith("amq.gen-") for name in consumed) and any(
+            name.startswith("amq.gen-") for name in management.queue_totals()
+        )
+
+    wait_for(private_queue_consumed, timeout=20, interval=0.5)
+    home = wait_for_counts(dashboard, ("1", "0", "0"))
+    assert "amq." not in home
+    assert shown_counts(home, "attempts") == ("0", "0", "0")
+
+
 def test_dead_letters_are_counted_listed_masked_and_left_in_place(
     dashboard, worker, refused_referrer, broker
 ):

@@ -1,6 +1,8 @@
-"""The real `dramatiq actors.worker` command, as honcho and compose start it, in a child process."""
+"""The real `dramatiq actors.worker` command, as honcho and compose start it, in a child process;
+and `dramatiq actors`, which refuses to run and names it."""
 
 import json
+import os
 import signal
 import subprocess
 import uuid
@@ -8,7 +10,7 @@ import uuid
 import pytest
 
 from landing.shared.db import Registration
-from tests.support.config import child_environment
+from tests.support.config import BIN, child_environment
 from tests.support.processes import WORKER
 from tests.support.queues import queue_counts
 from tests.support.services import wait_for
@@ -55,6 +57,26 @@ def test_cli_worker_stores_a_registration_and_logs_no_phone(client, worker_proce
     text = worker_process.read_text()
     assert failing["request_id"] in text
     assert "9" * 11 not in text and PHONE not in text
+
+
+def test_dramatiq_actors_exits_naming_the_worker_module():
+    """`dramatiq actors` (the package, not actors.worker) would otherwise run dramatiq's
+    default broker with no actors: a worker consuming nothing, silently."""
+    process = subprocess.Popen(
+        [str(BIN / "dramatiq"), "actors", "--processes", "1", "--threads", "1"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_environment(),
+        start_new_session=True,  # so a worker that does start is stopped with its children
+    )
+    try:
+        _, errors = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate(timeout=30)
+        pytest.fail("`dramatiq actors` ran a worker")
+    assert process.returncode != 0
+    assert "run `dramatiq actors.worker`" in errors
 
 
 def test_sigterm_mid_batch_loses_no_message(clean, broker, tmp_path):

@@ -6,6 +6,8 @@ Counts and consumers come from the management API. Only dead letters (`q.XQ`, wh
 worker consumes) are ever listed: they are fetched unacknowledged with basic_get and put back
 in place before we answer. Live queues (`q`, `q.DQ`) show counts only, so the dashboard never
 takes a message away from a worker. Every message shown has its phone numbers masked.
+Queues RabbitMQ named itself (`amq.gen-...`, a publisher's private queue) are no task queues:
+neither they nor their consumers are shown.
 """
 
 import dataclasses
@@ -42,7 +44,8 @@ class RabbitmqInterface:
     @property
     def queues(self) -> list[Queue]:
         totals = self.api.queue_totals()
-        return [_queue(name, totals) for name in sorted({q_name(name) for name in totals})]
+        names = {q_name(name) for name in totals if not _is_server_named(name)}
+        return [_queue(name, totals) for name in sorted(names)]
 
     @property
     def workers(self) -> list[Worker]:
@@ -51,6 +54,8 @@ class RabbitmqInterface:
         now = datetime.now(UTC).replace(tzinfo=None)  # the templates compare naive UTC
         rows = []
         for consumer in self.api.consumers():
+            if _is_server_named(consumer["queue"]["name"]):
+                continue  # a publisher listening on its private queue, not a worker
             # The API gives [] instead of a dict for a channel it has no details of (yet).
             channel = consumer.get("channel_details") or {}
             channel = channel if isinstance(channel, dict) else {}
@@ -156,6 +161,13 @@ def _queue(name: str, totals: dict[str, int]) -> Queue:
         jobs_delayed=totals.get(dq_name(name), 0),
         jobs_dead=totals.get(xq_name(name), 0),
     )
+
+
+def _is_server_named(queue_name: str) -> bool:
+    """A queue declared without a name, which RabbitMQ calls amq.gen-...: the publishers' own.
+    Clients may not declare names starting with amq., so no task queue, ours today or one
+    an older version left behind with its dead letters, is ever hidden by this."""
+    return queue_name.startswith("amq.")
 
 
 def _is_dead_letters(queue_name: str) -> bool:
