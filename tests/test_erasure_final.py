@@ -11,6 +11,7 @@ from actors.broker import build_workers
 from landing.shared.db import Registration
 from landing.shared.exports import export_dir
 from landing.shared.results import binding_key, status_key_in
+from landing.shared.signup import registration_batch_message
 from tests.support.config import WEBHOOK_SECRET
 from tests.support.queues import queue_counts, take_all
 from tests.support.services import wait_for
@@ -84,6 +85,32 @@ def test_history_and_webhooks_queued_before_the_erase_are_dropped(
         broker.middleware[:] = before
     [(_, body)] = receiver.delivered()
     assert OTHER in body.decode()
+
+
+def test_a_real_worker_started_after_the_erase_stores_and_announces_only_the_other(
+    app, announcing, mongo, receiver, clean
+):
+    receiver.reset()
+    queued = [signup(PHONE), signup(OTHER)]
+    announcing.broker.enqueue(registration_batch_message(queued))  # as the web sends it
+    erase(app)
+    broker = announcing.broker
+    before = list(broker.middleware)
+    worker = Worker(broker, worker_threads=2, worker_timeout=100)  # every queue
+    worker.start()
+    try:
+        wait_for(lambda: Registration.get_or_none(Registration.phone == OTHER), timeout=30)
+        wait_for(lambda: len(receiver.delivered()) == 1, timeout=30)
+        wait_for(lambda: mongo.find_one({"phone": OTHER}), timeout=30)
+        for queue in ("registrations", "attempts", "webhooks"):
+            wait_for(lambda q=queue: queue_counts(q) == (0, 0), timeout=30)
+    finally:
+        worker.stop()
+        broker.middleware[:] = before
+    assert [row.phone for row in Registration.select()] == [OTHER]
+    [(_, body)] = receiver.delivered()
+    assert OTHER in body.decode() and PHONE not in body.decode()
+    assert {doc["phone"] for doc in mongo.find()} == {OTHER}
 
 
 def test_erase_deletes_the_exports_that_hold_the_number(app, settings):
