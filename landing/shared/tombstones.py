@@ -32,12 +32,16 @@ class Tombstones:
         """The number's tombstone key: HMAC-SHA256 under ERASURE_SECRET."""
         return hmac.new(self.secret, phone.encode(), hashlib.sha256).digest()
 
+    def _keys(self, items: Iterable[tuple[str | None, str]]) -> tuple[list, list[bytes | None]]:
+        """items as a list, and each one's key (None where it carries no phone)."""
+        items = list(items)
+        return items, [self.key(phone) if isinstance(phone, str) else None for phone, _ in items]
+
     def erased(self, items: Iterable[tuple[str | None, str]], cursor=None) -> list[bool]:
         """For each (phone, received_at ISO 8601), whether an erasure at or after received_at
         covers it, by PostgreSQL's tombstones. One query for them all: on cursor (inside a
         caller's transaction), or on this thread's connection."""
-        items = list(items)
-        keys = [self.key(phone) if isinstance(phone, str) else None for phone, _ in items]
+        items, keys = self._keys(items)
         wanted = [key for key in keys if key is not None]
         if not wanted:
             return [False] * len(items)
@@ -52,8 +56,7 @@ class Tombstones:
     def erased_in_log(self, collection, items: Iterable[tuple[str | None, str]]) -> list[bool]:
         """erased, by the attempt log's copy of the tombstones (collection, in MongoDB): the
         attempt log keeps working while PostgreSQL is down."""
-        items = list(items)
-        keys = [self.key(phone) if isinstance(phone, str) else None for phone, _ in items]
+        items, keys = self._keys(items)
         wanted = [key.hex() for key in keys if key is not None]
         if not wanted:
             return [False] * len(items)
