@@ -9,6 +9,7 @@ production no secret has a default: a process refuses to start without the secre
 (SECRETS), and any other one is empty, so no process holds a credential it never needs.
 """
 
+import dataclasses
 import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -24,8 +25,8 @@ DEV_DEFAULTS = {
     "MONGO_URL": "mongodb://127.0.0.1:27017/logs",
     # The task dashboard: RabbitMQ's management API, and the password operators type.
     "RABBITMQ_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
-    "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
-    # Keys the per-phone limit's counters (landing.limits): the web counts, erasure finds.
+    "DASHBOARD_PASSWORD": "admin",
+    # Keys the per-phone limit's counters: the web counts them, erasure finds them.
     "LIMIT_KEY_SECRET": "development-only-limit-key",
     # The key of erased numbers' tombstones (landing/shared/tombstones.py).
     "ERASURE_SECRET": "dev-only-erasure-secret",
@@ -43,70 +44,198 @@ SECRETS = {
 ALL_SECRETS = tuple(DEV_DEFAULTS)  # every setting with a development-only default
 
 
+def setting(default: Any, doc: str, example: str | None = None) -> Any:
+    """A Settings field with what it means, written here once.
+
+    doc is the meaning docs/settings.md and .env.example print (`python -m
+    landing.ops.settings_doc` writes both). example is the value .env.example gives it when
+    that is not the default: empty for a secret compose must be given, or where empty lets
+    compose pick its own default.
+    """
+    metadata = {"doc": doc} if example is None else {"doc": doc, "example": example}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class Settings:
-    app_env: str = "production"  # or development: localhost defaults for the secrets
-    database_url: str = DEV_DEFAULTS["DATABASE_URL"]
-    migrate_database_url: str = DEV_DEFAULTS["MIGRATE_DATABASE_URL"]  # the schema's owner
-    rabbitmq_url: str = DEV_DEFAULTS["RABBITMQ_URL"]  # several nodes: comma-separated URLs
-    rabbitmq_queue_type: str = "classic"  # or quorum (replicated; for a cluster)
-    redis_url: str = DEV_DEFAULTS["REDIS_URL"]
-    mongo_url: str = DEV_DEFAULTS["MONGO_URL"]
-    rate_limit: str = "20/minute"  # sign-ups per client address (an IPv6 client: its /64)
-    phone_rate_limit: str = "5/hour"  # sign-ups per phone number, from any addresses
-    # HMAC key of the per-phone counters' Redis keys; a new one only resets those counters.
-    limit_key_secret: str = DEV_DEFAULTS["LIMIT_KEY_SECRET"]
-    status_rate_limit: str = "60/minute"  # status lookups per client address
-    # Proxies whose X-Forwarded-For names the client (comma-separated networks).
-    trusted_proxies: str = "127.0.0.0/8,::1/128"
-    publish_timeout: float = 2.0  # seconds the broker gets to confirm before we answer 503
-    redis_timeout: float = 0.25  # seconds; Redis serves the limiter and the status placeholders
-    mongo_timeout_ms: int = 2000
-    # Seconds a registration's status stays readable: the page polls for ~5 minutes, and a
-    # status outlives a backlog of 25 more; Redis's memory is sized for it (docs/capacity.md).
-    result_ttl: int = 1_800
-    max_retries: int = 5
-    log_max_retries: int = 20  # the attempt log outlasts a long MongoDB outage
-    log_retention_days: int = 90  # MongoDB deletes an attempt this long after it came
-    # Turned-away attempts stored per client address; past it they are only counted.
-    turned_away_log_limit: str = "30/minute"
-    retry_min_backoff_ms: int = 1_000
-    retry_max_backoff_ms: int = 300_000
-    actor_time_limit_ms: int = 30_000
-    # Delayed retries a worker process holds in memory until their time comes (dramatiq's
-    # own default is threads x 1000); the rest wait in RabbitMQ, on its disk.
-    worker_delay_prefetch: int = 256
-    db_max_connections: int = 16
-    max_body_bytes: int = 4_096
-    web_bind: str = "127.0.0.1:8000"  # gunicorn's address; compose binds 0.0.0.0:8000
-    web_workers: int = 0  # gunicorn processes; 0 means one per CPU core
-    web_connections: int = 1000  # requests one gunicorn process serves at once (gevent)
-    log_level: str = "INFO"
-    worker_metrics_host: str = "127.0.0.1"  # the workers' /metrics; compose: 0.0.0.0
-    worker_metrics_port: int = 9191
-    rabbitmq_management_url: str = DEV_DEFAULTS["RABBITMQ_MANAGEMENT_URL"]
-    dashboard_user: str = "admin"
-    dashboard_password: str = DEV_DEFAULTS["DASHBOARD_PASSWORD"]
-    # Origins whose pages may call the API from a browser (comma-separated; none: no CORS).
-    cors_origins: str = ""
-    # The operator API's bearer tokens, as SHA-256 hex digests (comma-separated; none: off),
-    # each with the scopes it grants: `<digest>` all, `<digest>:read+export` (landing.admin.auth).
-    admin_tokens: str = ""
-    database_read_url: str = ""  # a replica for the operator API's reads; empty: the primary
-    admin_statement_timeout_ms: int = 5_000  # the operator API's longest PostgreSQL statement
-    # Where exports are written; the web reads them there (compose: a volume both mount).
-    export_dir: str = ""  # empty: landing-exports in the system's temporary directory
-    erasure_secret: str = DEV_DEFAULTS["ERASURE_SECRET"]  # keys erased numbers' tombstones
-    # Days a tombstone keeps an erased number out: longer than a message can wait in a queue
-    # or its dead letters before it is handled.
-    erasure_retention_days: int = 365
-    # Where each new registration is POSTed; empty: no webhook. https:// in production.
-    webhook_url: str = ""
-    # Standard Webhooks secrets (whsec_<base64>): the one deliveries are signed with, needed
-    # with a URL, and while rotating, the previous one, which signs every delivery too.
-    webhook_secret: str = ""
-    webhook_secret_previous: str = ""
-    webhook_timeout: float = 5.0  # seconds one delivery may take in all: connect to answer
+    app_env: str = setting(
+        "production",
+        "`development` gives the secrets below localhost defaults (`make dev`, `.env.example`,"
+        " the tests); in production each process needs its own secrets and holds no other",
+        example="development",
+    )
+    database_url: str = setting(
+        DEV_DEFAULTS["DATABASE_URL"],
+        "PostgreSQL as the app's role, which may only read and insert sign-ups",
+    )
+    migrate_database_url: str = setting(
+        DEV_DEFAULTS["MIGRATE_DATABASE_URL"],
+        "PostgreSQL as the schema's owner: only `flask --app landing migrate`/`init-db` (which"
+        " create the app's role and grant it) and `erase-phone` use it",
+    )
+    rabbitmq_url: str = setting(
+        DEV_DEFAULTS["RABBITMQ_URL"],
+        "RabbitMQ; a cluster's nodes as comma-separated URLs, tried in turn (pika query"
+        " parameters in a URL override our timeouts)",
+    )
+    rabbitmq_queue_type: str = setting(
+        "classic",
+        "`classic`, or `quorum` (replicated queues, for a cluster; compose's default when"
+        " empty); a change needs `flask --app landing migrate` with the workers stopped",
+    )
+    redis_url: str = setting(DEV_DEFAULTS["REDIS_URL"], "Redis: rate-limit counters and statuses")
+    mongo_url: str = setting(
+        DEV_DEFAULTS["MONGO_URL"], "MongoDB, the attempt log; the database name is the path"
+    )
+    rate_limit: str = setting(
+        "20/minute",
+        "sign-up POSTs per client address, an IPv6 client counted by its /64 (every answer"
+        " counts, 400s included)",
+    )
+    phone_rate_limit: str = setting(
+        "5/hour",
+        "sign-ups of one phone number, from any addresses (counted under a keyed hash of it)",
+    )
+    limit_key_secret: str = setting(
+        DEV_DEFAULTS["LIMIT_KEY_SECRET"],
+        "HMAC-SHA256 key of the per-phone counters' Redis keys, so a copy of Redis gives no"
+        " number back (`openssl rand -hex 32`); erasure finds the counters with it. A new key"
+        " only resets the per-phone limits",
+        example="",
+    )
+    status_rate_limit: str = setting(
+        "60/minute", "status lookups (`GET /api/register/<request_id>`) per client address"
+    )
+    trusted_proxies: str = setting(
+        "127.0.0.0/8,::1/128",
+        "networks whose `X-Forwarded-For` names the client, comma-separated; from any other"
+        " peer the header is ignored (compose: nginx's network)",
+    )
+    publish_timeout: float = setting(
+        2.0, "seconds RabbitMQ has to confirm a sign-up's message before the answer is 503"
+    )
+    redis_timeout: float = setting(
+        0.25, "seconds Redis has to connect or answer; past it limits fall back to memory"
+    )
+    mongo_timeout_ms: int = setting(2000, "MongoDB server-selection and socket timeout, ms")
+    result_ttl: int = setting(
+        1_800,
+        "seconds a registration's status stays readable: the page polls ~5 minutes, and a"
+        " status outlives a backlog of 25 more; Redis's memory is sized for it"
+        " (docs/capacity.md)",
+    )
+    max_retries: int = setting(
+        5,
+        "retries of a registration after an unexpected error (an outage is retried until it"
+        " ends, bad data never)",
+    )
+    log_max_retries: int = setting(
+        20, "retries of an attempt-log write: it outlasts a long MongoDB outage"
+    )
+    log_retention_days: int = setting(
+        90, "days an attempt stays in the attempt log (a TTL index on `received_at`)"
+    )
+    turned_away_log_limit: str = setting(
+        "30/minute",
+        "turned-away attempts (400, 413, 415, 429) stored per client address; past it they"
+        " are only counted (`landing_attempts_not_logged_total`)",
+    )
+    retry_min_backoff_ms: int = setting(1_000, "first retry delay, ms; doubles with each retry")
+    retry_max_backoff_ms: int = setting(
+        300_000, "longest retry delay, ms; keep it well below RabbitMQ's `consumer_timeout`"
+    )
+    actor_time_limit_ms: int = setting(30_000, "longest a worker may spend on one message, ms")
+    worker_delay_prefetch: int = setting(
+        256,
+        "delayed retries one worker process holds in memory until they are due (dramatiq's"
+        " own default is threads x 1000); the rest wait in RabbitMQ, on its disk",
+    )
+    db_max_connections: int = setting(
+        16, "PostgreSQL pool size per process (a worker process writes one batch at a time)"
+    )
+    max_body_bytes: int = setting(4_096, "larger request bodies are refused with 413")
+    web_bind: str = setting(
+        "127.0.0.1:8000", "gunicorn's listening address (compose: `0.0.0.0:8000`)"
+    )
+    web_workers: int = setting(
+        0,
+        "gunicorn processes; 0 or empty means one per CPU core (compose: 2 per container)",
+        example="",
+    )
+    web_connections: int = setting(
+        1000, "requests one gunicorn process serves at once (gevent greenlets)"
+    )
+    log_level: str = setting("INFO", "log level of the web (the app and gunicorn)")
+    worker_metrics_host: str = setting(
+        "127.0.0.1", "address of the workers' Prometheus endpoint (compose: `0.0.0.0`)"
+    )
+    worker_metrics_port: int = setting(
+        9191, "port of the workers' Prometheus endpoint, one per `dramatiq` command"
+    )
+    rabbitmq_management_url: str = setting(
+        DEV_DEFAULTS["RABBITMQ_MANAGEMENT_URL"],
+        "RabbitMQ's management HTTP API and its user: the task dashboard's counts and consumers",
+    )
+    dashboard_user: str = setting("admin", "user name the task dashboard asks for")
+    dashboard_password: str = setting(
+        DEV_DEFAULTS["DASHBOARD_PASSWORD"],
+        "the task dashboard's password (the dashboard listens on 127.0.0.1 in development)",
+        example="",
+    )
+    cors_origins: str = setting(
+        "",
+        "origins (`https://www.example.com`, comma-separated) whose pages may call the API"
+        " from a browser; none: no CORS",
+    )
+    admin_tokens: str = setting(
+        "",
+        "the operator API's bearer tokens as SHA-256 hex digests, comma-separated, each alone"
+        " (every scope) or with `:` and its scopes (`read`, `export`, `erase`, joined by"
+        " `+`); none turns the operator API off",
+    )
+    database_read_url: str = setting(
+        "", "a PostgreSQL replica for the operator API's reads; empty: `DATABASE_URL`"
+    )
+    admin_statement_timeout_ms: int = setting(
+        5_000,
+        "ms an operator API query may run in PostgreSQL; past it the answer is 503 (0: no limit)",
+    )
+    export_dir: str = setting(
+        "",
+        "where workers write CSV exports and the web streams them from; empty:"
+        " `landing-exports` in the temporary directory (compose: a volume both mount)",
+    )
+    erasure_secret: str = setting(
+        DEV_DEFAULTS["ERASURE_SECRET"],
+        "key of erased numbers' tombstones, a keyed hash, never the number (`openssl rand"
+        " -hex 32`); changing it forgets every erasure",
+        example="",
+    )
+    erasure_retention_days: int = setting(
+        365,
+        "days a tombstone keeps an erased number from being stored, logged or announced"
+        " again: longer than a message can wait in a queue or its dead letters",
+    )
+    webhook_url: str = setting(
+        "",
+        "where each new registration is POSTed as JSON; empty: no webhook. `https://` in"
+        " production (`http://` only with `APP_ENV=development`)",
+    )
+    webhook_secret: str = setting(
+        "",
+        "Standard Webhooks secret deliveries are signed with, `whsec_` + base64 of 24-64"
+        " random bytes; required with `WEBHOOK_URL` (docs/api.md says how to make one)",
+    )
+    webhook_secret_previous: str = setting(
+        "",
+        "while rotating: the secret being retired, which signs every delivery too (a second"
+        " signature); empty: none",
+    )
+    webhook_timeout: float = setting(
+        5.0,
+        "seconds one delivery attempt may take in all (connect, TLS, send, answer); under"
+        " `ACTOR_TIME_LIMIT_MS`",
+    )
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some values changed (tests pass overrides through create_app)."""
