@@ -8,6 +8,8 @@ import uuid
 
 from flask import Flask, request
 
+APP = "bench.bare:create_app()"  # what gunicorn serves
+
 
 def create_app() -> Flask:
     """A WSGI app with landing's POST path and /health, doing only what any endpoint must."""

@@ -1,23 +1,20 @@
-"""The benchmark's parameters and the isolated stores it points the stack at."""
+"""The benchmark's parameters, the isolated stores it points the stack at, and what every
+phase shares (Context, start_support)."""
 
 import argparse
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.procs import PeakMemory
-from tests.support.services import free_port
+from harness.local import free_port
+from harness.meters import PeakMemory
+from harness.mongo import start_standin
+from harness.processes import Group
+from harness.procs import service_roots
+from harness.stores import Stores, prepare
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-LUA = ROOT / "bench" / "post.lua"
 NAMESPACE = "landing_bench"  # PostgreSQL database and RabbitMQ vhost
 REDIS_DB = 9
-# wrk comes from one address; the app's per-IP limit would otherwise be all we measure.
-RATE_LIMIT = "100000000/minute"
-# Every `dramatiq` run forks a metrics server on this port; two at once would collide.
-METRICS_PORT_VARIABLE = "WORKER_METRICS_PORT"
 
 
 @dataclass(frozen=True)
@@ -62,42 +59,17 @@ def params_from(args: argparse.Namespace) -> Params:
     )
 
 
-@dataclass(frozen=True)
-class Stores:
-    """Where every child process of the benchmark keeps its data: never a developer's."""
-
-    database_url: str = f"postgresql://postgres@127.0.0.1:5432/{NAMESPACE}"
-    rabbitmq_url: str = f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}"
-    redis_url: str = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    mongo_url: str = field(default_factory=lambda: os.environ.get("MONGO_URL", ""))
-
-    @property
-    def mongo_is_ours(self) -> bool:
-        """No MONGO_URL given: we serve the stand-in (slow by design) on a free port."""
-        return not os.environ.get("MONGO_URL")
-
-    def child_env(self, **extra: str) -> dict[str, str]:
-        """The environment for gunicorn and dramatiq: our stores, a limit wrk can't hit."""
-        env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-        env.update(
-            APP_ENV="development",
-            DATABASE_URL=self.database_url,
-            MIGRATE_DATABASE_URL=self.database_url,
-            RABBITMQ_URL=self.rabbitmq_url,
-            REDIS_URL=self.redis_url,
-            MONGO_URL=self.mongo_url,
-            RATE_LIMIT=RATE_LIMIT,
-        )
-        env.update(extra)
-        return env
-
-
 def make_stores() -> Stores:
-    """Stores with MONGO_URL, or a free local port for the stand-in."""
-    stores = Stores()
-    if stores.mongo_is_ours:
-        stores = Stores(mongo_url=f"mongodb://127.0.0.1:{free_port()}/logs_bench")
-    return stores
+    """The shared services, on our own database, vhost and Redis db; MONGO_URL, or the
+    stand-in we serve on a free port when none is given."""
+    mongo_url = os.environ.get("MONGO_URL", "")
+    return Stores(
+        database_url=f"postgresql://postgres@127.0.0.1:5432/{NAMESPACE}",
+        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}",
+        redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        mongo_url=mongo_url or f"mongodb://127.0.0.1:{free_port()}/logs_bench",
+        mongo_is_ours=not mongo_url,
+    )
 
 
 @dataclass
@@ -110,3 +82,15 @@ class Context:
     memory: PeakMemory = field(default_factory=PeakMemory)
     # Process trees whose CPU we report beside ours, e.g. the MongoDB stand-in.
     also_watch: dict[str, int] = field(default_factory=dict)
+
+
+def start_support(context: Context) -> list[Group]:
+    """Our stores prepared, the services' CPU watched, the MongoDB stand-in if it is ours:
+    what every phase needs before the first web server starts."""
+    prepare(context.stores)
+    context.also_watch.update(service_roots())
+    if not context.stores.mongo_is_ours:
+        return []
+    standin = start_standin(context.stores.mongo_url, context.log_dir)
+    context.also_watch["mongo-standin"] = standin.pid
+    return [standin]

@@ -3,11 +3,13 @@ PostgreSQL holds what it should."""
 
 import time
 
-from bench import services
 from bench.config import Context
-from bench.procs import CpuMeter
 from bench.runs import DrainRun, ms_per
-from bench.stack import start_workers, stop_all
+from harness.meters import CpuMeter
+from harness.processes import stop_all
+from harness.queues import queue_state
+from harness.rows import RowCounter
+from harness.stack import start_workers
 
 SAMPLE_EVERY = 0.1  # seconds between row counts while the workers drain
 # With no row count to wait for (duplicates store nothing), the drain is over once the
@@ -21,7 +23,7 @@ class Drain:
 
     def __init__(self, context: Context, target: int | None, processes: int = 0) -> None:
         self.context, self.target, self.processes = context, target, processes
-        self.counter = services.RowCounter(context.stores.database_url)
+        self.counter = RowCounter(context.stores.database_url)
 
     def run(self, backlog: int) -> DrainRun:
         """Start the workers, time them on backlog sign-ups, stop them; what they did."""
@@ -64,5 +66,5 @@ class Drain:
         return first, rows, max(end - start, 1e-3)
 
     def _queue_empty(self) -> bool:
-        ready, _ = services.queue_state(self.context.stores.rabbitmq_url, "registrations")
+        ready, _ = queue_state(self.context.stores.rabbitmq_url, "registrations")
         return ready == 0

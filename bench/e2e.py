@@ -6,12 +6,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import services
 from bench.config import Context
-from bench.load import Phones, Wrk
-from bench.procs import CpuMeter
-from bench.runs import CpuSeconds, E2eRun, LoadRun, ms_per, stack_cpu_s
-from bench.stack import Group, start_workers, stop_all
+from bench.runs import CpuSeconds, E2eRun, ms_per, stack_cpu_s
+from harness.meters import CpuMeter
+from harness.mongo import mongo_count
+from harness.processes import Group, stop_all
+from harness.queues import queue_state
+from harness.rows import RowCounter
+from harness.stack import start_workers
+from harness.stores import reset
+from harness.wrk import LoadRun, Phones, Wrk
 
 SAMPLE_EVERY = 0.5  # seconds between row counts while wrk runs
 DRAIN_SAMPLE_EVERY = 0.1  # and after: a short drain must not hide in one polling interval
@@ -78,11 +82,11 @@ class EndToEnd:
 
     def run(self) -> E2eRun:
         """One repetition: empty stores, start workers, load, drain, measure, stop workers."""
-        services.reset(self.stores)
+        reset(self.stores)
         self.access_log.write_text("")  # gunicorn appends (O_APPEND), so this empties it
         self.accepted = AcceptedCount(self.access_log)
         workers = start_workers(self.stores, self.context.log_dir)
-        counter = services.RowCounter(self.stores.database_url)
+        counter = RowCounter(self.stores.database_url)
         try:
             roots = {"web": self.web.pid, **{g.name: g.pid for g in workers}}
             meter = CpuMeter({**roots, **self.context.also_watch}).start()
@@ -97,7 +101,7 @@ class EndToEnd:
             stop_all(workers)
         return derive(watch)
 
-    def _load_and_drain(self, counter: services.RowCounter) -> Watch:
+    def _load_and_drain(self, counter: RowCounter) -> Watch:
         params = self.params
         wrk = Wrk(self.web.url, params.e2e_concurrency, params.threads, self.phones, params.signups)
         sample = RowSamples(counter)
@@ -131,8 +135,8 @@ class EndToEnd:
 
     def _mongo(self, watch: Watch) -> None:
         """The attempt log where it stands: never waited for (the stand-in is slow)."""
-        documents = services.mongo_count(self.stores.mongo_url)
-        watch.attempts_ready, _ = services.queue_state(self.stores.rabbitmq_url, "attempts")
+        documents = mongo_count(self.stores.mongo_url)
+        watch.attempts_ready, _ = queue_state(self.stores.rabbitmq_url, "attempts")
         watched = time.monotonic() - watch.t0
         watch.mongo_documents = documents
         watch.mongo_docs_per_s = None if documents is None else round(documents / watched, 1)
@@ -141,7 +145,7 @@ class EndToEnd:
 class RowSamples:
     """Rows in PostgreSQL over time, counted on demand, since the load started."""
 
-    def __init__(self, counter: services.RowCounter) -> None:
+    def __init__(self, counter: RowCounter) -> None:
         self.counter, self.t0 = counter, time.monotonic()
         self.samples: list[tuple[float, int]] = []
 

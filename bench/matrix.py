@@ -2,13 +2,15 @@
 
 import os
 
-from bench import services
 from bench.config import Context
 from bench.drain import Drain
-from bench.load import Phones, Wrk
 from bench.measure import Measured, measure
 from bench.runs import MATRIX, DrainRun, MatrixRun, Scenario, ms_per
-from bench.stack import Group, start_workers, stop_all
+from harness.processes import Group, stop_all
+from harness.queues import queue_state
+from harness.stack import start_workers
+from harness.stores import reset
+from harness.wrk import Phones, Wrk
 
 
 class Matrix:
@@ -32,13 +34,13 @@ class Matrix:
 
     def run_one(self, scenario: Scenario, connections: int, repetition: int) -> MatrixRun:
         """Empty stores, workers if the scenario has them, warm up, then one measured run."""
-        services.reset(self.stores)
+        reset(self.stores)
         server = self.bare if scenario is Scenario.BARE_FLASK else self.landing
         with_workers = scenario is Scenario.INGEST_AND_DRAIN
         workers = start_workers(self.stores, self.context.log_dir) if with_workers else []
         try:
             seen = measure(self.context, server, workers, lambda: self._wrk(server, connections))
-            ready, _ = services.queue_state(self.stores.rabbitmq_url, "registrations")
+            ready, _ = queue_state(self.stores.rabbitmq_url, "registrations")
         finally:
             stop_all(workers)
         load, cpu = seen.load, seen.cpu_s

@@ -3,12 +3,12 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import services
 from bench.config import Context
-from bench.load import Wrk
-from bench.procs import CpuMeter
-from bench.runs import CpuSeconds, LoadRun, ms_per, stack_cpu_s
-from bench.stack import Group
+from bench.runs import CpuSeconds, ms_per, stack_cpu_s
+from harness.meters import CpuMeter
+from harness.processes import Group
+from harness.rows import RowCounter
+from harness.wrk import LoadRun, Wrk
 
 
 @dataclass
@@ -38,7 +38,7 @@ def measure(
 
     wrk makes a new Wrk for each of the two runs (one Wrk runs once).
     """
-    counter = services.RowCounter(context.stores.database_url)
+    counter = RowCounter(context.stores.database_url)
     try:
         warmup = wrk().run(context.params.warmup)
         roots = {"web": server.pid, **{g.name: g.pid for g in workers}}

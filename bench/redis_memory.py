@@ -15,24 +15,19 @@ default, an hour and a day. Nothing here touches the shared stores.
 """
 
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import redis
 from dramatiq.results.backends import RedisBackend
 from limits import parse
 
+from harness.services import private_redis
 from landing.intake import Intake, Keys
 from landing.limits import PhoneKeys
 from landing.shared.settings import Settings
 from landing.shared.signup import SignUp
-from tests.support.services import free_port
 
 SIGNUPS = 100_000
 BATCH = 15  # sign-ups per admission call: c=64's measured b (docs/capacity.md, M2)
@@ -41,33 +36,6 @@ SIZES_MB = (256, 1_024, 4_096)  # maxmemory
 ADDRESS_WINDOW = 60  # RATE_LIMIT's window (20/minute), seconds
 # Redis's active expiry leaves up to ~10% of expiring keys dead but not yet freed.
 STALE = 1.10
-
-
-@contextmanager
-def private_redis() -> Iterator[redis.Redis]:
-    """redis-server on a free port as our child, killed on the way out."""
-    port, directory = free_port(), tempfile.mkdtemp(prefix="landing-redis-memory-")
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", directory]
-    command += ["--save", "", "--appendonly", "no", "--maxmemory", "8gb"]
-    command += ["--maxmemory-policy", "noeviction"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port, socket_timeout=30)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield client
-    finally:
-        client.close()
-        process.kill()
-        process.wait(10)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def addresses(count: int, rng: random.Random) -> list[str]:
@@ -228,8 +196,12 @@ def redis_version() -> str:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else SIGNUPS
     batch = signups(count)
-    with private_redis() as client:
-        measured = fill(client, batch)
+    with private_redis("--maxmemory", "8gb", "--maxmemory-policy", "noeviction") as server:
+        client = server.client(timeout=30)
+        try:
+            measured = fill(client, batch)
+        finally:
+            client.close()
     runs = {"as the code stands": measured}
     if measured["keys"].get("binding"):  # and as it stood before the request_id bindings
         binding = measured["per_key"]["binding"] * measured["keys"]["binding"]

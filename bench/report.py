@@ -5,6 +5,7 @@ from pathlib import Path
 from bench.results import Results, RunInfo
 from bench.runs import E2eRun, Scenario
 from bench.targets import P99_TARGET_MS, TARGET_CONCURRENCY
+from harness.reports import table
 
 CPU_ORDER = ("web", "worker-registrations", "worker-attempts", "mongo-standin", "rabbitmq",
              "redis", "postgresql", "wrk")  # fmt: skip
@@ -19,9 +20,7 @@ def _fmt(value, digits: int = 1) -> str:
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join(_fmt(cell) for cell in row) + " |" for row in rows]
-    return lines
+    return table(header, rows, _fmt)
 
 
 def markdown(results: Results) -> str:

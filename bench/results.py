@@ -6,8 +6,8 @@ from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from bench.config import Params
-from bench.procs import RolePeak
 from bench.runs import CpuSeconds, E2eRun, MatrixRun, Scenario
+from harness.meters import RolePeak
 
 # Absent from results.json rather than null, as they always were.
 OMITTED_WHEN_NONE = frozenset({"drain", "e2e_error"})

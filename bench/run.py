@@ -9,21 +9,24 @@ import signal
 import sys
 import time
 
-from bench import output, procs, summary
-from bench.config import ROOT, Context, make_stores, parse_params
+from bench import bare, output, summary
+from bench.config import Context, make_stores, parse_params, start_support
 from bench.e2e import EndToEnd
 from bench.matrix import Matrix
 from bench.results import RunInfo
 from bench.runs import E2eRun, MatrixRun
-from bench.stack import BARE, LANDING, Group, start_support, start_web, stop_all
+from harness.local import ROOT
+from harness.meters import CpuMeter
+from harness.processes import Group, stop_all
+from harness.reports import loadavg, results_dir
+from harness.stack import LANDING, start_web
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run every phase, always stop what we started, then write and print the report."""
     # SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so the finally below still runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    context = Context(parse_params(argv), make_stores(), output.results_dir() / "logs")
-    context.log_dir.mkdir()
+    context = Context(parse_params(argv), make_stores(), results_dir() / "logs")
     started: list[Group] = []
     info = output.run_info(context)
     try:
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_all(started)
     info.background_busy_cores_after = _background_busy()
-    info.loadavg_after = output.loadavg()
+    info.loadavg_after = loadavg()
     results = summary.summarise(info, context, runs, e2e_runs)
     print(output.write(context.log_dir.parent, results))
     print(f"bench: results in {context.log_dir.parent.relative_to(ROOT)}/ (and results/latest)")
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _matrix(context: Context, started: list[Group]) -> list[MatrixRun]:
     """Both servers up for the whole matrix; workers come and go with the scenarios."""
-    for name, app in (("bare", BARE), ("landing", LANDING)):
+    for name, app in (("bare", bare.APP), ("landing", LANDING)):
         started.append(start_web(app, f"web-{name}", context.stores, context.log_dir))
     try:
         return Matrix(context, *started[-2:]).run()
@@ -86,7 +89,7 @@ def _progress_line(repetition: int, rep: E2eRun) -> str:
 
 def _background_busy(seconds: float = 3.0) -> float:
     """Busy cores while nothing of ours runs: other processes' load, i.e. our noise."""
-    meter = procs.CpuMeter({}).start()
+    meter = CpuMeter({}).start()
     time.sleep(seconds)
     return meter.stop()["machine_busy_cores"]
 

@@ -1,7 +1,10 @@
-"""What one measurement saw: the scenarios, and a record per wrk run, drain and e2e run."""
+"""What one measurement saw: the scenarios, and a record per matrix run, drain and e2e run
+(harness.wrk.LoadRun is one wrk run)."""
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from harness.wrk import LoadRun
 
 
 class Scenario(StrEnum):
@@ -45,31 +48,6 @@ def stack_cpu_s(cpu_s: CpuSeconds, required: tuple[str, ...] = STACK_ROOTS) -> f
         return None
     kept = [v for name, v in cpu_s.items() if name not in NOT_THE_STACK]
     return None if None in kept else round(sum(kept), 3)
-
-
-@dataclass
-class LoadRun:
-    """One wrk run, in requests/s and milliseconds."""
-
-    seconds: float
-    requests: int
-    rps: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-    mean_ms: float
-    non2xx: int
-    status_4xx: int
-    status_5xx: int
-    socket_errors: int
-    errors: dict[str, int]
-    wrk_cpu_s: float
-
-    @property
-    def answered(self) -> int:
-        """Responses with a 2xx status."""
-        return self.requests - self.non2xx
 
 
 @dataclass

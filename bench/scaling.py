@@ -6,19 +6,22 @@ processes x 1 and 2 worker processes. Drain only: rows/s and worker CPU per row 
 them (the duplicate path). Writes results/<UTC timestamp>/scaling.json and scaling.md.
 """
 
-import json
 import signal
 import sys
 from dataclasses import asdict
 
-from bench import output, services
-from bench.config import Context, make_stores, params_from, parser
+from bench import output
+from bench.config import Context, make_stores, params_from, parser, start_support
 from bench.drain import Drain
-from bench.load import Phones, Wrk
 from bench.measure import measure
 from bench.runs import ms_per
 from bench.scaling_report import PreloadDrain, ScalingRun, markdown, summarise
-from bench.stack import LANDING, Group, start_support, start_web, start_workers, stop_all
+from harness.processes import Group, stop_all
+from harness.reports import results_dir, write_json
+from harness.rows import preload
+from harness.stack import LANDING, start_web, start_workers
+from harness.stores import reset
+from harness.wrk import Phones, Wrk
 
 PROCESSES = (1, 2)  # web processes x worker processes
 PRELOADS = (1_000, 10_000, 100_000)
@@ -34,7 +37,7 @@ class Scaler:
 
     def load(self, web: int, workers: int, repetition: int) -> ScalingRun:
         """Empty stores, workers of that many processes, then one measured run."""
-        services.reset(self.context.stores)
+        reset(self.context.stores)
         server = self.webs[web]
         group = start_workers(self.context.stores, self.context.log_dir, processes=workers)
         try:
@@ -50,12 +53,12 @@ class Scaler:
 
     def drain(self, preloaded: int, duplicate_half: bool, repetition: int) -> PreloadDrain:
         """Preload, accept params.signups with no worker running, then time the drain."""
-        services.reset(self.context.stores)
+        reset(self.context.stores)
         backlog, offset = self.params.signups, self.phones.take()
         # wrk's thread i sends offset + k * threads + i: every other number of the next
         # `backlog` is one of a thread's (with 2 threads, all of thread 0's).
         duplicates = range(offset, offset + backlog, 2) if duplicate_half else range(0)
-        services.preload(self.context.stores.database_url, preloaded, duplicates)
+        preload(self.context.stores.database_url, preloaded, duplicates)
         server = self.webs[max(self.webs)]
         load = self._wrk(server, limit=backlog).run(3600)  # the Lua stops it after `backlog`
         # Without duplicates every 202 is a row to wait for; with them, wait until settled.
@@ -85,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     """Both tables; always stop what we started; write and print scaling.md."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     params = params_from(parser("python -m bench.scaling", __doc__).parse_args(argv))
-    context = Context(params, make_stores(), output.results_dir() / "logs")
-    context.log_dir.mkdir()
-    info, started = output.run_info(context), []
+    context = Context(params, make_stores(), results_dir() / "logs")
+    info = output.run_info(context, "make bench-scaling", "python -m bench.scaling")
+    started = []
     try:
         started += start_support(context)
         webs = {}
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         stop_all(started)
     scaling = summarise(info, loads, drains)
     folder = context.log_dir.parent
-    (folder / "scaling.json").write_text(json.dumps(asdict(scaling), indent=2, default=str))
+    write_json(folder / "scaling.json", asdict(scaling))
     (folder / "scaling.md").write_text(page := markdown(scaling))
     print(page)
     print(f"bench: scaling in {folder}/")

@@ -1,25 +1,29 @@
 """`make soak`: the stack with workers under a fixed rate for a long while. Do memory,
 backlog and latency stay flat?
 
-Load is open loop (bench/post.lua's delay(), at SOAK_RATE requests/s; 0: 60% of what a
+Load is open loop (harness/post.lua's delay(), at SOAK_RATE requests/s; 0: 60% of what a
 short closed-loop run with workers reaches first), in windows of WINDOW_S seconds: after
 each, RSS of every web and worker process, the window's p99, the `registrations` queue and
 rows in PostgreSQL. Writes results/<UTC timestamp>/soak.json and soak.png.
 """
 
-import json
 import os
 import signal
 import sys
 import time
 from dataclasses import asdict, replace
 
-from bench import output, procs, services
-from bench.config import Context, make_stores, params_from, parser
-from bench.load import Phones, Wrk
+from bench.config import Context, make_stores, params_from, parser, start_support
 from bench.measure import measure
 from bench.soak_report import Sample, Soak, plot, summary_lines, verdict
-from bench.stack import LANDING, Group, start_support, start_web, start_workers, stop_all
+from harness.meters import rss_mib
+from harness.processes import Group, stop_all
+from harness.queues import queue_state
+from harness.reports import results_dir, write_json
+from harness.rows import RowCounter
+from harness.stack import LANDING, start_web, start_workers
+from harness.stores import reset
+from harness.wrk import Phones, Wrk
 
 WINDOW_S = 5
 CONNECTIONS = 64
@@ -33,7 +37,7 @@ class Soaker:
     def __init__(self, context: Context, web: Group, workers: list[Group], rate: float):
         self.context, self.web, self.workers, self.rate = context, web, workers, rate
         self.phones = Phones(context.params.threads)
-        self.counter = services.RowCounter(context.stores.database_url)
+        self.counter = RowCounter(context.stores.database_url)
         self.answered = 0
 
     def run(self, seconds: float) -> list[Sample]:
@@ -55,7 +59,7 @@ class Soaker:
         )
         self.answered += load.answered
         rows = self.counter()
-        ready, _ = services.queue_state(self.context.stores.rabbitmq_url, "registrations")
+        ready, _ = queue_state(self.context.stores.rabbitmq_url, "registrations")
         return Sample(
             t_s=round(started + load.seconds, 1), window_s=load.seconds, requests=load.requests,
             answered=load.answered, non2xx=load.non2xx, socket_errors=load.socket_errors,
@@ -67,7 +71,7 @@ class Soaker:
         found = {}
         for group in [self.web, *self.workers]:
             for pid in group.children():
-                if (mib := procs.rss_mib(pid)) is not None:
+                if (mib := rss_mib(pid)) is not None:
                     found[f"{group.name}:{pid}"] = round(mib, 1)
         return found
 
@@ -87,14 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     """Size the rate, soak, always stop what we started, then write and print the verdict."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = _parser().parse_args(argv)
-    context = Context(params_from(args), make_stores(), output.results_dir() / "logs")
-    context.log_dir.mkdir()
+    context = Context(params_from(args), make_stores(), results_dir() / "logs")
     started: list[Group] = []
     try:
         started += start_support(context)
         started.append(web := start_web(LANDING, "web-landing", context.stores, context.log_dir))
         rate = args.rate or _sized_rate(context, web)
-        services.reset(context.stores)
+        reset(context.stores)
         started += (workers := start_workers(context.stores, context.log_dir))
         samples = Soaker(context, web, workers, rate).run(args.seconds)
     finally:
@@ -103,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sized_rate(context: Context, web: Group) -> float:
-    services.reset(context.stores)
+    reset(context.stores)
     workers = start_workers(context.stores, context.log_dir)
     try:
         return round(CAPACITY_SHARE * capacity(context, web, workers), 1)
@@ -117,7 +120,7 @@ def _report(context: Context, rate: float, samples: list[Sample]) -> int:
     soak = Soak(rate, achieved, seconds, verdict(samples, achieved), samples)
     folder = context.log_dir.parent
     data = {**asdict(soak), "ok": soak.verdict.ok}
-    (folder / "soak.json").write_text(json.dumps(data, indent=2) + "\n")
+    write_json(folder / "soak.json", data)
     plot(soak, folder / "soak.png")
     print("\n".join(summary_lines(soak)))
     print(f"bench: soak in {folder}/")

@@ -9,14 +9,16 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from bench import services as bench_services
-from bench.config import Stores
-from drills import checks, verdict
-from drills.drain import drain, wait_settled
+from drills import verdict
 from drills.env import Env, Fault
-from drills.load import Load, Phones, SignUp, post
-from drills.memory import PeakRss
 from drills.report import DrillResult, Window
+from harness import oracle
+from harness.clients import Load, Phones, SignUp, post
+from harness.drain import drain, wait_settled
+from harness.meters import PeakRss
+from harness.queues import queue_state
+from harness.rows import RowCounter, fetch_rows
+from harness.stores import Stores
 
 AFTER_UNDO_S = 8.0  # seconds of load at least after the fault is undone
 HEALTHY_WITHIN = 30.0  # seconds for the probe sign-up to be answered, then stored
@@ -75,7 +77,7 @@ def _probe(port: int, stores: Stores, phones: Phones) -> SignUp:
         time.sleep(0 if signup.final == 202 else 0.5)
     if signup.final != 202:
         raise RuntimeError(f"the stack is not healthy: the probe sign-up got {signup.final}")
-    counter = bench_services.RowCounter(stores.database_url)
+    counter = RowCounter(stores.database_url)
     try:
         while counter() < 1:
             if time.monotonic() > deadline + HEALTHY_WITHIN:
@@ -121,8 +123,8 @@ def _finish(result: DrillResult, fault: Fault, env: Env, load: Load, window: Win
     if drained.gone_at is not None:
         undone = load.t0 + window.undone_s
         result.backlog_gone_s = round(max(0.0, drained.gone_at - undone), 1)
-    rows = checks.fetch_rows(stores.database_url)
-    verdict.tally(result, signups, rows, checks.compare(signups, rows, stores.redis_url))
+    rows = fetch_rows(stores.database_url)
+    verdict.tally(result, signups, rows, oracle.compare(signups, rows, stores.redis_url))
     verdict.latencies(result, signups, window, fault.bounded)
     result.dead_letters = _dead_letters(env)
     if fault.log:
@@ -135,7 +137,7 @@ def _in_flight(env: Env):
 
     def count() -> int:
         url = env.broker.probe_url(env.vhost)  # in a cluster: a node that is up
-        ready = sum(bench_services.queue_state(url, name)[0] for name in names)
+        ready = sum(queue_state(url, name)[0] for name in names)
         return ready or env.broker.in_flight(env.vhost, "registrations")
 
     return count

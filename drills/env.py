@@ -6,9 +6,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from drills.mongo import MongoLog
-from drills.services import PrivatePostgres, PrivateRedis
-from drills.stack import AppStack
+from harness.mongo import MongoLog
+from harness.services import PrivatePostgres, PrivateRedis
+from harness.supervisor import AppStack
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The faults: each a context manager that breaks one thing and, in `finally`, mends it.
 
 The runner enters it ~5 s into the load, holds it `hold_s` seconds, then leaves it (the
-undo). Whatever the fault froze or stopped is also registered with drills.cleanup, so
+undo). Whatever the fault froze or stopped is also registered with harness.cleanup, so
 Ctrl-C or SIGTERM while it holds still mends it.
 """
 
@@ -9,11 +9,11 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from drills import cleanup
 from drills.env import Env, Fault
-from drills.util import resume, signal_all, wait_until
+from harness import cleanup
+from harness.local import wait_until
+from harness.procs import resume, signal_all, status_value
 
 
 @contextmanager
@@ -112,10 +112,7 @@ def _held_by_workers(env: Env, at_least: int) -> int:
 
 
 def _threads(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("Threads:"):
-            return int(line.split()[1])
-    return 0
+    return int(status_value(pid, "Threads") or 0)
 
 
 @contextmanager
@@ -166,6 +163,23 @@ def mongo_down(env: Env) -> Iterator[None]:
         env.mongo.up()
 
 
+@contextmanager
+def leader_killed(env: Env) -> Iterator[None]:
+    """SIGKILL the cluster's node leading `registrations`; it boots again and rejoins."""
+    node, kind = env.broker.host_of(env.vhost, "registrations")
+    env.notes.append(f"`registrations` is a {kind} queue; SIGKILLed its leader {node.node}")
+    try:
+        env.breaking()
+        node.kill()
+        yield
+    finally:
+        node.start()  # same directory: it rejoins the cluster
+        running = env.broker.running()
+        env.notes.append(f"after the restart {running} of 3 nodes run in the cluster")
+        if running != len(env.broker.nodes):
+            env.failures.append(f"only {running} of 3 nodes run after the restart")
+
+
 FAULTS = (
     Fault("rabbitmq-app-stopped", 8, app_stopped, slack_s=5),
     Fault("rabbitmq-node-restart", 0, node_restart, slack_s=12),
@@ -177,4 +191,6 @@ FAULTS = (
     Fault("postgres-frozen", 10, postgres_frozen),
     Fault("redis-down", 10, redis_down),
     Fault("mongo-down", 30, mongo_down, rate=25, log=True),
+    # On three clustered nodes of its own (harness.cluster) and quorum queues.
+    Fault("cluster-leader-killed", 10, leader_killed, cluster=True, slack_s=20),
 )

@@ -11,21 +11,24 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import psycopg2
 import redis
 
-from bench.config import BIN, Stores
-from drills import cleanup
-from drills.cluster import Cluster
 from drills.drill import Knobs, run_drill
 from drills.env import Env, Fault
-from drills.load import Phones
-from drills.mongo import MongoLog
-from drills.rabbit import RabbitNode
 from drills.report import DrillResult
-from drills.services import PrivatePostgres, PrivateRedis
-from drills.stack import AppStack
-from drills.util import run, wait_until
+from harness import cleanup
+from harness.clients import Phones
+from harness.cluster import Cluster
+from harness.local import BIN, run, wait_until
+from harness.mongo import MongoLog
+from harness.rabbit import RabbitNode
+from harness.rows import truncate
+from harness.services import PrivatePostgres, PrivateRedis
+from harness.stores import Stores
+from harness.supervisor import AppStack
+
+DATABASE = "landing_drill"  # in the private PostgreSQL
+MONGO_DATABASE = "logs_drill"
 
 
 class Lab:
@@ -36,9 +39,11 @@ class Lab:
         self.root = Path(tempfile.mkdtemp(prefix="drills-"))
         self.root.chmod(0o755)  # the postgres and rabbitmq users work below it
         cleanup.add("remove the drills' temp directory", self._remove_root)
-        self.postgres = PrivatePostgres(self.root)
+        self.postgres = PrivatePostgres(self.root, DATABASE)
         self.redis = PrivateRedis(self.root)
-        self.mongo = MongoLog(log_dir)
+        cleanup.add("stop private Redis", self.redis.kill)
+        self.mongo = MongoLog(log_dir, MONGO_DATABASE)
+        cleanup.add("stop the MongoDB stand-in and its gate", self.mongo.stop)
         self.rabbit = RabbitNode("drill-a", self.root)
 
     def _remove_root(self) -> None:
@@ -58,6 +63,7 @@ class Lab:
 
     def start(self) -> None:
         """Every private service up, and the schema applied (`flask --app landing init-db`)."""
+        cleanup.add("stop private PostgreSQL", self.postgres.stop)
         self.postgres.start()
         self.redis.start()
         cleanup.add("stop drill-a@localhost", self.rabbit.destroy)
@@ -107,9 +113,7 @@ class Lab:
     def _reset(self) -> None:
         """Empty table, Redis and attempt log; every service answering."""
         self._healthy()
-        with psycopg2.connect(self.postgres.url) as connection, connection.cursor() as cursor:
-            cursor.execute("TRUNCATE registrations RESTART IDENTITY")
-        connection.close()
+        truncate(self.postgres.url)
         redis.Redis.from_url(self.redis.url).flushall()
         self.mongo.fresh()
 

@@ -1,31 +1,18 @@
 """Typed drill results, written as results.json and summary.md (counts only, no phones)."""
 
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from drills.stack import Restart
+from harness.oracle import Duplicates, Statuses
+from harness.reports import table
+from harness.supervisor import Restart
 
 COLUMNS = (
     "drill", "202s", "503s", "other", "gave up", "lost", "duplicated",
     "p99 ms", "max ms", "backlog gone s", "restarts", "worker RSS MiB", "result",
 )  # fmt: skip
 RSS_OF = "worker-registrations"  # the worker whose peak the table shows
-
-
-@dataclass
-class Duplicates:
-    """The three ways a sign-up could have been stored more than once."""
-
-    unknown_rows: int  # rows whose request_id no client ever sent
-    repeated_phones: int  # rows beyond the first for a phone (the unique constraint forbids)
-    duplicate_status: int  # 202'd sign-ups whose status reads `duplicate`
-
-    @property
-    def total(self) -> int:
-        """All duplicates together: what the table shows."""
-        return self.unknown_rows + self.repeated_phones + self.duplicate_status
 
 
 @dataclass
@@ -45,25 +32,6 @@ class LostSignUp:
     sent_s: float
     answered_s: float
     attempts: int
-
-
-@dataclass
-class Statuses:
-    """What the status endpoint says for the 202'd sign-ups, after the drain."""
-
-    registered: int = 0
-    duplicate: int = 0
-    queued: int = 0
-    failed: int = 0
-    missing: int = 0  # no status key (Redis lost it, or the worker could not store it)
-    other: int = 0
-
-    @classmethod
-    def of(cls, counts: Counter) -> "Statuses":
-        """Statuses from a Counter of status names."""
-        known = {name: counts.get(name, 0) for name in ("registered", "duplicate", "queued")}
-        known |= {name: counts.get(name, 0) for name in ("failed", "missing")}
-        return cls(**known, other=sum(counts.values()) - sum(known.values()))
 
 
 @dataclass
@@ -153,8 +121,7 @@ def row(result: DrillResult) -> list[str]:
 
 def markdown(info: RunInfo, results: list[DrillResult]) -> str:
     """The table, then one line per failed check or error, then the run's settings."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row(result)) + " |" for result in results]
+    lines = table(list(COLUMNS), [row(result) for result in results])
     details = [_details(result) for result in results]
     lines += ["", *[line for block in details for line in block]]
     lines += ["", f"{info.date_utc}, `{info.command}`, {info.machine}; {info.settings}."]

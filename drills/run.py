@@ -13,19 +13,18 @@ import os
 import re
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.config import ROOT
-from bench.output import machine
-from drills import cleanup, cluster, report
+from drills import report
 from drills.drill import Knobs
 from drills.env import Fault
 from drills.faults import FAULTS
 from drills.lab import Lab
 from drills.overlaps import OVERLAPS, long_outage
 from drills.report import Check, RunInfo
-from drills.util import run
+from harness import cleanup
+from harness.local import ROOT, run
+from harness.reports import command, machine, now_utc, results_dir
 
 
 def knobs_from_env() -> Knobs:
@@ -47,7 +46,7 @@ def drills(knobs: Knobs) -> tuple[Fault, ...]:
     # thousand rows/s from a backlog), so the outage bounds its drain.
     drain_s = max(knobs.drain_timeout, knobs.long_outage_s)
     long = long_outage(knobs.long_outage_s, knobs.long_rate, drain_s)
-    return (*FAULTS, cluster.FAULT, *OVERLAPS, long)
+    return (*FAULTS, *OVERLAPS, long)
 
 
 def selected(knobs: Knobs) -> list[Fault]:
@@ -66,9 +65,8 @@ def main() -> int:
     cleanup.install()
     knobs = knobs_from_env()
     faults = selected(knobs)
-    folder = ROOT / "results" / datetime.now(UTC).strftime("drills-%Y%m%dT%H%M%SZ")
-    (folder / "logs").mkdir(parents=True)
-    info = RunInfo(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), _command(), machine(), "")
+    folder = results_dir("drills-")
+    info = RunInfo(now_utc(), command("DRILL_", "make drills", "python -m drills"), machine(), "")
     started, results, interrupted = time.monotonic(), [], None
     try:
         _run_all(faults, knobs, folder, info, results)
@@ -100,12 +98,6 @@ def _run_all(faults: list[Fault], knobs: Knobs, folder: Path, info: RunInfo, res
         print(f"drills: {fault.name}: " + " | ".join(report.row(results[-1])[1:]), flush=True)
 
 
-def _command() -> str:
-    knobs = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("DRILL_")]
-    runner = ["make drills"] if "MAKELEVEL" in os.environ else ["python -m drills"]
-    return " ".join(knobs + runner)
-
-
 def phone_like_strings(folder: Path) -> int:
     """How many 09xxxxxxxxx numbers the logs hold (the app masks them; this proves it)."""
     pattern = re.compile(rb"(?<![0-9a-f-])09[0-9]{9}(?![0-9a-f])")
@@ -120,9 +112,9 @@ def shared_services() -> list[Check]:
         "RabbitMQ (rabbitmqctl -q status)": ["rabbitmqctl", "-q", "status"],
     }
     checks = []
-    for name, command in probes.items():
+    for name, probe in probes.items():
         try:
-            run(command, 60)
+            run(probe, 60)
             checks.append(Check(name, True, "answers"))
         except RuntimeError as error:
             checks.append(Check(name, False, str(error)[:200]))

@@ -13,9 +13,10 @@ import pytest
 import redis
 from pymongo import MongoClient
 
+from harness.queues import ensure_vhost, rabbitmqctl
 from tests.support.config import REAL_MONGO, VHOST
 from tests.support.config import settings as test_settings
-from tests.support.services import MongoStandIn, ensure_vhost, rabbitmqctl
+from tests.support.services import MongoStandIn
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import pytest
 
+from harness.local import free_port
 from tests.support.door import nginx_command, render_nginx, request, serving, start
-from tests.support.services import free_port
 
 
 class Recorder(BaseHTTPRequestHandler):

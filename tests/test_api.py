@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.local import free_port
 from landing.schemas import PHONE_HELP
 from landing.shared.db import Registration
 from tests.support.http import assert_error, post
-from tests.support.services import free_port
 
 PHONE = "09123456789"
 

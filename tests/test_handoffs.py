@@ -16,8 +16,8 @@ import pytest
 from dramatiq import Worker
 from dramatiq.middleware import Retries
 
-from drills.rabbit import RabbitNode
-from drills.util import wait_until
+from harness.local import wait_until
+from harness.rabbit import RabbitNode
 from landing.shared.rabbitmq import LandingBroker, node_urls
 
 QUEUE = "handoffs"

@@ -13,9 +13,10 @@ import uuid
 
 import pytest
 
+from harness.local import free_port
 from landing.shared.db import Registration
 from tests.support.config import BIN, child_environment
-from tests.support.services import ROOT, free_port, wait_for
+from tests.support.services import ROOT, wait_for
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.local import free_port
 from landing.shared.db import Registration
 from tests.support.door import (
     GUNICORN,
@@ -39,7 +40,7 @@ from tests.support.door import (
     start,
     trusting,
 )
-from tests.support.services import free_port, wait_for
+from tests.support.services import wait_for
 
 PHONE = "09123456789"
 BODY = json.dumps({"phone": "09125550142"}).encode()

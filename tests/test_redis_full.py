@@ -10,8 +10,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +18,10 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.services import private_redis
 from landing.shared.db import Registration
 from landing.shared.results import status_key_in
-from tests.support.services import free_port, wait_for
+from tests.support.services import wait_for
 
 MAXMEMORY = 4 * 2**20
 ADMITTED_IN_MEMORY = "landing_signups_admitted_in_memory_total"
@@ -33,28 +32,14 @@ def full_redis(policy: str) -> Iterator[redis.Redis]:
     """A redis-server at its maxmemory under policy: refusing writes, or evicting."""
     if shutil.which("redis-server") is None and not os.environ.get("CI"):
         pytest.skip("no redis-server to start a private Redis with")
-    port, directory = free_port(), tempfile.mkdtemp(prefix="landing-redis-full-")
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", directory]
-    command += ["--save", "", "--appendonly", "no", "--maxmemory", str(MAXMEMORY)]
-    command += ["--maxmemory-policy", policy]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port, socket_timeout=5)
-    try:
-        wait_for(lambda: _answers(client))
-        _fill(client)
-        yield client
-    finally:
-        client.close()
-        process.kill()
-        process.wait(10)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _answers(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
+    options = ("--maxmemory", str(MAXMEMORY), "--maxmemory-policy", policy)
+    with private_redis(*options) as server:
+        client = server.client(timeout=5)
+        try:
+            _fill(client)
+            yield client
+        finally:
+            client.close()
 
 
 def _fill(client: redis.Redis) -> None:

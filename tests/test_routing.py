@@ -14,11 +14,12 @@ import uuid
 import dramatiq
 import pika
 
+from harness.local import free_port
 from landing.shared.publisher import Publisher
 from landing.shared.queue_watch import VANISHED
 from tests.support.config import child_environment, settings
 from tests.support.processes import WORKER
-from tests.support.services import free_port, wait_for
+from tests.support.services import wait_for
 from tests.support.signups import attempt as support_attempt
 from tests.support.signups import message_carrying
 

@@ -11,6 +11,7 @@ import subprocess
 import pytest
 import redis
 
+from harness.local import free_port
 from landing.shared.db import Registration
 from tests.support.door import (
     GUNICORN,
@@ -22,7 +23,7 @@ from tests.support.door import (
     start,
 )
 from tests.support.processes import WORKER
-from tests.support.services import free_port, wait_for
+from tests.support.services import wait_for
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -19,6 +19,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from actors import webhooks
 from actors.broker import build_workers
 from actors.webhooks import RETRIES, DeliveryFailed, deliver, should_retry
+from harness.local import free_port
 from landing.shared.db import Registration
 from landing.shared.signup import (
     ATTEMPTS,
@@ -33,7 +34,7 @@ from tests.support.config import WEBHOOK_SECRET as SECRET
 from tests.support.config import WEBHOOK_SECRET_PREVIOUS as PREVIOUS
 from tests.support.processes import running_worker
 from tests.support.queues import take_all
-from tests.support.services import free_port, wait_for
+from tests.support.services import wait_for
 from tests.support.signups import PHONE, dead_letters, signup
 
 

@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
-from bench.config import Context, Params, Stores
+from bench.config import Context, Params
 from bench.results import RunInfo
-from bench.runs import DrainRun, E2eRun, LoadRun, MatrixRun, Scenario
+from bench.runs import DrainRun, E2eRun, MatrixRun, Scenario
 from bench.summary import summarise
+from harness.stores import Stores
+from harness.wrk import LoadRun
 
 
 def load_run(**fields) -> LoadRun:
@@ -48,5 +50,9 @@ def results_of(runs, e2e_runs=()):
     """Results as the benchmark assembles them at the end."""
     info = RunInfo("2026-01-01 00:00 UTC", "make bench", "2 cores", "gunicorn", 2, 3, 20, 2,
                    10_000, 64, "MONGO_URL", "0 0 0")  # fmt: skip
-    context = Context(Params(), Stores(mongo_url="mongodb://x/y"), Path("unused"))
+    context = Context(
+        Params(),
+        Stores("postgresql://x/y", "amqp://x/y", "redis://x/0", "mongodb://x/y"),
+        Path("unused"),
+    )
     return summarise(info, context, list(runs), list(e2e_runs))

@@ -14,8 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from harness.local import free_port
 from landing.shared.settings import load
-from tests.support.services import free_port
 
 VHOST = os.environ.get("TEST_NAMESPACE", "landing_test")
 REDIS_DB = os.environ.get("TEST_REDIS_DB", "15")

@@ -3,8 +3,8 @@ listens on, so whatever it tries to reach fails at once, and nothing it does can
 
 import pytest
 
+from harness.local import free_port
 from tests.support.config import settings as test_settings
-from tests.support.services import free_port
 
 
 @pytest.fixture

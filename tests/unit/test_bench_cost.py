@@ -1,10 +1,12 @@
-"""What a persisted sign-up costs the stack, the soak's verdict, the scaling table, wrk's rate."""
+"""What a persisted sign-up costs the stack, the soak's verdict, the scaling table, wrk's rate,
+and the benchmark's parameters."""
 
-from bench.load import Phones, Wrk
+from bench.config import parse_params
 from bench.measure import Measured
 from bench.runs import stack_cpu_s
 from bench.scaling_report import PreloadDrain, ScalingRun, markdown, summarise
 from bench.soak_report import Sample, verdict
+from harness.wrk import Phones, Wrk
 from tests.support.bench_runs import drain_run, load_run, results_of
 
 STACK = {"web": 1.0, "worker-registrations": 0.5, "worker-attempts": 0.25, "rabbitmq": 0.25,
@@ -71,3 +73,15 @@ def test_wrk_is_told_each_thread_s_share_of_the_rate():
     wrk = Wrk("http://x", 64, 2, Phones(2), rate=1500.0)
     assert wrk.env()["BENCH_RATE"] == "750.000"
     assert Wrk("http://x", 64, 2, Phones(2)).env()["BENCH_RATE"] == "0.000"
+
+
+def test_flags_win_over_the_environment_which_wins_over_defaults(monkeypatch):
+    for name in ("BENCH_DURATION", "BENCH_REPEAT", "BENCH_CONCURRENCY", "BENCH_SIGNUPS"):
+        monkeypatch.delenv(name, raising=False)
+    assert parse_params([]).concurrency == (64, 256)
+    monkeypatch.setenv("BENCH_CONCURRENCY", "8, 16,")
+    monkeypatch.setenv("BENCH_REPEAT", "5")
+    params = parse_params(["--repeat", "1", "--duration", "5"])
+    assert (params.concurrency, params.repeat, params.duration) == ((8, 16), 1, 5)
+    assert params.warmup == 1  # a fifth of a short run, at least one second
+    assert parse_params(["--duration", "60"]).warmup == 2

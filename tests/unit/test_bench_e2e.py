@@ -3,7 +3,7 @@
 import json
 
 from bench.e2e import MIN_BACKLOG_TO_TIME, AcceptedCount, Watch, derive
-from bench.load import summarise
+from harness.wrk import summarise
 
 WRK = summarise(
     {"duration_us": 10_000_000, "requests": 4_990, "non2xx": 0, "status_4xx": 0,

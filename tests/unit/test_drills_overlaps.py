@@ -8,9 +8,9 @@ import pytest
 
 from drills import overlaps
 from drills.drill import Knobs
-from drills.memory import PeakRss
 from drills.report import COLUMNS, DrillResult, row
 from drills.run import drills
+from harness.meters import PeakRss
 
 
 def recording(name: str, events: list[str]):

@@ -1,4 +1,5 @@
-"""wrk, driven through bench/post.lua, which prints one JSON line we parse."""
+"""The benchmark's load: wrk, driven through harness/post.lua, which prints one JSON line
+we parse."""
 
 import json
 import os
@@ -7,12 +8,37 @@ import signal
 import subprocess
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
-from bench.config import LUA
-from bench.runs import LoadRun
+LUA = Path(__file__).resolve().parent / "post.lua"
 
 MARKER = "BENCH_JSON "
 THREAD_DONE = "BENCH_THREAD_DONE"
+
+
+@dataclass
+class LoadRun:
+    """One wrk run, in requests/s and milliseconds."""
+
+    seconds: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+    non2xx: int
+    status_4xx: int
+    status_5xx: int
+    socket_errors: int
+    errors: dict[str, int]
+    wrk_cpu_s: float
+
+    @property
+    def answered(self) -> int:
+        """Responses with a 2xx status."""
+        return self.requests - self.non2xx
 
 
 @dataclass
@@ -56,7 +82,7 @@ class Wrk:
         ]  # fmt: skip
 
     def env(self) -> dict[str, str]:
-        """wrk's environment: what bench/post.lua reads (offset, threads, per-thread limit
+        """wrk's environment: what harness/post.lua reads (offset, threads, per-thread limit
         and rate)."""
         per_thread = -(-self.limit // self.threads) if self.limit else 0
         return {
@@ -114,7 +140,7 @@ class Wrk:
 
 
 def read_summary(lines: list[str]) -> dict:
-    """The JSON line bench/post.lua printed among wrk's output; RuntimeError if none."""
+    """The JSON line harness/post.lua printed among wrk's output; RuntimeError if none."""
     line = next((x for x in lines if x.startswith(MARKER)), None)
     if line is None:
         raise RuntimeError("wrk printed no summary:\n" + "".join(lines[-20:]))

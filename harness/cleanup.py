@@ -1,6 +1,6 @@
 """Undo actions that always run: on return, on an exception, on Ctrl-C, SIGTERM or at exit.
 
-Whatever the harness starts or breaks registers how to take it back here; `run_all` runs
+Whatever a run starts or breaks registers how to take it back here; `run_all` runs
 the actions newest first, each at most once, and one failing never skips the others.
 """
 
@@ -22,12 +22,6 @@ def add(label: str, action: Callable[[], None]) -> int:
         key = next(_keys)
         _actions[key] = (label, action)
     return key
-
-
-def forget(key: int) -> None:
-    """The action is no longer needed (its owner undid things itself)."""
-    with _lock:
-        _actions.pop(key, None)
 
 
 def done(key: int) -> None:
@@ -52,7 +46,7 @@ def _run(label: str, action: Callable[[], None]) -> None:
     try:
         action()
     except BaseException as error:  # teardown goes on whatever one step does
-        print(f"drills: cleanup '{label}' failed: {error!r}", file=sys.stderr, flush=True)
+        print(f"harness: cleanup '{label}' failed: {error!r}", file=sys.stderr, flush=True)
 
 
 def install() -> None:

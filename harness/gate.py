@@ -1,4 +1,4 @@
-"""A TCP forwarder in front of the MongoDB stand-in: `python -m drills.gate LISTEN TARGET`.
+"""A TCP forwarder in front of the MongoDB stand-in: `python -m harness.gate LISTEN TARGET`.
 
 The stand-in keeps its documents in memory, so killing it would erase the log written
 before an outage. The app talks to this gate instead; killing the gate is MongoDB down

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import psycopg2
 
-from bench.services import RowCounter
-from drills.load import Load
+from harness.clients import Load
+from harness.rows import RowCounter
 
 POLL = 1.0  # seconds between looks (a rabbitmqctl call costs ~0.4 s of CPU)
 STABLE_POLLS = 2  # nothing in flight and the count unchanged this many looks in a row
@@ -55,48 +55,23 @@ class Drain:
     settled: bool
 
 
-class PromiseWatch:
-    """How many of the given request_ids PostgreSQL holds, on one reused connection."""
-
-    def __init__(self, database_url: str, request_ids: list[str]) -> None:
-        self.url, self.ids = database_url, request_ids
-        self.connection = None
-
-    def all_stored(self) -> bool:
-        """True once every request_id has its row (False while PostgreSQL is away)."""
-        if not self.ids:
-            return True
-        try:
-            return self._count() == len(self.ids)
-        except psycopg2.Error:  # PostgreSQL restarting: look again next time
-            self.close()
-            return False
-
-    def _count(self) -> int:
-        if self.connection is None:
-            self.connection = psycopg2.connect(self.url, connect_timeout=5)
-            self.connection.autocommit = True
-        with self.connection.cursor() as cursor:
-            sql = "SELECT count(*) FROM registrations WHERE request_id = ANY(%s::uuid[])"
-            cursor.execute(sql, (self.ids,))
-            return cursor.fetchone()[0]
-
-    def close(self) -> None:
-        """Give the connection back."""
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+def _all_stored(watch: RowCounter, promised: int) -> bool:
+    """True once every promised request_id has its row (False while PostgreSQL is away)."""
+    try:
+        return not promised or watch.count() == promised
+    except psycopg2.Error:  # PostgreSQL restarting: look again next time
+        return False
 
 
 def drain(load: Load, promised: list[str], database_url: str, in_flight, timeout: float) -> Drain:
     """Watch until the load is over and the queue settled, at most timeout seconds after
     the load's end; note when the promises made before the undo were all kept."""
-    watch, counter = PromiseWatch(database_url, promised), RowCounter(database_url)
+    watch, counter = RowCounter(database_url, promised), RowCounter(database_url)
     settling, gone_at = Settling(in_flight, counter), None
     deadline = load.t0 + load.duration + load.grace + timeout
     try:
         while time.monotonic() < deadline:
-            if gone_at is None and watch.all_stored():
+            if gone_at is None and _all_stored(watch, len(promised)):
                 gone_at = time.monotonic()
             if load.finished() and settling.look():
                 return Drain(gone_at, True)

@@ -1,15 +1,14 @@
-"""bench's side of wrk: the Lua's summary line, the numbers taken from it, phone offsets."""
+"""harness.wrk: the Lua's summary line, the numbers taken from it, phone offsets."""
 
 import json
 
 import pytest
 
-from bench.config import parse_params
-from bench.load import MARKER, Phones, Wrk, read_summary, summarise
+from harness.wrk import MARKER, Phones, Wrk, read_summary, summarise
 
 
 def lua_summary(**overrides) -> dict:
-    """A summary as bench/post.lua's done() prints it (microseconds, per-run totals)."""
+    """A summary as harness/post.lua's done() prints it (microseconds, per-run totals)."""
     summary = {
         "duration_us": 20_000_000,
         "requests": 50_000,
@@ -77,15 +76,3 @@ def test_wrk_command_and_environment_carry_the_run_s_settings():
 def test_no_limit_lets_wrk_run_its_duration():
     wrk = Wrk("http://x", connections=1, threads=2, phones=Phones(2))
     assert wrk.env()["BENCH_LIMIT"] == "0"
-
-
-def test_flags_win_over_the_environment_which_wins_over_defaults(monkeypatch):
-    for name in ("BENCH_DURATION", "BENCH_REPEAT", "BENCH_CONCURRENCY", "BENCH_SIGNUPS"):
-        monkeypatch.delenv(name, raising=False)
-    assert parse_params([]).concurrency == (64, 256)
-    monkeypatch.setenv("BENCH_CONCURRENCY", "8, 16,")
-    monkeypatch.setenv("BENCH_REPEAT", "5")
-    params = parse_params(["--repeat", "1", "--duration", "5"])
-    assert (params.concurrency, params.repeat, params.duration) == ((8, 16), 1, 5)
-    assert params.warmup == 1  # a fifth of a short run, at least one second
-    assert parse_params(["--duration", "60"]).warmup == 2

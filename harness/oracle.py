@@ -1,4 +1,4 @@
-"""After the drain: hold every 202 against the rows and the statuses.
+"""The oracle, after the drain: every 202 held against the rows and the statuses.
 
 lost: a 202'd request_id with no row. duplicated: a row whose request_id no client sent,
 a phone stored twice, or a 202'd sign-up whose status says `duplicate` (each phone was
@@ -8,28 +8,47 @@ sent once, so a duplicate means one sign-up was stored under two ids).
 from collections import Counter
 from dataclasses import dataclass
 
-import psycopg2
 import redis
 from dramatiq import Message
 from dramatiq.results import ResultFailure
 from dramatiq.results.backends import RedisBackend
 
-from drills.load import SignUp
-from drills.report import Duplicates, Statuses
+from harness.clients import SignUp
 
 ODD = ("queued", "duplicate", "failed")  # for a stored sign-up, its status should say registered
 
 
-def fetch_rows(database_url: str) -> list[tuple[str, str]]:
-    """(request_id, phone) of every stored registration."""
-    connection = psycopg2.connect(database_url, connect_timeout=10)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT request_id::text, phone FROM registrations")
-            rows = cursor.fetchall()
-    finally:
-        connection.close()
-    return rows
+@dataclass
+class Duplicates:
+    """The three ways a sign-up could have been stored more than once."""
+
+    unknown_rows: int  # rows whose request_id no client ever sent
+    repeated_phones: int  # rows beyond the first for a phone (the unique constraint forbids)
+    duplicate_status: int  # 202'd sign-ups whose status reads `duplicate`
+
+    @property
+    def total(self) -> int:
+        """All duplicates together: what the table shows."""
+        return self.unknown_rows + self.repeated_phones + self.duplicate_status
+
+
+@dataclass
+class Statuses:
+    """What the status endpoint says for the 202'd sign-ups, after the drain."""
+
+    registered: int = 0
+    duplicate: int = 0
+    queued: int = 0
+    failed: int = 0
+    missing: int = 0  # no status key (Redis lost it, or the worker could not store it)
+    other: int = 0
+
+    @classmethod
+    def of(cls, counts: Counter) -> "Statuses":
+        """Statuses from a Counter of status names."""
+        known = {name: counts.get(name, 0) for name in ("registered", "duplicate", "queued")}
+        known |= {name: counts.get(name, 0) for name in ("failed", "missing")}
+        return cls(**known, other=sum(counts.values()) - sum(known.values()))
 
 
 def read_statuses(redis_url: str, request_ids: list[str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Three RabbitMQ nodes of our own, clustered, for the `cluster-leader-killed` drill.
+"""Three RabbitMQ nodes of our own, clustered (the `cluster-leader-killed` drill runs on them).
 
 cluster-a, -b and -c@localhost (own ports and directories); b and c join a. A quorum
 queue needs a majority, so killing one of three leaves it working. The shared node
@@ -7,13 +7,13 @@ rabbit@localhost is never joined. `destroy` stops every node and deletes its dir
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from drills.env import Env, Fault
-from drills.rabbit import RabbitNode
-from drills.util import alive
+from harness.procs import alive
+from harness.rabbit import RabbitNode
+
+# RabbitNode methods a Cluster answers through its first live node.
+FORWARDED = frozenset({"ctl", "add_vhost", "delete_vhost", "in_flight", "unacked", "queues"})
 
 
 class Cluster:
@@ -51,25 +51,12 @@ class Cluster:
         """Where the harness looks at queues: a node that is up."""
         return self.live().url(vhost)
 
-    def ctl(self, *args: str, timeout: float = 60) -> str:
-        """rabbitmqctl against a node that is up."""
-        return self.live().ctl(*args, timeout=timeout)
-
-    def add_vhost(self, vhost: str) -> None:
-        """The vhost, cluster-wide, with guest allowed everything."""
-        self.live().add_vhost(vhost)
-
-    def delete_vhost(self, vhost: str) -> None:
-        """The vhost gone, cluster-wide."""
-        self.live().delete_vhost(vhost)
-
-    def in_flight(self, vhost: str, prefix: str) -> int:
-        """Ready or unacked messages in prefix and prefix.DQ."""
-        return self.live().in_flight(vhost, prefix)
-
-    def unacked(self, vhost: str, name: str) -> int:
-        """Messages a consumer holds unacked in queue name."""
-        return self.live().unacked(vhost, name)
+    def __getattr__(self, name: str):
+        """The CLI's questions and vhost changes (FORWARDED) go to a node that is up; the
+        cluster shares its vhosts and queues, so any live node answers for all."""
+        if name in FORWARDED:
+            return getattr(self.live(), name)
+        raise AttributeError(name)
 
     def host_of(self, vhost: str, queue: str) -> tuple[RabbitNode, str]:
         """The node leading queue (a quorum queue's leader, a classic queue's home), and
@@ -95,23 +82,3 @@ def _start(node: RabbitNode, errors: list[Exception]) -> None:
         node.start()
     except Exception as error:
         errors.append(error)
-
-
-@contextmanager
-def leader_killed(env: Env) -> Iterator[None]:
-    """SIGKILL the node leading `registrations`; it boots again and rejoins."""
-    node, kind = env.broker.host_of(env.vhost, "registrations")
-    env.notes.append(f"`registrations` is a {kind} queue; SIGKILLed its leader {node.node}")
-    try:
-        env.breaking()
-        node.kill()
-        yield
-    finally:
-        node.start()  # same directory: it rejoins the cluster
-        running = env.broker.running()
-        env.notes.append(f"after the restart {running} of 3 nodes run in the cluster")
-        if running != len(env.broker.nodes):
-            env.failures.append(f"only {running} of 3 nodes run after the restart")
-
-
-FAULT = Fault("cluster-leader-killed", 10, leader_killed, cluster=True, slack_s=20)

@@ -1,8 +1,8 @@
-"""The real app against the private stores: gunicorn and two dramatiq workers, supervised.
+"""The app under test, supervised: gunicorn and both workers, each started again when it dies.
 
-A process that dies (the dramatiq master exits when one of its children is killed) is
-started again after a second, as compose's `restart: unless-stopped` would, and the
-restart is recorded: a drill reports how often it needed one.
+A process that exits on its own (the dramatiq master exits when one of its children is
+killed) is started again after a second, as compose's `restart: unless-stopped` would,
+and the restart is recorded: a drill reports how often it needed one.
 """
 
 import threading
@@ -10,19 +10,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import services as bench_services
-from bench.config import Stores
-from bench.stack import LANDING, Group, answers, web_command, worker_command
-from drills.util import wait_until
-from tests.support.services import free_port
+from harness.local import free_port
+from harness.processes import Group, stop_all
+from harness.stack import LANDING, NICED, wait_healthy, web_command, worker_commands, worker_env
+from harness.stores import Stores
 
 RESTART_DELAY = 1.0  # seconds, like compose's first restart
-WORKERS = {
-    # The registrations path on one process of 8 threads; the attempt log apart and niced (as in
-    # the benchmark) so the slow stand-in never holds back a PostgreSQL thread.
-    "worker-registrations": ["--queues", "registrations", "--processes", "1", "--threads", "8"],
-    "worker-attempts": ["--queues", "attempts", "--processes", "1", "--threads", "2"],
-}
+PUBLISH_TIMEOUT = 2.0  # seconds: what the app is started with, and what drills hold it to
+# The registrations path on one process of 8 threads; the attempt log apart and niced.
+WORKER_PROCESSES, WORKER_THREADS = 1, 8
 
 
 @dataclass
@@ -37,18 +33,12 @@ class Restart:
 class Supervised:
     """One command that is started again whenever it exits without being asked to."""
 
-    def __init__(self, name: str, command: list[str], env: dict, log_dir: Path, nice=False):
-        self.name, self.command, self.env, self.log_dir, self.nice = (
-            name,
-            command,
-            env,
-            log_dir,
-            nice,
-        )
+    def __init__(self, name: str, command: list[str], env: dict, log_dir: Path) -> None:
+        self.name, self.command, self.env, self.log_dir = name, command, env, log_dir
         self.group = self._spawn()
 
     def _spawn(self) -> Group:
-        return Group(self.name, self.command, self.env, self.log_dir, nice=self.nice)
+        return Group(self.name, self.command, self.env, self.log_dir, nice=self.name in NICED)
 
     def exited(self) -> int | None:
         """Its exit code if it has exited (None while it runs)."""
@@ -71,42 +61,23 @@ class AppStack:
         self.stores, self.amqp_url, self.log_dir = stores, amqp_url, log_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.extra = extra
+        self.extra = {"PUBLISH_TIMEOUT": f"{PUBLISH_TIMEOUT:g}", "WEB_WORKERS": "2", **extra}
         self.processes: dict[str, Supervised] = {}
         self.restarts: list[Restart] = []
         self._stopping = threading.Event()
         self._started = time.monotonic()
         self._thread = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
 
-    def env(self, **more: str) -> dict[str, str]:
-        """The app's environment: our stores, development mode, PUBLISH_TIMEOUT=2."""
-        return self.stores.child_env(
-            APP_ENV="development", PUBLISH_TIMEOUT="2", WEB_WORKERS="2", **self.extra, **more
-        )
-
     def start(self) -> None:
         """Start everything; return once /health answers and both queues have consumers."""
-        env = self.env(WEB_BIND=f"127.0.0.1:{self.port}")
+        env = self.stores.child_env(WEB_BIND=f"127.0.0.1:{self.port}", **self.extra)
         self.processes["web"] = Supervised("web", web_command(LANDING), env, self.log_dir)
-        for name, args in WORKERS.items():
-            env = self.env(WORKER_METRICS_PORT=str(free_port()))
-            command = worker_command(*args)
-            nice = name == "worker-attempts"
-            self.processes[name] = Supervised(name, command, env, self.log_dir, nice)
+        workers = worker_commands(WORKER_PROCESSES, WORKER_THREADS)
+        for name, command in workers.items():
+            env = worker_env(self.stores, **self.extra)
+            self.processes[name] = Supervised(name, command, env, self.log_dir)
         self._thread.start()
-        self.wait_healthy(90)
-
-    def wait_healthy(self, timeout: float) -> None:
-        """/health answers and a worker consumes each queue; RuntimeError at the deadline."""
-        if not wait_until(lambda: answers(self.url + "/health"), timeout):
-            raise RuntimeError("the web did not answer /health")
-        for queue in bench_services.QUEUES:
-            consumed = wait_until(lambda q=queue: self._consumers(q) > 0, timeout)
-            if not consumed:
-                raise RuntimeError(f"no worker consumes {queue}")
-
-    def _consumers(self, queue: str) -> int:
-        return bench_services.queue_state(self.amqp_url, queue)[1]
+        wait_healthy(self.url, self.amqp_url, 90)
 
     def worker_children(self) -> list[int]:
         """The registrations worker's child processes (its workers and its metrics fork)."""
@@ -117,7 +88,7 @@ class AppStack:
         return {
             name: [process.group.pid, *process.group.children()]
             for name, process in self.processes.items()
-            if name in WORKERS
+            if name != "web"
         }
 
     def _supervise(self) -> None:
@@ -137,8 +108,4 @@ class AppStack:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(10)
-        for process in reversed(list(self.processes.values())):
-            try:
-                process.stop()
-            except Exception as error:
-                print(f"drills: stopping {process.name} failed: {error!r}", flush=True)
+        stop_all(list(self.processes.values()))

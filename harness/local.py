@@ -1,14 +1,21 @@
-"""Small shared helpers: run a command, wait for a condition, signal a set of processes."""
+"""This machine: the repository and its venv, free ports, running a command, waiting."""
 
-import contextlib
-import os
-import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from bench.config import ROOT
-from bench.procs import descendants
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's gunicorn, dramatiq and flask
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the kernel picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def run(command: list[str], timeout: float = 60, check: bool = True, env=None) -> str:
@@ -43,29 +50,3 @@ def _quietly(predicate: Callable[[], object]) -> object:
         return predicate()
     except Exception:
         return None
-
-
-def tree(pid: int) -> list[int]:
-    """pid and every process below it."""
-    return [pid, *descendants(pid)]
-
-
-def signal_all(pids: list[int], signum: int) -> None:
-    """Send signum to each pid that still exists."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-
-def resume(pids: list[int]) -> None:
-    """SIGCONT: what undoes every freeze, safe to send twice."""
-    signal_all(pids, signal.SIGCONT)
-
-
-def alive(pid: int) -> bool:
-    """True while pid exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False

@@ -1,4 +1,5 @@
-"""The load: client threads that sign up like a real page, each phone used once.
+"""Load from client threads that sign up like a real page, each phone used once (the drills'
+load: it sees every answer and retries; harness/wrk.py is the benchmark's).
 
 A client sends a new sign-up (a fresh phone, a request_id of its own) about every
 clients / rate seconds. On a 503, any other 5xx, a connection error or a timeout it sends

@@ -1,24 +1,25 @@
-"""Private PostgreSQL 15 and Redis on free ports, in the drill's temp directory.
+"""Private PostgreSQL 15 and Redis on free ports, in a directory of the caller's.
 
-Never the machine's shared instances: those keep serving tests while the drills break
-these. Each `start` registers its own teardown with drills.cleanup.
+Never the machine's shared instances: those keep serving tests while drills break these
+and benchmarks fill them. Whoever starts one registers its teardown (harness.cleanup, or a
+`with`).
 """
 
 import contextlib
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
 
-from drills import cleanup
-from drills.util import resume, run, signal_all, tree, wait_until
-from tests.support.services import free_port
+from harness.local import free_port, run, wait_until
+from harness.procs import resume, signal_all, tree
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-DATABASE = "landing_drill"
 
 
 def as_postgres(*command: str) -> list[str]:
@@ -29,15 +30,15 @@ def as_postgres(*command: str) -> list[str]:
 class PrivatePostgres:
     """A throwaway cluster: initdb, trust auth, 127.0.0.1:<free port>, data under root."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, database: str) -> None:
         self.dir = root / "postgres"
         self.data = self.dir / "data"
-        self.port = free_port()
+        self.port, self.database = free_port(), database
 
     @property
     def url(self) -> str:
         """The app's URL for this instance."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
 
     def start(self) -> None:
         """initdb (first time) and start; returns once it accepts connections."""
@@ -46,7 +47,6 @@ class PrivatePostgres:
             shutil.chown(self.dir, "postgres", "postgres")
             initdb = [str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust"]
             run(as_postgres(*initdb, "-U", "postgres", "--no-sync", "-E", "UTF8"), 120)
-            cleanup.add("stop private PostgreSQL", self.stop)
         self._ctl("start", "-o", f"-p {self.port} -h 127.0.0.1 -k {self.dir}")
 
     def restart(self) -> None:
@@ -82,26 +82,32 @@ class PrivatePostgres:
 
 
 class PrivateRedis:
-    """redis-server as our child, keeping nothing on disk; `kill` then `start` is an outage."""
+    """redis-server as our child, keeping nothing on disk; `kill` then `start` is an outage.
 
-    def __init__(self, root: Path) -> None:
+    options: more redis-server arguments, e.g. ("--maxmemory", "4mb").
+    """
+
+    def __init__(self, root: Path, *options: str) -> None:
         self.dir = root / "redis"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port, self.options = free_port(), options
         self.process: subprocess.Popen | None = None
-        cleanup.add("stop private Redis", self.kill)
 
     @property
     def url(self) -> str:
         """The app's URL for this instance."""
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def client(self, timeout: float = 5) -> redis.Redis:
+        """A client of this instance (the caller closes it)."""
+        return redis.Redis.from_url(self.url, socket_timeout=timeout)
+
     def start(self) -> None:
         """Start on our port (the same one after a kill); returns once it answers PING."""
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(self.dir)]
         with (self.dir / "redis.log").open("a") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+            self.process = subprocess.Popen([*command, *self.options], stdout=log, stderr=log)
         if not wait_until(self.ready, 20):
             raise RuntimeError("private Redis did not answer PING")
 
@@ -120,3 +126,16 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(10)
         time.sleep(0.1)  # the port is free again before anyone restarts it
+
+
+@contextlib.contextmanager
+def private_redis(*options: str) -> Iterator[PrivateRedis]:
+    """A started PrivateRedis in a temp directory of its own, killed and removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="landing-redis-"))
+    server = PrivateRedis(root, *options)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.kill()
+        shutil.rmtree(root, ignore_errors=True)

@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-from drills.util import alive, run, signal_all, tree, wait_until
-from tests.support.services import free_port
+from harness.local import free_port, run, wait_until
+from harness.procs import alive, signal_all, tree
 
 CONF_ENV = (
     'ERL_EPMD_ADDRESS=127.0.0.1\nexport ERL_FLAGS="-kernel inet_dist_use_interface {127,0,0,1}"\n'

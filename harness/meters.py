@@ -1,66 +1,20 @@
-"""What a process tree costs, read from /proc: CPU seconds and peak resident memory."""
+"""What process trees cost, read from /proc: CPU seconds and resident memory.
+
+PeakMemory reads each process's own high-water mark (VmHWM) after a run; PeakRss samples
+the VmRSS of whole trees each second, so a worker restarted meanwhile is followed and a
+backlog held in a worker's memory (Retries keeps delayed messages unacked there until
+their eta) shows as growth.
+"""
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+
+from harness.procs import PROC, descendants, stat_fields, status_value
 
 TICK = os.sysconf("SC_CLK_TCK")
-PROC = Path("/proc")
-
-
-def _stat_fields(pid: int) -> list[str]:
-    """/proc/<pid>/stat after the command name (which may hold spaces and parentheses)."""
-    text = (PROC / str(pid) / "stat").read_text()
-    return text[text.rindex(")") + 2 :].split()
-
-
-def children_map() -> dict[int, list[int]]:
-    """Parent pid -> child pids, for every process on the machine right now."""
-    tree: dict[int, list[int]] = {}
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int(_stat_fields(int(entry.name))[1])
-        except (OSError, ValueError, IndexError):
-            continue  # it exited while we looked
-        tree.setdefault(parent, []).append(int(entry.name))
-    return tree
-
-
-def descendants(root: int) -> list[int]:
-    """Every live process below root (gunicorn's or dramatiq's workers)."""
-    tree, found, todo = children_map(), [], [root]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-SERVICES = {"rabbitmq": "beam.smp", "redis": "redis-server", "postgresql": "postgres"}
-
-
-def _comm(pid: int) -> str:
-    try:
-        return (PROC / str(pid) / "comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def service_roots() -> dict[str, int]:
-    """The top process of each local service (lowest pid whose parent is something else).
-
-    Their CPU during a run is ours plus whatever other runs on the machine asked of them.
-    """
-    roots = {}
-    for parent, children in sorted(children_map().items()):
-        parent_comm = _comm(parent)
-        for child in sorted(children):
-            for name, comm in SERVICES.items():
-                if name not in roots and _comm(child) == comm and parent_comm != comm:
-                    roots[name] = child
-    return roots
+EVERY_S = 1.0  # PeakRss's sampling interval
 
 
 def cpu_seconds(root: int) -> float:
@@ -72,7 +26,7 @@ def cpu_seconds(root: int) -> float:
     ticks = 0
     for pid in [root, *descendants(root)]:
         try:
-            values = _stat_fields(pid)
+            values = stat_fields(pid)
         except OSError:
             continue
         ticks += sum(int(value) for value in values[11:15])
@@ -81,22 +35,17 @@ def cpu_seconds(root: int) -> float:
 
 def peak_rss_mib(pid: int) -> float | None:
     """VmHWM (the process's peak resident set) in MiB; None once the process is gone."""
-    return _status_mib(pid, "VmHWM:")
+    return _status_mib(pid, "VmHWM")
 
 
 def rss_mib(pid: int) -> float | None:
     """VmRSS (the process's resident set now) in MiB; None once the process is gone."""
-    return _status_mib(pid, "VmRSS:")
+    return _status_mib(pid, "VmRSS")
 
 
 def _status_mib(pid: int, key: str) -> float | None:
-    try:
-        for line in (PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith(key):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    kib = status_value(pid, key)
+    return None if kib is None else int(kib) / 1024
 
 
 def machine_busy_seconds() -> tuple[float, float]:
@@ -170,3 +119,43 @@ class PeakMemory:
             middle = values[len(values) // 2]
             result[role] = RolePeak(len(values), round(values[-1], 1), round(middle, 1))
         return result
+
+
+class PeakRss:
+    """A thread sampling each named process tree; `peaks` holds the highest sums, MiB."""
+
+    def __init__(self, trees: Callable[[], dict[str, list[int]]]) -> None:
+        self.trees = trees  # name -> the pids to sum, looked up afresh at each sample
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="peak-rss", daemon=True)
+
+    def start(self) -> "PeakRss":
+        """Begin sampling (once now, then every EVERY_S seconds)."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        """One last sample, then the peaks, rounded to 0.1 MiB."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+        self.sample()
+        return {name: round(peak, 1) for name, peak in self.peaks.items()}
+
+    def sample(self) -> None:
+        """Note the sum of each tree's VmRSS, if it beats that tree's peak."""
+        try:
+            trees = self.trees()
+        except Exception:  # a process being restarted: the next look finds it
+            return
+        for name, pids in trees.items():
+            total = sum(rss or 0.0 for rss in map(rss_mib, pids))
+            if total:
+                self.peaks[name] = max(total, self.peaks.get(name, 0.0))
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(EVERY_S):
+                return
