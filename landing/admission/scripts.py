@@ -1,7 +1,8 @@
-"""The intake's Redis side: the scripts that admit a batch of sign-ups in one call.
+"""Admission's Redis side: the scripts that admit a batch of sign-ups in one call.
 
 Each runs atomically in Redis, so a batch's limits, statuses and bindings never interleave
-with another web process's. landing.intake runs them (registered once, then by their SHA).
+with another web process's. The gate (landing.admission.gate) runs them (registered once,
+then by their SHA).
 """
 
 # One call admits a whole batch, in order. KEYS: for each sign-up its address's counter,
