@@ -44,8 +44,9 @@ class Admitted:
     """A sign-up let through: where it was counted, and what to undo if it is not queued."""
 
     keys: Keys
-    # Whether it placed its status and its binding; None: admitted in memory, nothing in
-    # Redis to undo.
+    # Whether it placed its status and its binding (placing the binding is counting it
+    # against its number: a retry of the same sign-up places neither); None: admitted in
+    # memory, nothing in Redis to undo.
     placed: tuple[bool, bool] | None
 
 
@@ -102,8 +103,8 @@ class Gate:
         return self._admit(keys=flat, args=args)  # EVALSHA (EVAL once if Redis forgot it)
 
     def withdraw(self, admitted: Admitted) -> None:
-        """Give back a sign-up the broker did not take: its number's count, and its status
-        and binding if it placed them (its address's count stays, as for any request)."""
+        """Give back a sign-up the broker did not take: its status, and its binding with its
+        number's count, if it placed them (its address's count stays, as for any request)."""
         if admitted.placed is None:
             return
         args = [self.args[4], *("1" if placed else "0" for placed in admitted.placed)]

@@ -115,6 +115,20 @@ def test_a_request_id_bound_to_another_number_is_refused_and_counts_nothing(gate
     assert store.get(first.keys.binding).decode() == first.keys.fingerprint
 
 
+def test_the_same_id_and_number_again_is_admitted_without_a_second_count(gate, store):
+    gate = gate(phone_limit="1/hour")
+    request_id = str(uuid.uuid4())
+    first = gate.admit([signup(address(), PHONES[0], request_id)])[0]
+    # A retry: the same sign-up, even with the number's allowance used up by it.
+    again = gate.admit([signup(address(), PHONES[0], request_id)])[0]
+    assert again.placed == (False, False)  # its status and binding were there already
+    assert count(store, first.keys.phone) == 1
+    gate.withdraw(again)  # the retry's broker failed: the first attempt's count and status stay
+    assert count(store, first.keys.phone) == 1
+    assert store.exists(first.keys.status, first.keys.binding) == 2
+    assert isinstance(gate.admit([signup(address())])[0], PhoneLimited)  # another id: counted
+
+
 def test_a_batch_is_decided_in_order(gate):
     gate = gate(address_limit="3/minute")
     ip, request_id = address(), str(uuid.uuid4())
