@@ -25,7 +25,7 @@ DEV_DEFAULTS = {
     # The task dashboard: RabbitMQ's management API, and the password operators type.
     "RABBITMQ_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
     "DASHBOARD_PASSWORD": "admin",  # the dashboard listens on 127.0.0.1 in development
-    # Keys the per-phone limit's counters (landing.limits): the web counts, erasure finds.
+    # Keys the per-phone limit's counters (landing.admission.keys): the web counts, erasure finds.
     "LIMIT_KEY_SECRET": "development-only-limit-key",
     # The key of erased numbers' tombstones (landing/shared/tombstones.py).
     "ERASURE_SECRET": "dev-only-erasure-secret",
