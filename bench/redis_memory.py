@@ -4,7 +4,7 @@
 A private redis-server on a free port (nothing on disk, compose's `noeviction`, so small
 counters share Redis's integer objects as they do there) takes SIGNUPS synthetic sign-ups
 (100,000 by default; distinct phones, a spread of client addresses) through the real
-admission script (Intake._run_admit), in batches as the web sends them. used_memory before
+admission script (Gate.run), in batches as the web sends them. used_memory before
 and after, less the clients' buffers, is the cost; deleting each kind of key in turn splits
 it (what the deletions leave is the key tables' growth, shared out per key; keys that stay
 throughout keep the tables from shrinking meanwhile). Measured twice: as the code stands,
@@ -24,8 +24,9 @@ from dramatiq.results.backends import RedisBackend
 from limits import parse
 
 from harness.services import private_redis
-from landing.intake import Intake, Keys
-from landing.limits import PhoneKeys
+from landing.admission.gate import Gate
+from landing.admission.keys import Keys, PhoneKeys
+from landing.admission.scripts import ADMIT
 from landing.shared.settings import Settings
 from landing.shared.signup import SignUp
 
@@ -86,21 +87,20 @@ def fill(client: redis.Redis, batch: list[SignUp]) -> dict:
     """Admit every sign-up through the real script; the memory it took, split by key kind."""
     settings = Settings()
     backend = RedisBackend(client=client)
-    intake = Intake(
+    gate = Gate(
         backend,
-        None,  # type: ignore[arg-type]  # admission only: nothing is published
         (settings.rate_limit, settings.phone_rate_limit),
         settings.result_ttl,
         PhoneKeys(settings.limit_key_secret),  # keys as long as production's
     )
     client.flushall()
-    client.script_load(intake.admit.script)  # the script cache is not the sign-ups' cost
+    client.script_load(ADMIT)  # the script cache is not the sign-ups' cost
     ballast(client, len(batch))
     before = used(client)
     admitted: list[Keys] = []
     for i in range(0, len(batch), BATCH):
-        keys = [intake._keys(signup) for signup in batch[i : i + BATCH]]
-        answers = intake._run_admit(keys)
+        keys = [gate.keys(signup) for signup in batch[i : i + BATCH]]
+        answers = gate.run(keys)
         admitted += [k for k, answer in zip(keys, answers, strict=True) if answer[0]]
     total = used(client) - before
     kinds = {

@@ -1,18 +1,19 @@
 """The public API's app factory: every extension bound to one Settings object."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import Flask
-from flask_limiter import Limiter
 
 from landing import views
 from landing.admin import init_admin
+from landing.admission.gate import Gate
+from landing.admission.keys import PhoneKeys
+from landing.admission.limiter import init_limiter
 from landing.cors import init_cors
 from landing.errors import register_error_handlers
-from landing.extensions import limiter
 from landing.intake import Intake
-from landing.limits import PhoneKeys
 from landing.openapi import init_openapi
 from landing.ops import health
 from landing.ops.cli import register_commands
@@ -30,7 +31,8 @@ from landing.visitor import trusted_networks
 
 
 class Landing(Flask):
-    """Flask, asking once per function (not on every request) whether it is a coroutine.
+    """Flask, asking once per function (not on every request) whether it is a coroutine,
+    and able to decline an extension's per-request hooks.
 
     Flask wraps each view and hook in ensure_sync on every call, and inspecting a function
     each time cost ~2% of the web's CPU under load (py-spy). An async function is still
@@ -43,6 +45,29 @@ class Landing(Flask):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._sync: dict[Callable, Callable] = {}
+        self._declining = False
+
+    @contextmanager
+    def declining_request_hooks(self) -> Iterator[None]:
+        """Inside it, before_request, after_request and teardown_request register nothing.
+
+        For an extension whose hooks would run around every request and do nothing there:
+        flask-limiter's (landing.admission.limiter says why, and what they cost).
+        """
+        self._declining = True
+        try:
+            yield
+        finally:
+            self._declining = False
+
+    def before_request[F: Callable](self, f: F) -> F:
+        return f if self._declining else super().before_request(f)
+
+    def after_request[F: Callable](self, f: F) -> F:
+        return f if self._declining else super().after_request(f)
+
+    def teardown_request[F: Callable](self, f: F) -> F:
+        return f if self._declining else super().teardown_request(f)
 
     def ensure_sync(self, func: Callable) -> Callable:
         if (wrapped := self._sync.get(func)) is None:
@@ -59,18 +84,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        RATELIMIT_STORAGE_URI=settings.redis_url,
-        RATELIMIT_STORAGE_OPTIONS={
-            "socket_connect_timeout": settings.redis_timeout,
-            "socket_timeout": settings.redis_timeout,
-        },
-        # Redis down or hung: keep accepting, limiting per process in memory meanwhile.
-        RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         TRUSTED_PROXIES=trusted_networks(settings.trusted_proxies),
     )
     _configure_logging(settings.log_level)
-    # First, so their hooks wrap every other one (the limiter's included).
+    # First, so their hooks wrap every other one.
     init_request_ids(app)
     init_metrics(app)
 
@@ -78,18 +95,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["publisher"] = Publisher.for_settings(settings)
     app.extensions["turned_away"] = TurnedAwayBatch(app.extensions["publisher"])
     app.extensions["results"] = build_result_backend(settings)
-    # Where a number is counted: the intake counts it, erasure finds its counters.
+    # Where a number is counted: the gate counts it, erasure finds its counters.
     app.extensions["phone_keys"] = PhoneKeys(settings.limit_key_secret)
-    app.extensions["intake"] = Intake(
+    app.extensions["gate"] = Gate(
         app.extensions["results"],
-        app.extensions["publisher"],
         (settings.rate_limit, settings.phone_rate_limit),
         settings.result_ttl,
         app.extensions["phone_keys"],
     )
+    app.extensions["intake"] = Intake(app.extensions["gate"], app.extensions["publisher"])
     app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)
-    limiter.init_app(app)
-    _drop_idle_limiter_hooks(app)
+    with app.declining_request_hooks():  # flask-limiter's would do nothing but cost
+        init_limiter(app, settings)
 
     _register(app)
     return app
@@ -114,27 +131,6 @@ def _register(app: Flask) -> None:
     init_page(app)
     init_cors(app)
     init_admin(app)
-
-
-def _drop_idle_limiter_hooks(app: Flask) -> None:
-    """flask-limiter's hooks around every request, where they would do nothing but cost.
-
-    We set no default, application or blueprint limits (each limited route checks its own
-    in its decorator), send no rate-limit headers and deduct nothing after a response, so
-    its check before each request and its header hook after it only cost: ~5% and ~1.5% of
-    the web's CPU under load (py-spy). Its teardown (~1%) resets state it keeps on the
-    request context, which ends with the request anyway.
-    """
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
-    app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)
-    if app.config.get("RATELIMIT_HEADERS_ENABLED"):
-        return  # the after-request hook writes them
-    inject_headers = Limiter._Limiter__inject_headers
-    app.after_request_funcs[None] = [
-        hook
-        for hook in app.after_request_funcs[None]
-        if getattr(hook, "func", None) is not inject_headers
-    ]
 
 
 def _configure_logging(level: str) -> None:

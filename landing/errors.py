@@ -7,7 +7,7 @@ from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from landing.extensions import limiter
+from landing.admission.limiter import limiter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def error_response(status: int, message: str, headers=None, **extra):
 
 def handle_http_exception(error: HTTPException):
     message, headers = error.description or error.name, error.get_headers()
-    # flask-limiter's 429 says which limit in its own words; ours (limits.py) already
+    # flask-limiter's 429 says which limit in its own words; ours (landing.admission) already
     # carries its message and Retry-After.
     if error.code == 429 and not any(name == "Retry-After" for name, _ in headers):
         message = "Too many attempts from your address; try again later."

@@ -8,7 +8,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from werkzeug.exceptions import Conflict, NotFound, ServiceUnavailable, TooManyRequests
 
-from landing.intake import Limited, RequestIdTaken
+from landing.admission.refusals import Limited, RequestIdTaken
 from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed
 from landing.shared.signup import Outcome, SignUp, now_iso, status_key

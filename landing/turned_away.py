@@ -3,23 +3,20 @@
 A flood of bad requests must not become a flood of durable writes. So each process gathers
 its turned-away attempts into one log_turned_away message per MAX_WAIT seconds (or
 MAX_BATCH attempts), and past TURNED_AWAY_LOG_LIMIT attempts from one client address in a
-window they are only counted (landing_attempts_not_logged_total), not stored. Values are
+window (a limit: landing.admission.refused) they are only counted
+(landing_attempts_not_logged_total), not stored. Values are
 cleaned before they are queued, so a batch is always one MongoDB can store.
 """
 
-import logging
 import threading
 import uuid
 
 from flask import current_app, request
-from limits import parse
 
-from landing.extensions import limiter
+from landing.admission.refused import under_log_cap
 from landing.schemas import storable_text
 from landing.shared.signup import SignUp, history_entry, now_iso, turned_away_message
-from landing.visitor import client_bucket, client_ip, user_agent
-
-log = logging.getLogger(__name__)
+from landing.visitor import client_ip, user_agent
 
 MAX_RAW_PHONE = 64  # a rejected phone is recorded as typed, but never at any length
 MAX_BATCH = 100
@@ -62,9 +59,8 @@ def record_rejected(status: str, claim_id: bool = True) -> None:
 
     With claim_id, under the request_id the client sent (when valid), so it can find it.
     """
-    config = current_app.config["SETTINGS"]
     ip = client_ip()
-    if not _under_cap(client_bucket(ip), config.turned_away_log_limit):
+    if not under_log_cap(ip):
         current_app.extensions["metrics"].not_logged.labels(status).inc()
         return
     body = _body()
@@ -77,14 +73,6 @@ def record_rejected(status: str, claim_id: bool = True) -> None:
         received_at=now_iso(),
     )
     current_app.extensions["turned_away"].add(signup, [history_entry(status)])
-
-
-def _under_cap(bucket: str, limit: str) -> bool:
-    try:
-        return limiter.limiter.hit(parse(limit), "turned-away", bucket)
-    except Exception as error:  # the storage failed: record the attempt anyway
-        log.warning("turned-away cap not checked: %s", type(error).__name__)
-        return True
 
 
 def _body() -> dict:

@@ -2,18 +2,17 @@
 
 import uuid
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest, HTTPException, TooManyRequests, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
+from landing.admission.limiter import limiter, status_rate_limit
+from landing.admission.refused import refused_past_limit
 from landing.errors import handle_http_exception, handle_validation_error
-from landing.extensions import limiter
-from landing.intake import AddressLimited
 from landing.schemas import RegistrationSchema, without_unknown_fields
 from landing.shared.signup import History
 from landing.signups import accept, new_signup, public_status
 from landing.turned_away import record_rejected
-from landing.visitor import client_ip
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()
@@ -25,8 +24,6 @@ TURNED_AWAY = {
     415: History.INVALID,
     429: History.RATE_LIMITED,
 }
-# Refusals the intake already counted against the client's address.
-COUNTED = {409, 429}
 
 
 def _json_body():
@@ -39,12 +36,8 @@ def _json_body():
         raise ValidationError({"_schema": ["The body is not valid JSON."]}) from None
 
 
-def _status_rate_limit() -> str:
-    return current_app.config["SETTINGS"].status_rate_limit
-
-
 @bp.post("/register/", strict_slashes=False)
-@limiter.exempt  # its limits are counted with the sign-up's other writes (landing/intake.py)
+@limiter.exempt  # its limits are the gate's, counted with its other writes (landing.admission)
 def register():
     """Accept a sign-up: 202 once RabbitMQ holds it, 503 when it can't confirm in time.
 
@@ -67,8 +60,9 @@ def invalid(error: ValidationError):
 
     It counts against its address's limit: past it, the answer is 429 instead.
     """
-    if (retry_after := _count_refused()) is not None:
-        return _over_limit(retry_after)
+    if (limited := refused_past_limit()) is not None:
+        record_rejected(History.RATE_LIMITED)
+        return handle_http_exception(limited)
     record_rejected(History.INVALID)
     return handle_validation_error(without_unknown_fields(error, schema))
 
@@ -76,20 +70,10 @@ def invalid(error: ValidationError):
 def turned_away(error: HTTPException):
     """A sign-up refused before validation: its error, and an entry in the attempt history."""
     if request.endpoint == "api.register":
-        if error.code not in COUNTED and (retry_after := _count_refused()) is not None:
-            return _over_limit(retry_after)
+        error = refused_past_limit(error.code) or error  # past its address's limit: 429
         # A taken request_id is another number's: this attempt is recorded under an id of its own.
         record_rejected(TURNED_AWAY[error.code], claim_id=error.code != 409)
     return handle_http_exception(error)
-
-
-def _count_refused() -> int | None:
-    return current_app.extensions["intake"].count_refused(client_ip())
-
-
-def _over_limit(retry_after: int):
-    record_rejected(History.RATE_LIMITED)
-    return handle_http_exception(TooManyRequests(AddressLimited.__doc__, retry_after=retry_after))
 
 
 for _code in TURNED_AWAY:
@@ -97,7 +81,7 @@ for _code in TURNED_AWAY:
 
 
 @bp.get("/register/<request_id>")
-@limiter.limit(_status_rate_limit)
+@limiter.limit(status_rate_limit)
 def registration_status(request_id: str):
     """Say whether a sign-up is queued, registered, or failed for good.
 

@@ -84,7 +84,7 @@ def test_a_full_redis_refusing_writes_still_takes_sign_ups(make_app, worker, cap
         app = make_app(redis_url=f"redis://127.0.0.1:{port}/0")
         client = app.test_client()
         before = {reason: admitted_in_memory(client, reason) for reason in ("full", "unavailable")}
-        with caplog.at_level(logging.WARNING, logger="landing.intake"):
+        with caplog.at_level(logging.WARNING, logger="landing.admission.gate"):
             responses = [post(client, f"0912555{i:04d}") for i in range(3)]
         assert [r.status_code for r in responses] == [202] * 3
         ids = [r.json["request_id"] for r in responses]
@@ -97,7 +97,7 @@ def test_a_full_redis_refusing_writes_still_takes_sign_ups(make_app, worker, cap
         assert client.get(f"/api/register/{ids[0]}").status_code == 404
 
         # Told: the log says full, not unavailable; the counter, by reason; /ready, 200.
-        refusals = [r.getMessage() for r in caplog.records if r.name == "landing.intake"]
+        refusals = [r.getMessage() for r in caplog.records if r.name == "landing.admission.gate"]
         assert refusals and all("Redis is full (maxmemory)" in line for line in refusals)
         assert admitted_in_memory(client, "full") - before["full"] == 3
         assert admitted_in_memory(client, "unavailable") == before["unavailable"]

@@ -9,8 +9,9 @@ recycled. Elsewhere (tests, `flask run`) the app's own registry answers.
 Routes are labelled by their rule (`/api/register/<request_id>`), never the raw path, so ids
 cannot multiply the time series.
 
-ADMITTED_IN_MEMORY is counted where it happens, in the intake (landing/intake.py), so it is
-one per process (every app a process builds registers the same one).
+ADMITTED_IN_MEMORY is counted where it happens, in admission's fallback
+(landing/admission/fallback.py), so it is one per process (every app a process builds
+registers the same one).
 """
 
 import time
@@ -27,7 +28,7 @@ from prometheus_client import (
     values,
 )
 
-from landing.intake import ADMITTED_IN_MEMORY
+from landing.admission.fallback import ADMITTED_IN_MEMORY
 from landing.ops.queue_depths import QueueDepths, queue_names
 from landing.shared.signup import QUEUES
 

@@ -65,7 +65,7 @@ class StatusWriter:
         forget: list[str] = (),
     ) -> None:
         """(request_id, outcome) pairs, each replacing what was there, and (request_id,
-        fingerprint) bindings renewed for as long (landing.intake); the status and binding
+        fingerprint) bindings renewed for as long (landing.admission.gate); the status and binding
         of each request_id in forget deleted. RedisError if down."""
         if not statuses and not forget:
             return

@@ -1,4 +1,5 @@
-"""The fast tier: no service at all. An app here has every service on a port nothing
+"""The fast tier: no service, but for the admission script's tests (test_admission_gate.py),
+which run it on the tests' own Redis db. An app here has every service on a port nothing
 listens on, so whatever it tries to reach fails at once, and nothing it does can matter."""
 
 import pytest

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from landing.limits import PhoneKeys
+from landing.admission.keys import PhoneKeys
 from landing.shared.settings import load
 
 PHONE = "09123456789"

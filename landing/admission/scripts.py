@@ -1,7 +1,8 @@
-"""The intake's Redis side: the scripts that admit a batch of sign-ups in one call.
+"""Admission's Redis side: the scripts that admit a batch of sign-ups in one call.
 
 Each runs atomically in Redis, so a batch's limits, statuses and bindings never interleave
-with another web process's. landing.intake runs them (registered once, then by their SHA).
+with another web process's. The gate (landing.admission.gate) runs them (registered once,
+then by their SHA).
 """
 
 # One call admits a whole batch, in order. KEYS: for each sign-up its address's counter,
@@ -10,8 +11,10 @@ with another web process's. landing.intake runs them (registered once, then by t
 # Per sign-up, {1, status placed, binding placed} when admitted; {0, seconds to the reset,
 # which} if not (which: 0 the address, 1 the number, 2 its request_id is bound to another
 # number). Every request counts against its address, as flask-limiter counts; only an
-# admitted one against its number. A request_id is bound to the first number admitted with
-# it, for as long as its status lives (a worker renews both when it stores the sign-up).
+# admitted one against its number, and only once: a request_id is bound to the first number
+# admitted with it, for as long as its status lives (a worker renews both when it stores the
+# sign-up), and the same id with the same number again is that sign-up again (a retry),
+# admitted without counting it a second time. So "binding placed" is also "counted".
 ADMIT = """
 local answers = {}
 for i = 1, #KEYS, 4 do
@@ -26,14 +29,14 @@ for i = 1, #KEYS, 4 do
         answers[#answers + 1] = {0, redis.call('TTL', address), 0}
     elseif bound and bound ~= fingerprint then
         answers[#answers + 1] = {0, 0, 2}
-    elseif tonumber(redis.call('GET', phone) or '0') >= tonumber(ARGV[3]) then
+    elseif not bound and tonumber(redis.call('GET', phone) or '0') >= tonumber(ARGV[3]) then
         answers[#answers + 1] = {0, redis.call('TTL', phone), 1}
     else
-        if redis.call('INCR', phone) == 1 then
-            redis.call('EXPIRE', phone, ARGV[4])
-        end
         local binds = 0
         if not bound then
+            if redis.call('INCR', phone) == 1 then
+                redis.call('EXPIRE', phone, ARGV[4])
+            end
             redis.call('SET', binding, fingerprint, 'PX', ARGV[6])
             binds = 1
         end
@@ -61,17 +64,18 @@ if hits > tonumber(ARGV[1]) then
 end
 return -1
 """
-# A sign-up the broker did not take: its number's count given back (its address's stays,
-# as for any answered request), its `queued` and its request_id's binding taken away (only
-# if this request put them there: a result or an earlier attempt's status stays).
+# A sign-up the broker did not take: its `queued`, its request_id's binding and its number's
+# count taken away, each only if this request put it there (a result, an earlier attempt's
+# status and a retry's first count stay; its address's count stays, as for any answered
+# request).
 WITHDRAW = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
-    redis.call('DECR', KEYS[1])
-end
 if ARGV[2] == '1' then
     redis.call('LREM', KEYS[2], 0, ARGV[1])
 end
 if ARGV[3] == '1' then
     redis.call('DEL', KEYS[3])
+    if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+        redis.call('DECR', KEYS[1])
+    end
 end
 """

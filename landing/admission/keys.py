@@ -1,9 +1,8 @@
-"""The per-address and per-phone limits of sign-ups: their keys.
+"""Where a sign-up is counted, its status kept and its request_id bound: the Redis keys.
 
-A valid sign-up is checked and counted against both with its other writes (landing/intake.py),
-in the rate limiter's storage. A request refused as invalid counts against its address too,
-in the same window (Intake.count_refused): flask-limiter counted every request before it was
-parsed, and an address that floods us with bad requests must still be told to wait.
+The counters are the limits library's fixed windows, under keys of the form flask-limiter
+gives its own (counter_key), so erasure finds a number's and every request from an address,
+valid or not, counts in one window.
 
 A number's counter is under a keyed hash of the number (PhoneKeys), so no phone number is
 ever a Redis key, and a copy of Redis gives none back: Iranian mobile numbers are few enough
@@ -13,6 +12,7 @@ window (PHONE_RATE_LIMIT), and an erasure meanwhile misses them (they hold no nu
 """
 
 import hmac
+from dataclasses import dataclass
 
 from limits import RateLimitItem
 from limits.storage import RedisStorage
@@ -35,3 +35,14 @@ class PhoneKeys:
 def counter_key(item: RateLimitItem, *identifiers: str) -> str:
     """The Redis key the limits library keeps item's counter for identifiers under."""
     return f"{RedisStorage.PREFIX}:{item.key_for(*identifiers)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Where a sign-up is counted and its status kept."""
+
+    address: str
+    phone: str
+    status: str
+    binding: str
+    fingerprint: str  # not a key: what its binding holds (a keyed hash of the number)
