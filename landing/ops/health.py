@@ -9,7 +9,7 @@ PROBE_TIMEOUT at most, and results are kept CACHE_SECONDS so a flood of /ready c
 
 A service that answers but is impaired is "degraded: <why>", and /ready still answers 200:
 a Redis at maxmemory refuses writes, yet sign-ups flow (limited in each process's memory,
-without statuses; landing/intake.py). Every web process sees the same Redis, so a 503 would
+without statuses; landing/admission/). Every web process sees the same Redis, so a 503 would
 take them all out of the load balancer at once (Kubernetes' readinessProbe is /ready) and
 turn a degraded service into no service. The log, landing_signups_admitted_in_memory_total
 and "status": "degraded" tell operators instead.
