@@ -29,16 +29,24 @@ $(VENV)/.installed: $(BIN)/uv pyproject.toml uv.lock
 
 # uv.lock from pyproject.toml (UPGRADE=1: every package to its newest allowed release), and
 # the hashed requirements files exported from it: requirements.txt (the image's runtime set),
-# requirements-dev.txt and requirements-bench.txt (pip-only installs). Commit all four.
+# requirements-dev.txt and requirements-bench.txt (for installs with pip alone). Commit all
+# four; tests/unit/test_lock.py fails when they disagree.
 .PHONY: lock
 lock: $(BIN)/uv
 	$(BIN)/uv lock $(if $(UPGRADE),--upgrade)
-	$(BIN)/uv export --quiet --locked --format requirements-txt --no-dev \
-		--output-file requirements.txt
-	$(BIN)/uv export --quiet --locked --format requirements-txt --group dev \
-		--output-file requirements-dev.txt
-	$(BIN)/uv export --quiet --locked --format requirements-txt --group dev --group bench \
-		--output-file requirements-bench.txt
+	$(call export,--no-dev,requirements.txt)
+	$(call export,--group dev,requirements-dev.txt)
+	$(call export,--group dev --group bench,requirements-bench.txt)
+
+# $(call export,ARGS,FILE): FILE from uv.lock, under a header naming the command (the test
+# runs that command again and compares).
+define export
+	{ echo "# Generated from uv.lock by \`make lock\`: uv export --format requirements-txt $(1)"; \
+	  echo "# Do not edit: change pyproject.toml, then run \`make lock\`. With pip alone:"; \
+	  echo "# pip install --no-deps --require-hashes -r $(2) (--no-deps: these are all the"; \
+	  echo "# packages, and pip knows nothing of pyproject.toml's overrides)."; \
+	  $(BIN)/uv export --quiet --locked --format requirements-txt --no-header $(1); } > $(2)
+endef
 
 # Settings are production unless told otherwise; `make dev` is development (localhost).
 DEV_ENV := APP_ENV=$${APP_ENV:-development}
