@@ -2,12 +2,16 @@
 # landing's one image: docker-compose.yml runs web (gunicorn), worker (dramatiq), migrate
 # and dashboard from it, so every process sees the same code and the same packages.
 
-# Build stage: requirements.txt turned into wheels. Every pin ships a manylinux wheel today;
-# should a future pin need compiling, its compiler belongs here, never in the runtime stage.
+# Build stage: requirements.txt (uv.lock's export: every package pinned, with hashes) turned
+# into wheels, each checked against the lock's hashes. --no-deps: the file is the whole set,
+# resolved by uv with pyproject.toml's overrides, which pip knows nothing of (it would refuse
+# dramatiq-dashboard's stale bounds). Every pin ships a manylinux wheel today, so the runtime
+# stage checks the same hashes again; a pin compiled here would fail that check (and its
+# compiler would belong here, never in the runtime stage).
 FROM python:3.13-slim-bookworm AS build
 WORKDIR /build
 COPY requirements.txt .
-RUN pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt
+RUN pip wheel --no-cache-dir --no-deps --require-hashes --wheel-dir /wheels -r requirements.txt
 
 # Runtime stage: only those wheels (bind-mounted, so they add no layer) and our code.
 FROM python:3.13-slim-bookworm
@@ -18,7 +22,7 @@ ENV PYTHONUNBUFFERED=1 \
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt \
     pip install --no-cache-dir --no-index --find-links=/wheels --root-user-action=ignore \
-        -r /tmp/requirements.txt \
+        --no-deps --require-hashes -r /tmp/requirements.txt \
     && groupadd --system --gid 10001 landing \
     && useradd --system --uid 10001 --gid landing --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin landing

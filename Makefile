@@ -14,9 +14,39 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# uv.lock holds every version, with hashes. uv itself is pinned there too (dev group): pip
+# bootstraps exactly that release, hash-checked, from requirements-dev.txt; then uv installs
+# the lock as it is (--locked: it refuses a lock that no longer matches pyproject.toml).
+# Once: later uv releases arrive through the lock like any other package.
+$(BIN)/uv: | $(BIN)/python
+	awk '/^uv==/{p=1} p{print} p&&!/\\$$/{exit}' requirements-dev.txt > $(VENV)/uv-pin.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-pin.txt
 	touch $@
+
+$(VENV)/.installed: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --quiet --locked --group dev
+	touch $@
+
+# uv.lock from pyproject.toml (UPGRADE=1: every package to its newest allowed release), and
+# the hashed requirements files exported from it: requirements.txt (the image's runtime set),
+# requirements-dev.txt and requirements-bench.txt (for installs with pip alone). Commit all
+# four; tests/unit/test_lock.py fails when they disagree.
+.PHONY: lock
+lock: $(BIN)/uv
+	$(BIN)/uv lock $(if $(UPGRADE),--upgrade)
+	$(call export,--no-dev,requirements.txt)
+	$(call export,--group dev,requirements-dev.txt)
+	$(call export,--group dev --group bench,requirements-bench.txt)
+
+# $(call export,ARGS,FILE): FILE from uv.lock, under a header naming the command (the test
+# runs that command again and compares).
+define export
+	{ echo "# Generated from uv.lock by \`make lock\`: uv export --format requirements-txt $(1)"; \
+	  echo "# Do not edit: change pyproject.toml, then run \`make lock\`. With pip alone:"; \
+	  echo "# pip install --no-deps --require-hashes -r $(2) (--no-deps: these are all the"; \
+	  echo "# packages, and pip knows nothing of pyproject.toml's overrides)."; \
+	  $(BIN)/uv export --quiet --locked --format requirements-txt --no-header $(1); } > $(2)
+endef
 
 # Settings are production unless told otherwise; `make dev` is development (localhost).
 DEV_ENV := APP_ENV=$${APP_ENV:-development}
@@ -57,14 +87,16 @@ format: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
-# The benchmark (not part of `make test`): matplotlib into the venv, wrk from Debian if
-# missing. BENCH_DURATION, BENCH_REPEAT, BENCH_CONCURRENCY and BENCH_SIGNUPS tune it.
+# The benchmark (not part of `make test`): the bench group (matplotlib) into the venv, wrk
+# from Debian if missing. BENCH_DURATION, BENCH_REPEAT, BENCH_CONCURRENCY and BENCH_SIGNUPS
+# tune it.
 .PHONY: bench
-$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
-	$(BIN)/pip install --quiet -r requirements-bench.txt
-	touch $@
+# Every time (a no-op when installed): the dev set's own sync leaves matplotlib out.
+.PHONY: bench-deps
+bench-deps: $(VENV)/.installed
+	$(BIN)/uv sync --quiet --locked --group dev --group bench
 
-bench: $(VENV)/.bench-installed
+bench: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.run
 
@@ -72,11 +104,11 @@ bench: $(VENV)/.bench-installed
 # table sizes (BENCH_DURATION, BENCH_REPEAT, BENCH_SIGNUPS = the drain's backlog), and a
 # soak at a fixed rate (SOAK_SECONDS, default 600; SOAK_RATE, default 0: 60% of capacity).
 .PHONY: bench-scaling soak
-bench-scaling: $(VENV)/.bench-installed
+bench-scaling: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.scaling
 
-soak: $(VENV)/.bench-installed
+soak: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.soak
 

@@ -4,9 +4,10 @@ Dramatiq's Prometheus middleware counts messages (processed, errored, retried, d
 messages in progress and delayed, and their durations. Each worker process writes its samples
 to files in one directory; a process the CLI forks serves them all, added up, over HTTP.
 
-Configured deliberately rather than as dramatiq's default: our host and port (the default
-binds 0.0.0.0:9191), a directory of our own per `dramatiq` run (the default one in /tmp is
-shared by every run on the machine and never emptied), and no-ops in an in-process Worker.
+Added deliberately (dramatiq 2 leaves it out of its default middleware) and configured: our
+host and port (its own server binds 0.0.0.0:9191), a directory of our own per `dramatiq` run
+(its default one in /tmp is shared by every run on the machine and never emptied), and no-ops
+in an in-process Worker.
 
 prometheus_client picks its multiprocess mode at import, from PROMETHEUS_MULTIPROC_DIR; the
 middleware sets that at process boot, so nothing here imports prometheus_client earlier.

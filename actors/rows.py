@@ -26,7 +26,7 @@ TRANSIENT = (
     OperationalError,
     InterfaceError,
     MaxConnectionsExceeded,  # a ValueError, so it must be told apart before PERMANENT
-    dramatiq.errors.ConnectionError,
+    dramatiq.errors.BrokerConnectionError,
     PublishFailed,
     FlushInterrupted,
 )

@@ -35,7 +35,8 @@ from landing.shared.tombstones import Tombstones
 log = logging.getLogger(__name__)
 
 # More than MAX_RETRIES: a receiver is often down for a deploy. With the default backoffs
-# (1 s doubling up to 300 s, jittered) ten retries span about 8 to 13 minutes of failures.
+# (1-2 s, doubling up to 150-300 s: dramatiq 2's jitter only lengthens a delay) ten retries
+# span about 10 to 18 minutes of failures.
 RETRIES = 10
 # Standard Webhooks' secrets: whsec_ and base64 of 24 to 64 random bytes, as it advises.
 SECRET_PREFIX = "whsec_"

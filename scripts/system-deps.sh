@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Programs the test suite runs for real, installed from Debian's packages when missing:
 # nginx in front of gunicorn and Chromium for the dashboard's browser test (shellcheck,
-# hadolint and docker-compose come from PyPI, in requirements-dev.txt). Also enables
+# hadolint and docker-compose come from PyPI, in uv.lock's dev group). Also enables
 # RabbitMQ's management API (the dashboard's queue counts).
 set -euo pipefail
 

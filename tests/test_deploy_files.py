@@ -3,7 +3,7 @@
 hadolint lints the Dockerfile, check-jsonschema validates docker-compose.yml against the
 Compose Specification, the real docker-compose CLI resolves it as `docker compose up` would,
 shellcheck checks every shell script, and the entrypoint runs for real against the local
-services. requirements-dev.txt installs every tool; a missing one fails, never skips.
+services. The lock's dev group installs every tool; a missing one fails, never skips.
 """
 
 import json
@@ -46,7 +46,7 @@ def tool(name: str) -> str:
     for candidate in (Path(sys.executable).parent / name, shutil.which(name)):
         if candidate and Path(candidate).is_file():
             return str(candidate)
-    pytest.fail(f"{name} is missing: pip install -r requirements-dev.txt")
+    pytest.fail(f"{name} is missing: make dev installs it (uv.lock's dev group)")
 
 
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -105,6 +105,10 @@ def test_dockerfile_builds_wheels_then_runs_them_as_a_user():
     text = (ROOT / "Dockerfile").read_text()
     assert len(re.findall(r"^FROM python:3\.13[\w.-]*-slim", text, re.M)) == 2
     assert "pip wheel" in text and "--no-index" in text
+    # Both stages take exactly uv.lock's export, each package checked against its hash.
+    for stage in ("pip wheel", "pip install"):
+        command = re.search(rf"{stage} (?:.*\\\n)*.*", text).group()
+        assert "--no-deps" in command and "--require-hashes" in command, command
     for line in (
         "ENV PYTHONUNBUFFERED=1",
         "PYTHONDONTWRITEBYTECODE=1",

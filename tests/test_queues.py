@@ -19,7 +19,7 @@ from tests.support.config import settings
 from tests.support.signups import message_carrying
 
 PROBE = "migration_probe"
-OLD_DEAD_LETTERS = {"x-message-ttl": DEAD_MESSAGE_TTL}  # what dramatiq 1.18 declares
+OLD_DEAD_LETTERS = {"x-message-ttl": DEAD_MESSAGE_TTL}  # what dramatiq itself declares
 
 
 @pytest.fixture

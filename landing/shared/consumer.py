@@ -45,9 +45,8 @@ class DeadLetteringConsumer(_RabbitmqConsumer):
     """dramatiq's consumer, whose nack files the failed message, as it failed, in `.XQ`,
     and whose ack puts a message marked by put_back back in its queue."""
 
-    def __init__(self, parameters, queue_name, prefetch, timeout, *, queue_type: str) -> None:
-        super().__init__(parameters, queue_name, prefetch, timeout)
-        self.queue_name = queue_name
+    def __init__(self, broker, queue_name, prefetch, timeout, *, queue_type: str) -> None:
+        super().__init__(broker, queue_name, prefetch, timeout)
         self.dead_letters = xq_name(queue_name)
         self.queue_type = queue_type
         self.channel.confirm_delivery()  # the dead letter is safe before the original goes

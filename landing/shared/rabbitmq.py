@@ -1,13 +1,13 @@
 """Dramatiq's RabbitmqBroker, made to keep landing's promise: no message silently dropped.
 
-Three changes to dramatiq 1.18's broker, each for a way it can lose or stall messages:
-- Every publish is `mandatory`: RabbitMQ confirms (and drops) a message whose queue is
-  missing unless it was published mandatory, in which case it returns it. A returned
-  message's queue is declared again and the message published again (Retries' delayed
-  messages and the dashboard's requeues go through here).
-- A consumer declares its queues every time it (re)starts: dramatiq declares a queue once
-  per process, so a queue deleted under a running worker (or a delay queue consumed before
-  its queue was declared, on a first start) kept its consumer failing with NOT_FOUND.
+dramatiq 2.2 publishes `mandatory` when it waits for confirms (every broker here does:
+confirm_delivery defaults to True), so a message whose queue is missing comes back as
+unroutable and is published again after its queue is declared again (Retries' delayed
+messages and the dashboard's requeues go through that). On top of dramatiq's broker:
+- A consumer declares its queues every time it (re)starts: dramatiq declares again only
+  after a consume failed with NOT_FOUND, so a queue deleted under a running worker (or a
+  delay queue consumed before its queue was declared, on a first start) would cost a failed
+  consumer and a restart first.
 - Queues are declared with landing.shared.queues' arguments: no TTL on dead letters, and quorum
   queues when RABBITMQ_QUEUE_TYPE=quorum (dramatiq core has no option for either).
 - A message that failed for good reaches its dead letters as it failed, with its traceback
@@ -22,10 +22,9 @@ from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pika
-from dramatiq.brokers.rabbitmq import MAX_ENQUEUE_ATTEMPTS, RabbitmqBroker
-from dramatiq.common import current_millis, dq_name, q_name, xq_name
-from dramatiq.errors import ConnectionClosed
-from dramatiq.errors import ConnectionError as BrokerConnectionError
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.common import q_name, xq_name
+from dramatiq.errors import BrokerConnectionError
 
 from landing.shared.confirmed_link import PublishFailed
 from landing.shared.consumer import DeadLetteringConsumer, put_back
@@ -72,17 +71,19 @@ def publishing_broker(config: Settings) -> "LandingBroker":
     """
     return LandingBroker(
         url=node_urls(config.rabbitmq_url, config.publish_timeout),
-        confirm_delivery=True,
         middleware=[],
         queue_type=config.rabbitmq_queue_type,
     )
 
 
 class LandingBroker(RabbitmqBroker):
-    """A RabbitmqBroker with mandatory publishes, self-healing consumers and typed queues."""
+    """A RabbitmqBroker with confirmed, mandatory publishes, self-healing consumers and typed
+    queues."""
 
-    def __init__(self, *, queue_type: str = "classic", **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, queue_type: str = "classic", confirm_delivery: bool = True, **kwargs
+    ) -> None:
+        super().__init__(confirm_delivery=confirm_delivery, **kwargs)
         self.queue_type = queue_type
 
     @property
@@ -102,7 +103,7 @@ class LandingBroker(RabbitmqBroker):
         self.declare_queue(canonical)  # registers it on first use, as dramatiq does
         self.queues_pending.add(canonical)  # and declares it on the server now, every time
         self._ensure_queue(canonical)
-        return self.consumer_class(self.parameters, queue_name, prefetch, timeout)
+        return self.consumer_class(self, queue_name, prefetch, timeout)
 
     def emit_after(self, signal: str, *args, **kwargs) -> None:
         """dramatiq's emit_after, except that a message about to be acked goes back to its
@@ -125,42 +126,3 @@ class LandingBroker(RabbitmqBroker):
                     )
             if message is not None:
                 message.put_back = not handed_on
-
-    def enqueue(self, message, *, delay=None):
-        """Publish message (to its delay queue if delay is set) once RabbitMQ has routed it.
-
-        dramatiq's own enqueue, with `mandatory=True` and an unroutable message handled like
-        a missing queue: declared again, then published again.
-        """
-        canonical = message.queue_name
-        if delay is not None:
-            eta = {"eta": current_millis() + delay}
-            message = message.copy(queue_name=dq_name(canonical), options=eta)
-        for attempt in range(MAX_ENQUEUE_ATTEMPTS + 1):
-            try:
-                return self._publish(canonical, message, delay)
-            except pika.exceptions.UnroutableError as error:
-                self.queues_pending.add(q_name(canonical))  # gone: declare it before the retry
-                failure = error
-            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as error:
-                del self.connection  # the next attempt opens new ones
-                if getattr(error, "reply_code", None) == 404:
-                    self.queues_pending.add(q_name(canonical))
-                failure = error
-            self.logger.debug("Retrying enqueue [%d/%d]", attempt + 1, MAX_ENQUEUE_ATTEMPTS)
-        raise ConnectionClosed(failure) from None
-
-    def _publish(self, canonical: str, message, delay):
-        self.declare_queue(canonical, ensure=True)
-        self.emit_before("enqueue", message, delay)
-        self.channel.basic_publish(
-            exchange="",
-            routing_key=message.queue_name,
-            body=message.encode(),
-            properties=pika.BasicProperties(
-                delivery_mode=2, priority=message.options.get("broker_priority")
-            ),
-            mandatory=True,
-        )
-        self.emit_after("enqueue", message, delay)
-        return message

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pika
-from dramatiq.errors import ConnectionError as BrokerConnectionError
+from dramatiq.errors import BrokerConnectionError
 from werkzeug.wrappers import Response
 
 from landing.ops.dashboard.app import AUDIT, RabbitmqDashboardApp
