@@ -140,7 +140,9 @@ class Settings:
         "turned-away attempts (400, 413, 415, 429) stored per client address; past it they"
         " are only counted (`landing_attempts_not_logged_total`)",
     )
-    retry_min_backoff_ms: int = setting(1_000, "first retry delay, ms; doubles with each retry")
+    retry_min_backoff_ms: int = setting(
+        1_000, "first retry delay, ms (jitter adds up to as much again); doubles with each retry"
+    )
     retry_max_backoff_ms: int = setting(
         300_000, "longest retry delay, ms; keep it well below RabbitMQ's `consumer_timeout`"
     )
