@@ -37,7 +37,7 @@ class StoreFailed(Exception):
 
     @staticmethod
     def from_error(error: Exception) -> "StoreFailed":
-        """The failure error is, as its kind: an outage, a refusal, or neither."""
+        """error as a store failure of its kind: an outage, a refusal, or neither."""
         kind = classify(error)
         failed = {Kind.TRANSIENT: StoreOutage, Kind.PERMANENT: StoreRefused}.get(kind, StoreFailed)
         return failed(describe(error))
