@@ -2,13 +2,12 @@
 
 import uuid
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import dramatiq
-from bson.errors import InvalidBSON, InvalidDocument, InvalidStringData
 from pymongo import UpdateOne
 
+from actors.retries import RetryPolicy
 from landing.shared.mongo import attempts, erasures
 from landing.shared.phones import canonical
 from landing.shared.settings import Settings
@@ -20,31 +19,6 @@ from landing.shared.signup import (
     SignUp,
 )
 from landing.shared.tombstones import Tombstones
-
-# Bad data: a value BSON cannot encode (a lone surrogate, a NUL in a key, an integer over
-# 64 bits, a document over 16 MiB) or an attempt without the fields it needs, or not a dict.
-# Every retry would fail the same way.
-BAD_DOCUMENT = (
-    InvalidDocument,
-    InvalidStringData,
-    InvalidBSON,
-    UnicodeEncodeError,
-    OverflowError,
-    KeyError,
-    TypeError,
-    ValueError,
-    AttributeError,
-)
-
-
-def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
-    """Bad data never (straight to attempts.XQ); anything else, an outage, LOG_MAX_RETRIES times.
-
-    A MongoDB outage (ConnectionFailure and its kin: AutoReconnect, NetworkTimeout,
-    ServerSelectionTimeoutError) is retried with backoff long enough to outlast it; so is
-    an unexpected server error, such as two upserts of one request_id racing (duplicate key).
-    """
-    return not isinstance(error, BAD_DOCUMENT) and retries < max_retries
 
 
 def log_attempt(attempt: dict[str, Any], entries: list[dict[str, Any]]) -> None:
@@ -140,9 +114,14 @@ def _received_at(attempt: Any) -> str:
 
 
 def declare(broker: dramatiq.Broker, config: Settings) -> tuple[dramatiq.Actor, ...]:
-    """The log_attempt, log_attempts and log_turned_away actors on broker, retried
-    LOG_MAX_RETRIES times; none logs a number erased after its attempt was received."""
-    retry = partial(should_retry, max_retries=config.log_max_retries)
+    """The log_attempt, log_attempts and log_turned_away actors on broker; none logs a
+    number erased after its attempt was received.
+
+    A MongoDB outage, or an unexpected server error such as two upserts of one request_id
+    racing (duplicate key), is retried LOG_MAX_RETRIES times, with backoff long enough to
+    outlast it; an attempt BSON cannot encode, or without the fields it needs, never.
+    """
+    retry = RetryPolicy(config.log_max_retries)
     tombstones = Tombstones(config.erasure_secret)
 
     def one(attempt: dict[str, Any], entries: list[dict[str, Any]]) -> None:

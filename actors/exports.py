@@ -15,6 +15,7 @@ from typing import Any
 import dramatiq
 import redis
 
+from actors.retries import RetryPolicy
 from landing.shared.exports import (
     PROGRESS_TTL,
     Filters,
@@ -32,7 +33,7 @@ from landing.shared.signup import EXPORT_REGISTRATIONS, EXPORTS
 log = logging.getLogger(__name__)
 # An export of millions of rows takes minutes, far past ACTOR_TIME_LIMIT_MS.
 TIME_LIMIT_MS = 3_600_000
-MAX_RETRIES = 2  # an outage mid-export starts it over, a few times
+MAX_RETRIES = 2  # an outage mid-export starts it over, a few times (bad data: never)
 
 
 def export(
@@ -88,6 +89,6 @@ def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
         actor_name=EXPORT_REGISTRATIONS,
         queue_name=EXPORTS,
         time_limit=TIME_LIMIT_MS,
-        max_retries=MAX_RETRIES,
+        retry_when=RetryPolicy(MAX_RETRIES),
         broker=broker,
     )

@@ -2,14 +2,15 @@
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import dramatiq
 from redis.exceptions import RedisError
 
 from actors.histories import apart, failed_entry, fingerprint, history_messages, history_of
-from actors.rows import Rows, describe, is_permanent, is_transient
+from actors.retries import RetryPolicy
+from actors.rows import Rows, describe
+from landing.shared.failures import Kind, Permanent, Transient, classify
 from landing.shared.publisher import Publisher
 from landing.shared.results import StatusWriter
 from landing.shared.settings import Settings
@@ -31,27 +32,23 @@ log = logging.getLogger(__name__)
 
 
 class StoreFailed(Exception):
-    """Storing failed, for now (transient) or for good (permanent). Says why without values."""
+    """Storing failed, and nobody knows whether a retry would help. Says why without values:
+    the error's class and SQLSTATE (rows.describe)."""
 
-    def __init__(self, reason: str, transient: bool, permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.transient = transient
-        self.permanent = permanent
-
-    @classmethod
-    def from_error(cls, error: Exception) -> "StoreFailed":
-        return cls(describe(error), is_transient(error), is_permanent(error))
+    @staticmethod
+    def from_error(error: Exception) -> "StoreFailed":
+        """error as a store failure of its kind: an outage, a refusal, or neither."""
+        kind = classify(error)
+        failed = {Kind.TRANSIENT: StoreOutage, Kind.PERMANENT: StoreRefused}.get(kind, StoreFailed)
+        return failed(describe(error))
 
 
-def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
-    """An outage until it ends (a 202 is a promise); bad data never; anything else MAX_RETRIES.
+class StoreOutage(StoreFailed, Transient):
+    """PostgreSQL (or RabbitMQ, forwarding the outcome) was out: stored once it is back."""
 
-    Bad data goes straight to registrations.XQ, where an operator can fix the cause and
-    requeue it, instead of holding the message through MAX_RETRIES backoffs first.
-    """
-    if is_transient(error):
-        return True
-    return not is_permanent(error) and retries < max_retries
+
+class StoreRefused(StoreFailed, Permanent):
+    """PostgreSQL refused the sign-up, or it is not one: every retry would fail the same way."""
 
 
 def register(
@@ -102,10 +99,10 @@ def register_batch(
     no history, no webhook.
     """
     if not isinstance(attempts, list):
-        raise StoreFailed("a batch is a list of sign-ups", transient=False, permanent=True)
+        raise StoreRefused("a batch is a list of sign-ups")
     signups, refused = _read(attempts)
     stored, failed = _split(signups, rows.store_many(signups))
-    if outages := [(s, e) for s, e in failed if not is_permanent(e)]:
+    if outages := [(s, e) for s, e in failed if classify(e) is not Kind.PERMANENT]:
         publisher.publish(attempts_message([(s, [failed_entry(e)]) for s, e in outages]))
         raise StoreFailed.from_error(outages[0][1])
     refused += [signup.as_message() for signup, _ in failed]
@@ -157,7 +154,9 @@ def declare(
     keeps its outcome in the Results backend under its message id (the request_id); a batch
     writes each of its sign-ups' statuses there itself.
     """
-    retry = partial(should_retry, max_retries=config.max_retries)
+    # An outage until it ends (a 202 is a promise); bad data never; anything else
+    # MAX_RETRIES times.
+    retry = RetryPolicy(config.max_retries, outages_until_over=True)
     rows = Rows(Tombstones(config.erasure_secret))
 
     def run(attempt: dict[str, Any]) -> str:

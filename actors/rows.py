@@ -1,4 +1,4 @@
-"""PostgreSQL's side of registering: sign-ups stored in one statement, errors told apart.
+"""PostgreSQL's side of registering: sign-ups stored in one statement, errors described.
 
 Each worker thread hands its sign-ups to one group commit per process (store_many): whoever
 holds the turn writes every thread's sign-ups waiting meanwhile in one INSERT and one commit.
@@ -8,51 +8,14 @@ import uuid
 from collections.abc import Sequence
 from functools import partial
 
-import dramatiq
-from peewee import DataError, IntegrityError, InterfaceError, OperationalError
 from peewee import __exception_wrapper__ as peewee_errors
-from playhouse.pool import MaxConnectionsExceeded
 from psycopg2.extras import execute_values
 
 from landing.shared.db import db
-from landing.shared.group_commit import FlushInterrupted, GroupCommit
-from landing.shared.publisher import PublishFailed
+from landing.shared.failures import Kind, classify
+from landing.shared.group_commit import GroupCommit
 from landing.shared.signup import Outcome, SignUp
 from landing.shared.tombstones import Tombstones
-
-# Outages, not bad data: the connection to PostgreSQL or RabbitMQ broke, a deadlock, every
-# pooled connection busy, or the batch our row was in was interrupted before it was written.
-TRANSIENT = (
-    OperationalError,
-    InterfaceError,
-    MaxConnectionsExceeded,  # a ValueError, so it must be told apart before PERMANENT
-    dramatiq.errors.BrokerConnectionError,
-    PublishFailed,
-    FlushInterrupted,
-)
-# Bad data: PostgreSQL refuses the row (a constraint, a value too long, not an address), a
-# string it cannot take (not UTF-8, or a NUL: psycopg2 raises ValueError), or an attempt
-# lacking a field or holding the wrong kind. Every retry would fail the same way.
-PERMANENT = (
-    DataError,  # peewee's: its wrapper turns every psycopg2 error into its own class
-    IntegrityError,
-    UnicodeEncodeError,
-    KeyError,
-    TypeError,
-    ValueError,
-)
-
-
-def is_transient(error: Exception) -> bool:
-    """An outage (retry until it ends), not bad data."""
-    return bool(getattr(error, "transient", False)) or isinstance(error, TRANSIENT)
-
-
-def is_permanent(error: Exception) -> bool:
-    """Bad data: every retry would fail the same way."""
-    return not is_transient(error) and (
-        bool(getattr(error, "permanent", False)) or isinstance(error, PERMANENT)
-    )
 
 
 def describe(error: Exception) -> str:
@@ -146,7 +109,7 @@ def write(
     try:
         return insert_batch(batch, tombstones)
     except Exception as error:
-        if len(batch) == 1 or is_transient(error):
+        if len(batch) == 1 or classify(error) is Kind.TRANSIENT:
             return [error] * len(batch)
     if not db.is_closed():
         db.close()  # a broken connection goes back to the pool, which drops it

@@ -18,7 +18,6 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from functools import partial
 from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +27,8 @@ from dramatiq.middleware import CurrentMessage
 from standardwebhooks import Webhook
 
 from actors import deadline_post
+from actors.retries import RetryPolicy
+from landing.shared.failures import Permanent, Transient
 from landing.shared.settings import Settings
 from landing.shared.signup import DELIVER_WEBHOOK, WEBHOOK_FIELDS, WEBHOOKS
 from landing.shared.tombstones import Tombstones
@@ -43,18 +44,12 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = range(24, 65)
 
 
-class DeliveryFailed(Exception):
-    """The receiver did not take the delivery. Says why without the body or the URL."""
-
-    def __init__(self, reason: str, permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.permanent = permanent
+class DeliveryFailed(Transient):
+    """The receiver did not take the delivery, for now. Says why without the body or the URL."""
 
 
-def should_retry(retries: int, error: Exception, *, max_retries: int) -> bool:
-    """A malformed message or no WEBHOOK_URL never (straight to webhooks.XQ); else max_retries."""
-    permanent = getattr(error, "permanent", False) or isinstance(error, KeyError | TypeError)
-    return not permanent and retries < max_retries
+class Undeliverable(Permanent):
+    """No delivery could succeed: there is no WEBHOOK_URL to deliver to."""
 
 
 def signing_secrets(config: Settings) -> list[str]:
@@ -93,12 +88,13 @@ def post(config: Settings, body: bytes, delivery_id: str) -> int:
 
 
 def deliver(event: dict[str, Any], delivery_id: str, attempt: int, config: Settings) -> None:
-    """Deliver one event; raise DeliveryFailed unless the receiver answered 2xx.
+    """Deliver one event; raise DeliveryFailed unless the receiver answered 2xx (or
+    Undeliverable without WEBHOOK_URL; KeyError for an event without its fields).
 
     Logs the delivery id, status and attempt only: never the body, which holds the phone.
     """
     if not config.webhook_url:
-        raise DeliveryFailed("WEBHOOK_URL is not set", permanent=True)
+        raise Undeliverable("WEBHOOK_URL is not set")
     body = encode(event)
     try:
         status = post(config, body, delivery_id)
@@ -163,6 +159,8 @@ def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
         run,
         actor_name=DELIVER_WEBHOOK,
         queue_name=WEBHOOKS,
-        retry_when=partial(should_retry, max_retries=RETRIES),
+        # RETRIES times, whatever the receiver's trouble; an event without its fields or
+        # no WEBHOOK_URL never (straight to webhooks.XQ).
+        retry_when=RetryPolicy(RETRIES),
         broker=broker,
     )

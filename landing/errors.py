@@ -1,4 +1,5 @@
-"""Every error the API returns is JSON in one shape: {"error", "message"[, "fields"]}."""
+"""Every error the API and the operator API return is JSON in one shape (landing.error_body):
+{"error", "message"[, "fields"]}."""
 
 import logging
 import time
@@ -8,28 +9,15 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from landing.admission.limiter import limiter
+from landing.error_body import error_body
 
 log = logging.getLogger(__name__)
 
-CODES = {
-    400: "invalid",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    409: "conflict",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-    500: "internal",
-    503: "unavailable",
-}
 
-
-def error_response(status: int, message: str, headers=None, **extra):
-    """The one error shape; extra keys (like fields) are added beside error and message."""
-    body = {"error": CODES.get(status, "error"), "message": message, **extra}
-    response = jsonify(body)
+def error_response(status: int, message: str, headers=None, code: str | None = None, **extra):
+    """The one error shape (landing.error_body) as Flask's response; code is the status's own
+    unless named, extra keys (like fields) are added beside error and message."""
+    response = jsonify(error_body(status, message, code, **extra))
     response.status_code = status
     for name, value in headers or ():
         if name.lower() != "content-type":

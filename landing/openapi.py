@@ -2,7 +2,7 @@
 
 Request and response bodies come from landing/schemas.py, so a field added there shows up
 here without another edit. What the schemas cannot say (the status codes, the error codes
-of landing/errors.py, the headers) is written once below. init_openapi builds it once per
+of landing/error_body.py, the headers) is written once below. init_openapi builds it once per
 app; landing/api_docs.py serves it, and renders it as the docs page.
 """
 
@@ -11,7 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
 from landing import api_docs
-from landing.errors import CODES
+from landing.error_body import code_for
 from landing.schemas import (
     PHONE_HELP,
     AcceptedSchema,
@@ -134,7 +134,7 @@ def _error(status: int, description: str, schema: str) -> dict:
     headers = ["X-Request-ID", *(["Retry-After"] if status in RETRY else [])]
     body = {
         "allOf": [{"$ref": f"#/components/schemas/{schema}"}],
-        "properties": {"error": {"const": CODES[status]}},
+        "properties": {"error": {"const": code_for(status)}},
     }
     return _response(description, body, headers)
 

@@ -22,6 +22,7 @@ from gunicorn.http.message import Request
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.ggevent import GeventWorker
 
+from landing.error_body import error_body
 from landing.shared.phones import DIGITS
 from landing.shared.privacy import mask_phone, mask_phones_in
 
@@ -70,8 +71,9 @@ class BodyTimeout(errors.ParseException):
         return f"request body not received within {BODY_TIMEOUT:g} s"
 
 
-# (exception, status, code, message), first match wins. Every ParseException is the
-# client's doing (400 unless listed), except the two the server causes itself.
+# (exception, status, code, message), first match wins; the codes are landing.error_body's.
+# Every ParseException is the client's doing (400 unless listed), except the two the server
+# causes itself.
 SERVER_FAULTS = (
     errors.ConfigurationProblem,
     errors.InvalidResponseHeader,  # the app's header, not the client's
@@ -88,6 +90,7 @@ CLIENT_ERRORS = (
     (ssl.SSLError, 400, "invalid", "Malformed request."),
 )
 INTERNAL = (500, "internal", "Internal error; try again shortly.")
+WRONG_VERSION = (505, "http_version_not_supported", "Only HTTP/1.x is served here.")
 
 
 def error_answer(error: BaseException) -> tuple[int, str, str]:
@@ -96,7 +99,7 @@ def error_answer(error: BaseException) -> tuple[int, str, str]:
         return INTERNAL
     # A well-formed version other than 1.x arrives as a tuple, garbage as its text.
     if isinstance(error, errors.InvalidHTTPVersion) and isinstance(error.version, tuple):
-        return 505, "http_version_not_supported", "Only HTTP/1.x is served here."
+        return WRONG_VERSION
     for kind, status, code, message in CLIENT_ERRORS:
         if isinstance(error, kind):
             return status, code, message
@@ -140,7 +143,7 @@ def read_body_ahead(environ: dict, read_ahead: int) -> None:
 
 class JsonErrorWorker(GeventWorker):
     """gevent's worker (why gevent: see gunicorn.conf.py), with gunicorn's own answers in
-    the API's shape, {"error": code, "message": text}, and a deadline on bodies."""
+    the one shape (landing.error_body), and a deadline on bodies."""
 
     read_ahead = 4_097  # bytes; json_error_worker sets it from MAX_BODY_BYTES
 
@@ -164,7 +167,7 @@ class JsonErrorWorker(GeventWorker):
             self.log.exception("error handling a request")
         else:
             self.log.info("refused a request: %s %s (%s)", status, code, type(exc).__name__)
-        body = json.dumps({"error": code, "message": message}).encode() + b"\n"
+        body = json.dumps(error_body(status, message, code)).encode() + b"\n"
         head = (
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
             "Connection: close\r\n"

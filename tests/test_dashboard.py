@@ -177,7 +177,7 @@ def test_dead_letters_are_counted_listed_masked_and_left_in_place(
     job = text(dashboard.get(f"/dashboard/queues/{QUEUE}/failed/{ids[0]}", headers=AUTH))
     assert "<pre>register</pre>" in job and mask_phone(PHONES[0]) in job
     assert PHONES[0] not in job
-    assert "<th>Traceback</th>" in job and "StoreFailed" in job
+    assert "<th>Traceback</th>" in job and "StoreRefused" in job
     assert "<th>Retries</th> <td><pre>0</pre>" in job
     assert exact_dead_count(broker) == 3
 

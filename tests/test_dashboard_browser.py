@@ -112,7 +112,7 @@ def test_operator_sees_counts_and_opens_a_dead_letter(
     assert mask_phone(PHONES[0]) in failed and PHONES[0] not in failed
     job = dom(tmp_path, f"{signed_in}/dashboard/queues/{QUEUE}/failed/{ids[0]}")
     assert f"<title>Job {ids[0]} in {QUEUE} :: Dramatiq Dashboard</title>" in job
-    assert "<pre>register</pre>" in job and "StoreFailed" in job
+    assert "<pre>register</pre>" in job and "StoreRefused" in job
     assert mask_phone(PHONES[0]) in job and PHONES[0] not in job
 
     home = screenshot(tmp_path, f"{signed_in}/dashboard/", "dashboard-home.png")

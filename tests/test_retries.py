@@ -4,8 +4,6 @@ An outage is retried (a registration until it ends, a log entry LOG_MAX_RETRIES 
 PostgreSQL or BSON refuses is never retried: its message goes straight to the dead letters.
 """
 
-from functools import partial
-
 import pytest
 from bson.errors import InvalidDocument, InvalidStringData
 from peewee import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
@@ -20,15 +18,26 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-from actors import attempts as attempt_log
-from actors import registrations
+from actors import exports
 from actors.attempts import log_attempt
-from actors.registrations import StoreFailed
+from actors.registrations import StoreFailed, StoreOutage, StoreRefused
+from actors.retries import RetryPolicy
 from actors.rows import write
+from actors.webhooks import RETRIES
 from landing.shared.db import Registration, db
+from landing.shared.failures import Kind, classify
 from landing.shared.group_commit import FlushInterrupted
 from landing.shared.publisher import PublishFailed
-from landing.shared.signup import History
+from landing.shared.signup import (
+    DELIVER_WEBHOOK,
+    EXPORT_REGISTRATIONS,
+    LOG_ATTEMPT,
+    LOG_ATTEMPTS,
+    LOG_TURNED_AWAY,
+    REGISTER,
+    REGISTER_BATCH,
+    History,
+)
 from landing.shared.signup import history_entry as status
 from landing.shared.tombstones import Tombstones
 from tests.support.config import settings
@@ -39,8 +48,23 @@ TOMBSTONES = Tombstones(test_settings.erasure_secret)
 
 QUEUED = History.QUEUED
 # The retry policies as the workers are given them, with the tests' settings.
-register_retried = partial(registrations.should_retry, max_retries=settings.max_retries)
-log_retried = partial(attempt_log.should_retry, max_retries=settings.log_max_retries)
+register_retried = RetryPolicy(settings.max_retries, outages_until_over=True)
+log_retried = RetryPolicy(settings.log_max_retries)
+DECLARED = {
+    REGISTER: register_retried,
+    REGISTER_BATCH: register_retried,
+    LOG_ATTEMPT: log_retried,
+    LOG_ATTEMPTS: log_retried,
+    LOG_TURNED_AWAY: log_retried,
+    DELIVER_WEBHOOK: RetryPolicy(RETRIES),
+    EXPORT_REGISTRATIONS: RetryPolicy(exports.MAX_RETRIES),
+}
+
+
+def test_every_actor_is_declared_with_the_one_retry_policy(broker):
+    assert set(broker.get_declared_actors()) == set(DECLARED)
+    for name, policy in DECLARED.items():
+        assert broker.get_actor(name).options["retry_when"] == policy, name
 
 
 @pytest.fixture
@@ -60,7 +84,7 @@ SURROGATE_ERROR = UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not al
         MaxConnectionsExceeded(),  # a ValueError, yet an outage: every pooled connection busy
         PublishFailed(),
         FlushInterrupted(),
-        StoreFailed("OperationalError", transient=True),
+        StoreOutage("OperationalError"),
     ],
 )
 def test_outages_are_retried_however_often_they_failed(error):
@@ -76,14 +100,14 @@ def test_outages_are_retried_however_often_they_failed(error):
         ValueError("A string literal cannot contain NUL (0x00) characters."),
         KeyError("ip"),
         TypeError(),
-        StoreFailed("DataError", transient=False, permanent=True),
+        StoreRefused("DataError"),
     ],
 )
 def test_bad_data_is_never_retried(error):
     assert not register_retried(0, error)
 
 
-@pytest.mark.parametrize("error", [RuntimeError(), ProgrammingError(), StoreFailed("?", False)])
+@pytest.mark.parametrize("error", [RuntimeError(), ProgrammingError(), StoreFailed("?")])
 def test_unknown_errors_are_retried_max_retries_times(error):
     assert register_retried(settings.max_retries - 1, error)
     assert not register_retried(settings.max_retries, error)
@@ -173,7 +197,7 @@ def test_data_postgres_refuses_fails_for_good_without_its_values(clean, register
     sent = {**attempt(), **changes}
     with pytest.raises(StoreFailed) as caught:
         register(sent)
-    assert caught.value.permanent and not caught.value.transient
+    assert classify(caught.value) is Kind.PERMANENT
     assert not register_retried(0, caught.value)
     assert PHONE not in str(caught.value) and "campaign" not in str(caught.value)
     assert Registration.select().count() == 0
@@ -183,7 +207,7 @@ def test_data_postgres_refuses_fails_for_good_without_its_values(clean, register
 def test_a_malformed_attempt_fails_for_good(clean, register, sent):
     with pytest.raises(StoreFailed) as caught:
         register(sent)
-    assert caught.value.permanent
+    assert isinstance(caught.value, StoreRefused)
     assert not register_retried(0, caught.value)
 
 

@@ -141,8 +141,7 @@ def export_file(job_id: str):
     directory = export_dir(current_app.config["SETTINGS"])
     state, path = _progress(job_id), export_path(directory, job_id)
     if state["status"] != "done" or not path.exists():
-        response = jsonify(error="not_ready", message=f"The export is {state['status']}.")
-        return response, 409
+        return error_response(409, f"The export is {state['status']}.", code="not_ready")
     # send_file streams the file in blocks: memory stays flat whatever its size.
     return send_file(path, mimetype="text/csv", as_attachment=True, download_name=path.name)
 

@@ -27,6 +27,7 @@ import pika
 from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
+from landing.shared.failures import Transient
 from landing.shared.queue_watch import RECENT_SECONDS, QueueWatch
 from landing.shared.queues import queue_declarations
 
@@ -35,7 +36,7 @@ RECONNECT_DELAY = 1.0  # seconds every node having failed fails sends at once be
 MAX_ROUTING_ATTEMPTS = 3  # a queue declared again routes the next publish; 3 covers a race
 
 
-class PublishFailed(Exception):
+class PublishFailed(Transient):
     """RabbitMQ did not confirm the message in time (it may still hold it)."""
 
 

@@ -18,11 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from landing.shared.failures import Transient
 
-class FlushInterrupted(Exception):
-    """The thread writing a batch was interrupted (a time limit, a shutdown) before it ended."""
 
-    transient = True  # the item was not written by us; retrying it is safe
+class FlushInterrupted(Transient):
+    """The thread writing a batch was interrupted (a time limit, a shutdown) before it ended:
+    the item was not written by us, so retrying it is safe."""
 
 
 class _Item:

@@ -12,13 +12,13 @@ import pytest
 import redis
 from dramatiq.results.backends import RedisBackend
 
+from harness.local import free_port
 from landing.admission.fallback import ADMITTED_IN_MEMORY
 from landing.admission.gate import Admitted, Gate
 from landing.admission.keys import PhoneKeys
 from landing.admission.refusals import AddressLimited, PhoneLimited, RequestIdTaken
 from landing.shared.signup import SignUp
 from tests.support.config import settings
-from tests.support.services import free_port
 
 PHONES = ("09121110001", "09121110002", "09121110003")
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from landing.shared.failures import Kind, classify
 from landing.shared.group_commit import FlushInterrupted, GroupCommit
 
 
@@ -95,9 +96,8 @@ def test_a_write_that_dies_leaves_nobody_waiting():
     errors = sorted(type(outcome).__name__ for outcome in outcomes.values())
     # The one that wrote sees the real error; those it carried are told to retry.
     assert errors == ["FlushInterrupted", "FlushInterrupted", "RuntimeError"]
-    assert all(
-        getattr(o, "transient", False) for o in outcomes.values() if isinstance(o, FlushInterrupted)
-    )
+    carried = [o for o in outcomes.values() if isinstance(o, FlushInterrupted)]
+    assert all(classify(o) is Kind.TRANSIENT for o in carried)
 
 
 def test_write_must_answer_every_item():

@@ -13,7 +13,7 @@ from unittest import mock
 from dramatiq.common import q_name
 from dramatiq_dashboard import DashboardApp, application
 from dramatiq_dashboard.application import queue_for_tab, tab_from_q_name
-from dramatiq_dashboard.http import HTTP_404, HTTP_405, HTTP_410, handler, redirect, templated
+from dramatiq_dashboard.http import handler, redirect, templated
 from werkzeug.datastructures import Authorization
 
 from landing.ops.dashboard.csrf import hidden_field
@@ -21,7 +21,6 @@ from landing.ops.dashboard.errors import handler_error
 from landing.ops.dashboard.interface import RabbitmqInterface
 
 AUDIT = "landing.ops.dashboard.audit"
-HTTP_400 = "400 Bad Request"
 
 audit_log = logging.getLogger(AUDIT)
 Action = Callable[[str, str], tuple[str, object]]  # (queue, message id) -> (outcome, response)
@@ -85,7 +84,7 @@ class RabbitmqDashboardApp(DashboardApp):
 
     @handler
     def not_found(self, req):
-        return handler_error(HTTP_404, "not_found", "No such page in the task dashboard.")
+        return handler_error(404, "not_found", "No such page in the task dashboard.")
 
     def _delete(self, queue: str, message_id: str) -> tuple[str, object]:
         deleted = self.iface.delete_message(queue, message_id)
@@ -95,16 +94,16 @@ class RabbitmqDashboardApp(DashboardApp):
     def _requeue(self, queue: str, message_id: str) -> tuple[str, object]:
         if self.iface.requeue_message(queue, message_id) is None:
             gone = "The requested message no longer exists."
-            return "not_found", handler_error(HTTP_410, "gone", gone)
+            return "not_found", handler_error(410, "gone", gone)
         return "requeued", redirect(self.make_uri("queues", q_name(queue), "failed"))
 
     def _audited(self, req, action: str, act: Action):
         """Run a POSTed action and write its audit line, whatever the outcome."""
         if req.method != "POST":
-            return handler_error(HTTP_405, "method_not_allowed", "Expected a POST request.")
+            return handler_error(405, "method_not_allowed", "Expected a POST request.")
         queue, message_id = req.post_data.get("queue"), req.post_data.get("id")
         if not queue or not message_id:
-            return handler_error(HTTP_400, "bad_request", "The form needs a queue and an id.")
+            return handler_error(400, "invalid", "The form needs a queue and an id.")
         try:
             outcome, response = act(queue, message_id)
         except Exception as error:
