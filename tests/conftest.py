@@ -17,6 +17,9 @@ from tests.support.config import REAL_MONGO, VHOST
 from tests.support.config import settings as test_settings
 from tests.support.services import MongoStandIn, ensure_vhost, rabbitmqctl
 
+# Headless Chromium under Playwright: chromium, new_context, page, console.
+pytest_plugins = ("tests.support.browser",)
+
 
 @pytest.fixture(scope="session")
 def settings():
