@@ -122,10 +122,15 @@ def test_without_credentials_the_browser_gets_nothing_but_a_401(served, new_cont
     assert json.load(caught.value)["error"] == "unauthorized"
     assert caught.value.headers["WWW-Authenticate"].startswith("Basic ")
 
-    # A browser nobody typed a password into: headless cannot prompt, so it gives up.
+    # A browser nobody typed a password into: headless cannot prompt, so it gives up, and
+    # shows its own error page once it has left about:blank.
     page = new_context().new_page()
+    answers = []
+    page.on("response", lambda response: answers.append(response.status))
     with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):
         page.goto(f"{served}/dashboard/")
+    page.wait_for_url("chrome-error://**")
+    assert answers == [401]
     assert "Dramatiq Dashboard" not in page.content()
 
     # One with the wrong password: answered 401 again after its retry, shown only the error.
