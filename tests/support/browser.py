@@ -2,9 +2,11 @@
 
 Playwright drives Debian's Chromium (scripts/system-deps.sh installs it) through
 executable_path: `playwright install` would download a browser build of its own, which a
-machine that reaches only package registries cannot. One Chromium serves the whole session
-(starting one costs a second or more); each test gets fresh contexts, which share no cookies,
-cache or credentials, as a new profile would not.
+machine that reaches only package registries cannot. One Chromium serves a whole test module
+(starting one costs a second or more); each test gets fresh contexts which, like a new
+profile, share no cookies, cache or credentials. Not the whole session: while Playwright's
+sync API is started, its event loop counts as running in the main thread, so asyncio.run()
+there would fail in any test that happened to come after the first browser test.
 
 This module only holds fixtures (tests/conftest.py registers it) so that the tests speak
 Playwright itself; pytest-playwright is not used: it parametrizes over browsers and manages
@@ -22,9 +24,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1280, "height": 960}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """Debian's headless Chromium under Playwright, for the whole session."""
+    """Debian's headless Chromium under Playwright, for the test module."""
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: scripts/system-deps.sh installs Debian's chromium")
     with sync_playwright() as playwright:
