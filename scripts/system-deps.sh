@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Programs the test suite runs for real, installed from Debian's packages when missing:
-# nginx in front of gunicorn and Chromium for the dashboard's browser test (shellcheck,
-# hadolint and docker-compose come from PyPI, in uv.lock's dev group). Also enables
-# RabbitMQ's management API (the dashboard's queue counts).
+# nginx in front of gunicorn and Chromium for the browser tests, which Playwright (from PyPI)
+# drives at /usr/bin/chromium: `playwright install` would download a browser build of its
+# own, which a machine that reaches only package registries cannot (shellcheck, hadolint
+# and docker-compose come from PyPI too, in uv.lock's dev group). Also enables RabbitMQ's
+# management API (the dashboard's queue counts).
 set -euo pipefail
 
 missing=()

@@ -18,6 +18,9 @@ from tests.support.config import REAL_MONGO, VHOST
 from tests.support.config import settings as test_settings
 from tests.support.services import MongoStandIn
 
+# Headless Chromium under Playwright: chromium, new_context, page, console.
+pytest_plugins = ("tests.support.browser",)
+
 
 @pytest.fixture(scope="session")
 def settings():

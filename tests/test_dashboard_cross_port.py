@@ -12,18 +12,19 @@ import json
 import threading
 
 import pytest
+from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
 from landing.ops.dashboard import create_dashboard
 from landing.ops.dashboard.csrf import COOKIE, FIELD
 from landing.shared.signup import REGISTRATIONS as QUEUE
-from tests.support.browser import Browser
 from tests.support.config import settings
 from tests.support.dashboard import (
     PHONES,
     dead_letter_sign_ups,
     management_api,
     refuse_referrer,
+    submit,
 )
 
 # Closes the hidden input it would be printed into, then runs.
@@ -55,10 +56,9 @@ def dashboard_and_other_port(clean):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    opened = Browser(tmp_path / "profile")
-    yield opened
-    opened.close()
+def operator(new_context) -> Page:
+    """A tab of a browser whose operator has typed the dashboard's password."""
+    return new_context(http_credentials={"username": "admin", "password": "admin"}).new_page()
 
 
 def in_script(value) -> str:
@@ -88,7 +88,7 @@ for (const [name, value] of Object.entries({in_script(fields)})) {{
 
 
 def test_another_port_can_neither_forge_a_delete_nor_plant_script(
-    dashboard_and_other_port, browser, worker, owner, broker
+    dashboard_and_other_port, operator, worker, owner, broker
 ):
     dashboard, other, holder = dashboard_and_other_port
     refuse_referrer(owner, True)
@@ -96,27 +96,27 @@ def test_another_port_can_neither_forge_a_delete_nor_plant_script(
         (message_id,) = dead_letter_sign_ups(broker, PHONES[:1])
     finally:
         refuse_referrer(owner, False)
-    browser.open(dashboard.replace("http://", "http://admin:admin@") + FAILED_TAB)
-    assert message_id in browser.evaluate("document.body.innerHTML")  # signed in
+    assert operator.goto(dashboard + FAILED_TAB).status == 200
+    assert message_id in operator.evaluate("document.body.innerHTML")  # signed in
 
     holder["page"] = forging_page(dashboard, message_id)
-    browser.open(f"{other}/")
-    planted = browser.evaluate("document.cookie")
+    operator.goto(f"{other}/")
+    planted = operator.evaluate("document.cookie")
     assert "x__dd_csrf" in planted and COOKIE in planted  # the browser took them
-    browser.click("#go")
-    answer = json.loads(browser.evaluate("document.body.innerText"))
+    assert submit(operator, "#go").status == 403
+    answer = json.loads(operator.evaluate("document.body.innerText"))
     assert answer["error"] == "forbidden"
     assert broker.get_queue_message_counts(QUEUE)[2] == 1  # still there
 
-    browser.open(f"{dashboard}{FAILED_TAB}")
-    assert browser.evaluate("document.title") == f"{QUEUE} :: Dramatiq Dashboard"
-    assert "pwned" not in browser.evaluate("document.documentElement.outerHTML")
-    tokens = browser.evaluate(
+    assert operator.goto(f"{dashboard}{FAILED_TAB}").status == 200
+    assert operator.evaluate("document.title") == f"{QUEUE} :: Dramatiq Dashboard"
+    assert "pwned" not in operator.evaluate("document.documentElement.outerHTML")
+    tokens = operator.evaluate(
         f"[...document.querySelectorAll('input[name={FIELD}]')].map(i => i.value)"
     )
     assert len(tokens) == 2 and all(token != PLANTED for token in tokens)
 
     selector = f'form[action$="/delete-message"]:has(input[value="{message_id}"]) button'
-    browser.click(selector)  # the operator's own click, planted cookies and all
-    assert browser.evaluate("location.pathname") == FAILED_TAB
+    assert submit(operator, selector).status == 302  # their own click, planted cookies and all
+    assert operator.evaluate("location.pathname") == FAILED_TAB
     assert broker.get_queue_message_counts(QUEUE)[2] == 0

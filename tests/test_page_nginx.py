@@ -5,13 +5,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from landing.page import PAGE_CSP
 from landing.shared.db import Registration
-from tests.support.browser import Browser
 from tests.support.door import nginx_command, render_nginx, serving, start
 from tests.support.processes import answers, http, listen_port, running_gunicorn
-from tests.support.services import ROOT, wait_for
+from tests.support.services import ROOT
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 REQUEST_ID = "5f0c1d3e-8a4b-4c2d-9e7f-0a1b2c3d4e5f"
@@ -66,23 +66,12 @@ def test_without_the_page_folder_root_stays_a_json_404(tmp_path):
     assert headers["Content-Security-Policy"] == PAGE_CSP  # nothing to load anyway
 
 
-def test_a_sign_up_from_the_page_through_nginx(door, worker, tmp_path):
-    browser = Browser(tmp_path / "profile")
-    try:
-        browser.open(f"{door}/?lang=en")
-        browser.record_console()
-        assert browser.evaluate("document.documentElement.dir") == "ltr"
-        browser.evaluate("document.getElementById('phone').focus()")
-        browser.type_text("0912 111 2233")
-        browser.press("Enter")
-        wait_for(
-            lambda: (
-                browser.evaluate("document.getElementById('result').dataset.state") == "registered"
-            ),
-            timeout=30,
-            interval=0.2,
-        )
-        assert not [text for text in browser.console() if "Content Security Policy" in text]
-    finally:
-        browser.close()
+def test_a_sign_up_from_the_page_through_nginx(door, worker, page, console):
+    page.goto(f"{door}/?lang=en")
+    assert page.evaluate("document.documentElement.dir") == "ltr"
+    page.locator("#phone").focus()
+    page.keyboard.insert_text("0912 111 2233")
+    page.keyboard.press("Enter")
+    expect(page.locator("#result")).to_have_attribute("data-state", "registered", timeout=30_000)
+    assert not [text for text in console if "Content Security Policy" in text], console
     assert Registration.get().phone == "09121112233"

@@ -1,11 +1,12 @@
 """The task dashboard's test plumbing: credentials, the management API, refused sign-ups,
-its CSRF token and forms, and a headless Chromium that clicks."""
+its CSRF token and forms, and a form submitted by a click in the browser."""
 
 import base64
 import re
 import uuid
 
 import pytest
+from playwright.sync_api import Page, Response
 
 from landing.ops.dashboard import PREFIX
 from landing.ops.dashboard.csrf import COOKIE, FIELD
@@ -111,3 +112,14 @@ def post_action(
         data={name: value for name, value in form.items() if value is not None},
         headers={name: value for name, value in headers.items() if value is not None},
     )
+
+
+def submit(page: Page, selector: str) -> Response:
+    """Click the form button the selector finds, as a person would (it must be visible and
+    enabled), and wait for the page the form leads to; returns the answer to its POST."""
+    with (
+        page.expect_response(lambda response: response.request.method == "POST") as posted,
+        page.expect_event("load"),
+    ):
+        page.locator(selector).click()
+    return posted.value
