@@ -76,16 +76,18 @@ unit: $(VENV)/.installed
 system-deps:
 	scripts/system-deps.sh
 
+# ruff, then mypy (configured in pyproject.toml: landing/ and actors/).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
 # The benchmark (not part of `make test`): the bench group (matplotlib) into the venv, wrk
 # from Debian if missing. BENCH_DURATION, BENCH_REPEAT, BENCH_CONCURRENCY and BENCH_SIGNUPS

@@ -8,12 +8,13 @@ sign-up record, queues, settings, the publisher), never on the web's modules.
 """
 
 import sys
+from types import FrameType
 
 
 def _named_as_dramatiqs_broker_module() -> bool:
     """Whether dramatiq's CLI is importing this package itself as its broker module
     (`dramatiq actors`), rather than a module inside it (`dramatiq actors.worker`)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_globals.get("__name__") == "dramatiq.cli":
             return frame.f_locals.get("modname") == __name__

@@ -37,6 +37,8 @@ def history_messages(stored: list[tuple[SignUp, tuple[str, str | None]]]) -> lis
 
 
 def fingerprint(signup: SignUp) -> str:
+    if signup.phone is None:  # PostgreSQL stores no sign-up without a number
+        raise ValueError("a stored sign-up without a phone number")
     return phone_fingerprint(signup.request_id, signup.phone)
 
 

@@ -6,6 +6,8 @@ a reader needs none to see each operation, its parameters, status codes and bodi
 """
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
@@ -116,7 +118,7 @@ def _type(schema: dict) -> str:
     return text
 
 
-NOTES = {
+NOTES: dict[str, Callable[[Any], str]] = {
     "const": lambda value: f"always {_json(value)}",
     "enum": lambda values: "one of " + ", ".join(map(str, values)),
     "maxLength": lambda value: f"at most {value} characters",

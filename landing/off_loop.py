@@ -9,6 +9,7 @@ CLI) every request already has a thread of its own.
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 from gevent import monkey
 
@@ -33,7 +34,9 @@ def start[T](run: Callable[[], T], blocking: bool = True) -> Callable[[float], T
 
     def wait(timeout: float) -> T:
         try:
-            return task.get(timeout=timeout)
+            # gevent's stubs type get() as T | None (AsyncResult.set() may take no value);
+            # this task's value is run's result.
+            return cast(T, task.get(timeout=timeout))
         except gevent.Timeout:  # a BaseException: it would end the request, not the wait
             raise TimeoutError from None
 

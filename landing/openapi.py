@@ -125,8 +125,8 @@ def _add_components(spec: APISpec) -> None:
         registration[name].update(notes)
     for name, header in HEADERS.items():
         spec.components.header(name, header)
-    for name, (status, description, schema) in ERRORS.items():
-        spec.components.response(name, _error(status, description, schema))
+    for name, (status, description, schema_name) in ERRORS.items():
+        spec.components.response(name, _error(status, description, schema_name))
 
 
 def _error(status: int, description: str, schema: str) -> dict:

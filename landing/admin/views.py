@@ -6,6 +6,7 @@ Phones are returned in full: this API is for the operators who may see them.
 import logging
 import uuid
 from dataclasses import asdict
+from typing import Any
 
 import dramatiq
 import psycopg2
@@ -110,7 +111,7 @@ def start_export():
     filters, job_id = _filters(body), str(uuid.uuid4())
     client = current_app.extensions["results"].client
     set_progress(client, job_id, status="queued", rows=0)
-    message = dramatiq.Message(
+    message: dramatiq.Message[Any] = dramatiq.Message(
         queue_name=EXPORTS,
         actor_name=EXPORT_REGISTRATIONS,
         args=(job_id, filters.as_message()),

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 import pika
+import pika.exceptions
 from dramatiq.common import dq_name, q_name, xq_name
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector

@@ -120,9 +120,11 @@ def _move(channel: BlockingChannel, source: str, target: str) -> int:
     """Move every ready message from source to target, in order, acking each once it is safe."""
     moved = 0
     while True:
-        method, properties, body = channel.basic_get(source, auto_ack=False)
-        if method is None:
+        got = channel.basic_get(source, auto_ack=False)
+        if got[0] is None:
             return moved
+        method, properties, body = got
         channel.basic_publish("", target, body, properties, mandatory=True)
-        channel.basic_ack(method.delivery_tag)
+        # pika's stubs allow a GetOk without a delivery tag; one from the broker has it.
+        channel.basic_ack(method.delivery_tag)  # type: ignore[arg-type]
         moved += 1

@@ -10,6 +10,7 @@ wait-for-services` is the same command.
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import click
 import pika
@@ -117,7 +118,7 @@ def _probes(config: Settings) -> dict[str, Callable[[float], None]]:
 
     def mongodb(seconds: float) -> None:
         ms = int(seconds * 1000)
-        client = MongoClient(
+        client: MongoClient[dict[str, Any]] = MongoClient(
             config.mongo_url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms
         )
         try:

@@ -25,6 +25,7 @@ from concurrent.futures import Future
 
 import pika
 from pika.adapters.select_connection import IOLoop
+from pika.channel import Channel
 from pika.spec import Basic
 
 from landing.shared.failures import Transient
@@ -68,7 +69,7 @@ class ConfirmedLink:
         self._outbox: deque[Outgoing] = deque()
         self._unconfirmed: dict[int, Outgoing] = {}  # delivery tag -> message, in tag order
         self._connection: pika.SelectConnection | None = None
-        self._channel = None
+        self._channel: Channel | None = None  # set while state is "open"
         self._tag = 0
         self._declared: set[str] = set()
         self._closing = False
@@ -108,31 +109,31 @@ class ConfirmedLink:
             custom_ioloop=self._ioloop,
         )
 
-    def _opened(self, channel) -> None:
+    def _opened(self, channel: Channel) -> None:
         channel.add_on_close_callback(self._channel_closed)
         channel.add_on_return_callback(self._returned)
         channel.confirm_delivery(
             ack_nack_callback=self._confirmed, callback=lambda _frame: self._ready(channel)
         )
 
-    def _ready(self, channel) -> None:
+    def _ready(self, channel: Channel) -> None:
         self._channel, self._tag, self.state, self._failures = channel, 0, "open", 0
         if self._closing:  # close() came while we were connecting
-            self._connection.close()
+            channel.connection.close()
             return
         self._declared.clear()
-        self.watch.start(self._connection)
+        self.watch.start(channel.connection)
         self._flush()
 
     def _flush(self) -> None:
         if self.state == "down" and self._outbox:
             self._connect()
-        while self.state == "open" and self._outbox:
+        while self.state == "open" and self._channel is not None and self._outbox:
             outgoing = self._outbox.popleft()
             if time.monotonic() >= outgoing.deadline:
                 _fail([outgoing], "no confirm within the publish timeout")
                 continue
-            self._declare(outgoing.queue_name)
+            self._declare(self._channel, outgoing.queue_name)
             self._tag += 1
             # The tag travels with the message so that a basic.return names its message.
             properties = pika.BasicProperties(
@@ -143,11 +144,11 @@ class ConfirmedLink:
             )
             self._unconfirmed[self._tag] = outgoing
 
-    def _declare(self, queue_name: str) -> None:
+    def _declare(self, channel: Channel, queue_name: str) -> None:
         # Declares are ordered before the publish on the channel; no need to wait for them.
         if queue_name not in self._declared:
             for name, arguments in queue_declarations(queue_name, self.queue_type):
-                self._channel.queue_declare(name, durable=True, arguments=arguments)
+                channel.queue_declare(name, durable=True, arguments=arguments)
             self._declared.add(queue_name)
 
     def _returned(self, _channel, method, properties, _body) -> None:
@@ -231,7 +232,7 @@ class ConfirmedLink:
 
     def _shutdown(self) -> None:
         self._closing = True
-        if self.state == "open":
+        if self.state == "open" and self._connection is not None:
             self._connection.close()  # _lost stops the loop
         elif self.state != "connecting":
             self._ioloop.stop()

@@ -10,7 +10,7 @@ first: a visitor's referrer or user agent must not run as a formula in a spreads
 import csv
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,7 +100,7 @@ class Filters:
         return conditions, params
 
 
-def selection(filters: Filters, extra: list[str] = (), extra_params: list[Any] = ()):
+def selection(filters: Filters, extra: Sequence[str] = (), extra_params: Sequence[Any] = ()):
     """The WHERE clause (with a leading space, or empty) and its parameters."""
     conditions, params = filters.where()
     conditions, params = [*conditions, *extra], [*params, *extra_params]

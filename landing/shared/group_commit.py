@@ -26,13 +26,13 @@ class FlushInterrupted(Transient):
     the item was not written by us, so retrying it is safe."""
 
 
-class _Item:
+class _Item[T, R]:
     __slots__ = ("done", "outcome", "value")
+    outcome: R | Exception  # set once done
 
-    def __init__(self, value) -> None:
+    def __init__(self, value: T) -> None:
         self.value = value
         self.done = False
-        self.outcome = None
 
 
 class GroupCommit[T, R]:
@@ -48,7 +48,7 @@ class GroupCommit[T, R]:
         """gather: how many times the writer may yield for more callers before it writes."""
         self._write = write
         self._gather = gather
-        self._queue: list[_Item] = []
+        self._queue: list[_Item[T, R]] = []
         self._queue_lock = threading.Lock()
         self._write_lock = threading.Lock()
 
@@ -61,7 +61,7 @@ class GroupCommit[T, R]:
 
     def submit_many(self, values: Sequence[T]) -> list[R | Exception]:
         """Write values (with whatever else is waiting); each one's outcome or exception."""
-        items = [_Item(value) for value in values]
+        items: list[_Item[T, R]] = [_Item(value) for value in values]
         with self._queue_lock:
             self._queue.extend(items)
         with self._write_lock:
@@ -84,7 +84,7 @@ class GroupCommit[T, R]:
                 return
 
     def _write_queued(self) -> None:
-        batch: list[_Item] = []
+        batch: list[_Item[T, R]] = []
         try:
             with self._queue_lock:
                 batch, self._queue = self._queue, []

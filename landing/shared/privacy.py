@@ -15,7 +15,7 @@ KEPT = 4  # digits kept at each end of an 11-digit number (0912***6789)
 PHONE_IN_TEXT = re.compile(r"(?<![\w-])\+?\d{7,}(?![\w-])")
 
 
-def mask_phone(value: str) -> str:
+def mask_phone(value: str | int) -> str:
     """Keep at most 4 characters at each end and always hide at least 3 in between.
 
     Works on anything a visitor may have typed, valid or not: '12' becomes '***'.

@@ -17,6 +17,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from pika.channel import Channel
+from pika.connection import Connection
+from pika.frame import Method
+from pika.spec import Queue
+
 log = logging.getLogger(__name__)
 RECENT_SECONDS = 2.0  # far longer than a delete and its announcement take
 VANISHED = "landing.queue-vanished"  # fanout; a message's body is the queue's name
@@ -35,7 +40,7 @@ class QueueWatch:
         self._resend = resend  # (queue name, delivered messages) -> publish them again
         self._recent: deque[tuple[float, str, object]] = deque()  # oldest first
         self._resent_at: dict[str, float] = {}
-        self._channel = None
+        self._channel: Channel | None = None  # ours, once open
         self.listening = False  # announcements reach us (tests wait for it)
         self._unannounced: set[str] = set()
 
@@ -57,20 +62,22 @@ class QueueWatch:
             while self._unannounced:
                 announce_vanished(self._channel, self._unannounced.pop())
 
-    def start(self, connection) -> None:
+    def start(self, connection: Connection) -> None:
         """Listen for announcements on a channel of connection's own."""
         connection.channel(on_open_callback=self._opened)
 
-    def _opened(self, channel) -> None:
+    def _opened(self, channel: Channel) -> None:
         self._channel = channel
         channel.exchange_declare(VANISHED, exchange_type="fanout", durable=True)
-        channel.queue_declare("", exclusive=True, auto_delete=True, callback=self._declared)
+        channel.queue_declare(
+            "", exclusive=True, auto_delete=True, callback=lambda f: self._declared(channel, f)
+        )
         self._announce()
 
-    def _declared(self, frame) -> None:
+    def _declared(self, channel: Channel, frame: Method[Queue.DeclareOk]) -> None:
         queue = frame.method.queue
-        self._channel.queue_bind(queue, VANISHED)
-        self._channel.basic_consume(
+        channel.queue_bind(queue, VANISHED)
+        channel.basic_consume(
             queue, self._announced, auto_ack=True, callback=lambda _frame: self._listening()
         )
 

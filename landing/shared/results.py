@@ -5,10 +5,11 @@ before it publishes); all build the backend here, so they agree on its keys and 
 """
 
 import hashlib
+from collections.abc import Sequence
 
 import redis
-from dramatiq.results.backend import wrap_result
 from dramatiq.results.backends import RedisBackend
+from dramatiq.results.result import wrap_result
 
 from landing.shared.settings import Settings
 from landing.shared.signup import REGISTER, REGISTRATIONS
@@ -61,8 +62,8 @@ class StatusWriter:
     def store(
         self,
         statuses: list[tuple[str, str]],
-        bindings: list[tuple[str, str]] = (),
-        forget: list[str] = (),
+        bindings: Sequence[tuple[str, str]] = (),
+        forget: Sequence[str] = (),
     ) -> None:
         """(request_id, outcome) pairs, each replacing what was there, and (request_id,
         fingerprint) bindings renewed for as long (landing.admission.gate); the status and binding

@@ -6,6 +6,7 @@ one while older workers still run. The actor and queue names below are part of e
 message in flight: renaming one strands the messages already queued under the old name.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -101,7 +102,7 @@ def history_entry(name: str, at: str | None = None, error: str | None = None) ->
     return entry
 
 
-def registration_message(attempt: SignUp | dict[str, Any]) -> dramatiq.Message:
+def registration_message(attempt: object) -> dramatiq.Message:
     """The register message for one sign-up; its message id is the request_id.
 
     A worker that finds an item of a batch it cannot read sends it on as it came (a dict,
@@ -135,7 +136,9 @@ def attempt_message(
     return _message(ATTEMPTS, LOG_ATTEMPT, (body, entries))
 
 
-def attempts_message(batch: list[tuple[SignUp | dict[str, Any], list[dict[str, Any]]]]):
+def attempts_message(
+    batch: Sequence[tuple[SignUp | dict[str, Any], list[dict[str, Any]]]],
+) -> dramatiq.Message:
     """One log_attempts message adding entries to the history of each attempt in batch."""
     return _message(
         ATTEMPTS,
@@ -151,8 +154,12 @@ def turned_away_message(batch: list[tuple[SignUp, list[dict[str, Any]]]]) -> dra
     )
 
 
-def _message(queue: str, actor: str, args: tuple, message_id: str | None = None):
-    message = dramatiq.Message(queue_name=queue, actor_name=actor, args=args, kwargs={}, options={})
+def _message(
+    queue: str, actor: str, args: tuple[Any, ...], message_id: str | None = None
+) -> dramatiq.Message:
+    message: dramatiq.Message[Any] = dramatiq.Message(
+        queue_name=queue, actor_name=actor, args=args, kwargs={}, options={}
+    )
     return message.copy(message_id=message_id) if message_id else message
 
 

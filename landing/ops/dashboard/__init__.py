@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pika
+import pika.exceptions
 from dramatiq.errors import BrokerConnectionError
 from werkzeug.wrappers import Response
 

@@ -61,7 +61,7 @@ class RabbitmqInterface:
             channel = channel if isinstance(channel, dict) else {}
             peer = f"{channel.get('peer_host', '?')}:{channel.get('peer_port', '?')}"
             name = f"{consumer['queue']['name']} @ {peer}"
-            in_flight = unacked.get(channel.get("name"), 0)
+            in_flight = unacked.get(channel.get("name", ""), 0)  # "": no channel's name
             rows.append(Worker(name=name, last_seen=now, jobs_in_flight=in_flight))
         return sorted(rows, key=attrgetter("name"))
 
@@ -137,15 +137,17 @@ class RabbitmqInterface:
         """Messages from the head of the queue, unacknowledged, until it is empty or limit."""
         taken = 0
         while limit is None or taken < limit:
-            method, _, body = channel.basic_get(queue_name, auto_ack=False)
-            if method is None:
+            got = channel.basic_get(queue_name, auto_ack=False)
+            if got[0] is None:
                 return
+            method, _, body = got
             taken += 1
             try:
                 message = Message.decode(body)
             except DecodeError:
                 continue  # not a Dramatiq message: held, and put back with the rest
-            yield method.delivery_tag, message
+            # pika's stubs allow a GetOk without a delivery tag; one from the broker has it.
+            yield method.delivery_tag, message  # type: ignore[misc]
 
     def _find(self, channel: BlockingChannel, queue_name: str, message_id: str) -> Held | None:
         for tag, message in self._take(channel, queue_name):
