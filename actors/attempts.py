@@ -79,7 +79,7 @@ def _insert_only(documents: list[dict[str, Any]]) -> set[str]:
         for d in documents
     ]
     result = attempts().bulk_write(requests, ordered=False)
-    inserted = set(result.upserted_ids)
+    inserted = set(result.upserted_ids or {})
     return {d["request_id"] for i, d in enumerate(documents) if i not in inserted}
 
 
@@ -135,6 +135,6 @@ def declare(broker: dramatiq.Broker, config: Settings) -> tuple[dramatiq.Actor, 
         log_turned_away(unerased(tombstones, batch))
 
     return tuple(
-        dramatiq.actor(fn, actor_name=name, queue_name=ATTEMPTS, retry_when=retry, broker=broker)
+        dramatiq.actor(actor_name=name, queue_name=ATTEMPTS, retry_when=retry, broker=broker)(fn)
         for fn, name in ((one, LOG_ATTEMPT), (many, LOG_ATTEMPTS), (turned_away, LOG_TURNED_AWAY))
     )

@@ -85,10 +85,9 @@ def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
         return export(url, directory, client, job_id, filters)
 
     return dramatiq.actor(
-        run,
         actor_name=EXPORT_REGISTRATIONS,
         queue_name=EXPORTS,
         time_limit=TIME_LIMIT_MS,
         retry_when=RetryPolicy(MAX_RETRIES),
         broker=broker,
-    )
+    )(run)

@@ -78,6 +78,7 @@ def register(
     else:
         forward(attempt_message(signup, entries))
     if announce and outcome == Outcome.REGISTERED:
+        assert stored_at is not None  # a new registration always has its time
         forward(webhook_message(signup, stored_at))
     return outcome
 
@@ -123,7 +124,8 @@ def register_batch(
 
 def _split(signups: list[SignUp], outcomes: list) -> tuple[list, list]:
     """(sign-up, (outcome, stored_at)) for those stored, (sign-up, error) for the others."""
-    stored, failed = [], []
+    stored: list[tuple[SignUp, Any]] = []
+    failed: list[tuple[SignUp, Any]] = []
     for signup, outcome in zip(signups, outcomes, strict=True):
         (failed if isinstance(outcome, Exception) else stored).append((signup, outcome))
     return stored, failed
@@ -167,18 +169,16 @@ def declare(
 
     return (
         dramatiq.actor(
-            run,
             actor_name=REGISTER,
             queue_name=REGISTRATIONS,
             store_results=True,
             retry_when=retry,
             broker=broker,
-        ),
+        )(run),
         dramatiq.actor(
-            run_batch,
             actor_name=REGISTER_BATCH,
             queue_name=REGISTRATIONS,
             retry_when=retry,
             broker=broker,
-        ),
+        )(run_batch),
     )

@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Sequence
 from functools import partial
 
-from peewee import __exception_wrapper__ as peewee_errors
+# peewee's stubs leave out the wrapper that turns psycopg2's errors into peewee's own.
+from peewee import __exception_wrapper__ as peewee_errors  # type: ignore[attr-defined]
 from psycopg2.extras import execute_values
 
 from landing.shared.db import db
@@ -107,7 +108,7 @@ def write(
     data, each row on its own, so one bad row fails only its own message; an outage fails
     the whole batch at once (row by row it would only fail again, a connection attempt each)."""
     try:
-        return insert_batch(batch, tombstones)
+        return list[tuple[str, str | None] | Exception](insert_batch(batch, tombstones))
     except Exception as error:
         if len(batch) == 1 or classify(error) is Kind.TRANSIENT:
             return [error] * len(batch)

@@ -150,17 +150,18 @@ def declare(broker: dramatiq.Broker, config: Settings) -> dramatiq.Actor:
 
     def run(event: dict[str, Any]) -> None:
         message = CurrentMessage.get_current_message()
-        if tombstones.erased([(event.get("phone"), event.get("created_at"))])[0]:
+        if message is None:  # the worker sets it (CurrentMessage middleware) before any actor
+            raise RuntimeError("deliver_webhook runs only inside a worker")
+        if tombstones.erased([(event.get("phone"), event["created_at"])])[0]:
             log.info("webhook %s not delivered: its number was erased", message.message_id)
             return
         deliver(event, message.message_id, message.options.get("retries", 0) + 1, config)
 
     return dramatiq.actor(
-        run,
         actor_name=DELIVER_WEBHOOK,
         queue_name=WEBHOOKS,
         # RETRIES times, whatever the receiver's trouble; an event without its fields or
         # no WEBHOOK_URL never (straight to webhooks.XQ).
         retry_when=RetryPolicy(RETRIES),
         broker=broker,
-    )
+    )(run)

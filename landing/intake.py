@@ -61,11 +61,12 @@ class Intake:
     def _write(self, batch: Sequence[SignUp]) -> list[_Pending | Exception]:
         answers = self.gate.admit(batch)
         taken = [i for i, answer in enumerate(answers) if isinstance(answer, Admitted)]
-        confirms = self._send([batch[i] for i in taken])
-        outcomes: list[_Pending | Exception] = list(answers)  # the refusals stay as they are
-        for i, confirm in zip(taken, confirms, strict=True):
-            outcomes[i] = _Pending(confirm, answers[i])
-        return outcomes
+        confirms = dict(zip(taken, self._send([batch[i] for i in taken]), strict=True))
+        # The refusals stay as they are; each admitted one becomes its pending message.
+        return [
+            _Pending(confirms[i], answer) if isinstance(answer, Admitted) else answer
+            for i, answer in enumerate(answers)
+        ]
 
     def _send(self, signups: list[SignUp]) -> list[Future]:
         """Each sign-up's message's confirm, its messages sent (not waited for)."""

@@ -149,7 +149,8 @@ class JsonErrorWorker(GeventWorker):
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        app, read_ahead = self.wsgi, self.read_ahead
+        # gunicorn ships no types, so mypy cannot see the WSGI app load_wsgi has just set.
+        app, read_ahead = self.wsgi, self.read_ahead  # type: ignore[has-type]
 
         def with_body_read(environ, start_response):
             # Raised here, a parse error or BodyTimeout reaches handle_error below.

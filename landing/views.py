@@ -71,8 +71,9 @@ def turned_away(error: HTTPException):
     """A sign-up refused before validation: its error, and an entry in the attempt history."""
     if request.endpoint == "api.register":
         error = refused_past_limit(error.code) or error  # past its address's limit: 429
+        code = error.code or 400  # every error this handler is registered for has its code
         # A taken request_id is another number's: this attempt is recorded under an id of its own.
-        record_rejected(TURNED_AWAY[error.code], claim_id=error.code != 409)
+        record_rejected(TURNED_AWAY[code], claim_id=code != 409)
     return handle_http_exception(error)
 
 

@@ -23,8 +23,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dramatiq.results.backend import wrap_result
 from dramatiq.results.backends import RedisBackend
+from dramatiq.results.result import wrap_result
 from limits import parse
 from redis.exceptions import RedisError
 
@@ -73,6 +73,9 @@ class Gate:
         self.in_memory = InMemoryLimits()  # while Redis refuses
 
     def keys(self, signup: SignUp) -> Keys:
+        # Only a sign-up the schema accepted is admitted, and it always has its number.
+        if signup.phone is None:
+            raise ValueError("a sign-up without a phone number cannot be admitted")
         return Keys(
             counter_key(self.address_limit, REGISTER_SCOPE, client_bucket(signup.ip)),
             counter_key(self.phone_limit, self.phone_keys(signup.phone)),

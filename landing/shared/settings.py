@@ -11,6 +11,7 @@ production no secret has a default: a process refuses to start without the secre
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -249,14 +250,14 @@ def _convert(field_type: Any, raw: str) -> Any:
     return kind(raw)
 
 
-def load(environ: dict[str, str] | None = None, process: str | None = "web") -> Settings:
+def load(environ: Mapping[str, str] | None = None, process: str | None = "web") -> Settings:
     """Build Settings from environment variables named like the fields, upper-cased.
 
     process names which SECRETS production requires (None: none, for gunicorn.conf.py,
     which reads no secret and serves both the web and the dashboard).
     """
     environ = os.environ if environ is None else environ
-    values = {}
+    values: dict[str, Any] = {}
     for field in fields(Settings):
         raw = environ.get(field.name.upper())
         if raw not in (None, ""):
