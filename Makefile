@@ -30,7 +30,7 @@ $(VENV)/.installed: $(BIN)/uv pyproject.toml uv.lock
 # uv.lock from pyproject.toml (UPGRADE=1: every package to its newest allowed release), and
 # the hashed requirements files exported from it: requirements.txt (the image's runtime set),
 # requirements-dev.txt and requirements-bench.txt (for installs with pip alone). Commit all
-# four; tests/unit/test_lock.py fails when they disagree.
+# four; tests/deploy/test_lock.py fails when they disagree.
 .PHONY: lock
 lock: $(BIN)/uv
 	$(BIN)/uv lock $(if $(UPGRADE),--upgrade)
@@ -68,9 +68,10 @@ dev: init-db
 test: lint system-deps
 	$(BIN)/pytest
 
-# The fast tier: tests/unit/ needs no service at all (make test runs it too).
+# The fast tier: the tests marked fast, in seconds; they start no process and need no
+# service but the tests' Redis db (make test runs them too). `tests/` mirrors the code.
 unit: $(VENV)/.installed
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -m fast -p no:cacheprovider
 
 # nginx, shellcheck, Chromium and RabbitMQ's management API, which the tests run for real.
 system-deps:

@@ -1,7 +1,9 @@
 """Fixtures on the real local services: PostgreSQL, Redis, RabbitMQ, and MongoDB's stand-in.
 
 Every fixture here takes its values from tests.support.config (the tests' own database,
-vhost, Redis db and MongoDB) and closes what it opens. tests/unit/ needs none of them.
+vhost, Redis db and MongoDB) and closes what it opens. The fast tier (tests marked fast, run
+alone by `make unit`) starts no process and uses none of them: its apps have no service
+behind them, and only the admission script's tests talk to the tests' Redis db.
 """
 
 import threading
@@ -13,6 +15,7 @@ import pytest
 import redis
 from pymongo import MongoClient
 
+from harness.local import free_port
 from harness.queues import ensure_vhost, rabbitmqctl
 from tests.support.config import REAL_MONGO, VHOST
 from tests.support.config import settings as test_settings
@@ -20,6 +23,16 @@ from tests.support.services import MongoStandIn
 
 # Headless Chromium under Playwright: chromium, new_context, page, console.
 pytest_plugins = ("tests.support.browser",)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """`make unit` (-m fast) imports only the modules that mark tests fast: importing the
+    others (browsers, the fuzzer, hypothesis' strategies) would cost the fast tier seconds."""
+    if config.getoption("markexpr") != "fast" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return "pytest.mark.fast" not in collection_path.read_text(encoding="utf-8") or None
 
 
 @pytest.fixture(scope="session")
@@ -122,15 +135,35 @@ def clean(settings, owner, broker, mongo):
     yield
 
 
+def in_fast_tier(request: pytest.FixtureRequest) -> bool:
+    """Whether the test is in the fast tier (marked fast: `make unit`), where no process is
+    started and the app has no service behind it."""
+    return request.node.get_closest_marker("fast") is not None
+
+
+def nowhere(settings):
+    """settings with every service on a port nothing listens on: whatever an app tries to
+    reach fails at once, and nothing it does can matter."""
+    return settings.replace(
+        database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere",
+        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F",
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        mongo_url=f"mongodb://127.0.0.1:{free_port()}/nowhere",
+        publish_timeout=0.5,
+    )
+
+
 @pytest.fixture
-def make_app(settings):
-    """create_app with some settings changed; every app made is closed after the test."""
+def make_app(request, settings):
+    """create_app with some settings changed (in the fast tier, with no service behind it);
+    every app made is closed after the test."""
     from landing.app import close_app, create_app
 
+    base = nowhere(settings) if in_fast_tier(request) else settings
     made = []
 
     def make(**changes):
-        made.append(create_app(settings.replace(**changes)))
+        made.append(create_app(base.replace(**changes)))
         return made[-1]
 
     yield make
@@ -139,7 +172,10 @@ def make_app(settings):
 
 
 @pytest.fixture
-def app(clean, make_app):
+def app(request, make_app):
+    """The public app: on empty stores, or in the fast tier on none."""
+    if not in_fast_tier(request):
+        request.getfixturevalue("clean")
     return make_app()
 
 

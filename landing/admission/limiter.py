@@ -18,8 +18,8 @@ No attribute of flask-limiter is named or changed; what this relies on is how it
 decorator works: the decorated view checks its limit itself when it is called (the hook
 before the request leaves a decorated view's limits to it), and current_limit is the limit
 that check used. If a release moved that check into a hook, the
-status route would go unlimited: tests/unit/test_admission_limiter.py and
-tests/test_api.py's status limit test fail then.
+status route would go unlimited: tests/landing/admission/test_limiter.py and
+tests/landing/test_api.py's status limit test fail then.
 """
 
 from flask import Flask, current_app

@@ -3,7 +3,7 @@ settings, written from Settings (landing/shared/settings.py), where each setting
 and meaning are written once.
 
 Without --check it rewrites both files; with it, it changes nothing and exits 1 when either
-differs from what Settings says (tests/unit/test_settings.py asks the same).
+differs from what Settings says (tests/landing/shared/test_settings.py asks the same).
 """
 
 import re
