@@ -68,8 +68,9 @@ dev: init-db
 test: lint system-deps
 	$(BIN)/pytest
 
-# The fast tier: the tests marked fast, in seconds; they start no process and need no
-# service but the tests' Redis db (make test runs them too). `tests/` mirrors the code.
+# The fast tier: the tests marked fast, in seconds; they start no process and talk to no
+# service but PostgreSQL and Redis (admission's script, a batch's split); make test runs
+# them too. `tests/` mirrors the code.
 unit: $(VENV)/.installed
 	$(BIN)/pytest -m fast -p no:cacheprovider
 

@@ -2,8 +2,8 @@
 
 Every fixture here takes its values from tests.support.config (the tests' own database,
 vhost, Redis db and MongoDB) and closes what it opens. The fast tier (tests marked fast, run
-alone by `make unit`) starts no process and uses none of them: its apps have no service
-behind them, and only the admission script's tests talk to the tests' Redis db.
+alone by `make unit`) starts no process: its apps have no service behind them, and only
+admission's script and a batch's split talk to the tests' Redis db and PostgreSQL database.
 """
 
 import threading

@@ -3,11 +3,10 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from peewee import IntegrityError, OperationalError
 
 from actors.attempts import log_attempt
 from actors.registrations import StoreFailed
-from actors.rows import insert_batch, write
+from actors.rows import insert_batch
 from landing.shared.db import Registration, db
 from landing.shared.signup import History
 from landing.shared.signup import history_entry as status
@@ -70,33 +69,6 @@ def test_one_batch_tells_new_duplicate_and_replayed_rows_apart(clean, register):
     # Two requests for one phone in one batch: exactly one gets it.
     assert sorted(outcome[0] for outcome in outcomes[3:5]) == ["duplicate", "registered"]
     assert Registration.select().count() == 3
-
-
-def test_a_refused_row_fails_only_itself_in_a_batch(clean):
-    good, refused, also_good = signup("09120000001"), signup("123"), signup("09120000002")
-    outcomes = write([good, refused, also_good], TOMBSTONES)
-    assert outcomes[0][0] == outcomes[2][0] == "registered"
-    assert isinstance(outcomes[1], IntegrityError)
-    assert {row.phone for row in Registration.select()} == {"09120000001", "09120000002"}
-
-
-def test_an_outage_fails_a_batch_whole_instead_of_row_by_row(clean, owner):
-    # The table locked by another session and a lock timeout: a real outage-class error.
-    batch = [signup(f"091200000{n:02d}") for n in range(3)]
-    with owner.cursor() as locker:
-        locker.execute("BEGIN; LOCK TABLE registrations IN ACCESS EXCLUSIVE MODE")
-        db.connect(reuse_if_open=True)
-        db.execute_sql("SET lock_timeout = '200ms'")
-        try:
-            outcomes = write(batch, TOMBSTONES)
-        finally:
-            locker.execute("ROLLBACK")
-            db.close()
-            db.close_all()  # no pooled connection keeps the lock timeout
-    # One failed statement answers for every row: none was tried again on its own.
-    assert all(outcome is outcomes[0] for outcome in outcomes)
-    assert isinstance(outcomes[0], OperationalError)
-    assert Registration.select().count() == 0
 
 
 def test_threads_registering_at_once_store_each_phone_once(clean, register):
