@@ -12,6 +12,7 @@ create_dashboard and build_workers, and give ENVIRONMENT to the processes they s
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from harness.local import free_port
@@ -36,6 +37,8 @@ ENVIRONMENT = {
     "MONGO_TIMEOUT_MS": "1000",
     # CLI workers started by tests serve their metrics here, not on a developer's 9191.
     "WORKER_METRICS_PORT": str(free_port()),
+    # Exports of this namespace's own: another run's erasure would delete this one's files.
+    "EXPORT_DIR": str(Path(tempfile.gettempdir()) / f"landing-exports-{VHOST}"),
 }
 
 settings = load(ENVIRONMENT)
