@@ -27,3 +27,28 @@ CREATE TABLE IF NOT EXISTS erasures (
     phone_hash  bytea        PRIMARY KEY,
     erased_at   timestamptz  NOT NULL DEFAULT now()
 );
+
+-- Sign-ups counted per UTC minute and per UTC hour, and per referrer ('' for none): what the
+-- campaign page plots, read in a few hundred rows whatever the size of registrations. The
+-- workers add to it in the statement that inserts the rows, counting only rows actually
+-- inserted (a redelivered batch adds nothing); an erase subtracts its row in the transaction
+-- that deletes it. Keyed by md5(referrer): a referrer may be longer than an index entry can
+-- hold. Created once, with every registration already stored counted in (registrations is
+-- locked meanwhile, so no insert falls between the count and the first worker's update).
+DO $$
+BEGIN
+    IF to_regclass('signup_counts') IS NULL THEN
+        CREATE TABLE signup_counts (
+            unit       text         NOT NULL CHECK (unit IN ('minute', 'hour')),
+            starts_at  timestamptz  NOT NULL,
+            referrer   text         NOT NULL,
+            n          integer      NOT NULL
+        );
+        CREATE UNIQUE INDEX signup_counts_key ON signup_counts (unit, starts_at, md5(referrer));
+        LOCK TABLE registrations IN SHARE MODE;
+        INSERT INTO signup_counts (unit, starts_at, referrer, n)
+        SELECT u.unit, date_trunc(u.unit, r.created_at, 'UTC'), coalesce(r.referrer, ''), count(*)
+        FROM registrations r CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
+        GROUP BY 1, 2, 3;
+    END IF;
+END $$;

@@ -36,7 +36,17 @@ ERASE_SQL = (
     """INSERT INTO erasures (phone_hash) VALUES (%(key)s)
        ON CONFLICT (phone_hash) DO UPDATE SET erased_at = now()""",
     "DELETE FROM erasures WHERE erased_at < now() - make_interval(days => %(days)s)",
-    "DELETE FROM registrations WHERE phone = %(phone)s RETURNING request_id",
+    # Its row leaves the campaign page's counts with it (schema.sql: signup_counts).
+    """WITH gone AS (
+           DELETE FROM registrations WHERE phone = %(phone)s
+           RETURNING request_id, created_at, coalesce(referrer, '') AS referrer
+       ), uncounted AS (
+           UPDATE signup_counts c SET n = c.n - 1
+           FROM gone g CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
+           WHERE c.unit = u.unit AND c.starts_at = date_trunc(u.unit, g.created_at, 'UTC')
+             AND md5(c.referrer) = md5(g.referrer)
+       )
+       SELECT request_id FROM gone""",
 )
 
 
