@@ -1,0 +1,110 @@
+"""The campaign page over the dashboard's WSGI app: figures from real sign-ups, its headers,
+its forms behind the dashboard's CSRF check, and audit lines without phone numbers."""
+
+import logging
+import re
+
+import pytest
+from werkzeug.test import Client
+
+from landing.ops.dashboard import AUDIT, create_dashboard
+from landing.ops.dashboard.csrf import COOKIE, FIELD
+from tests.support.config import settings
+from tests.support.dashboard import AUTH, ORIGIN, management_api
+from tests.support.signups import attempt
+
+PAGE = "/dashboard/campaign/"
+PHONES = ["09121110001", "09121110002", "09351110003"]
+
+
+@pytest.fixture(scope="session")
+def management(broker):
+    return management_api()
+
+
+@pytest.fixture
+def page(clean, management):
+    return Client(create_dashboard(settings))
+
+
+def signed_up(workers, referrers: list[str | None]) -> list[dict]:
+    sent = [attempt(p, referrer=r) for p, r in zip(PHONES, referrers, strict=False)]
+    workers.register_batch(sent)
+    return sent
+
+
+def token(client: Client) -> str:
+    client.get(PAGE, headers=AUTH)
+    return client.get_cookie(COOKIE, path="/dashboard").value
+
+
+def test_the_page_shows_the_sign_ups_by_time_and_referrer(page, workers):
+    signed_up(
+        workers, ["utm_source=ads&utm_campaign=winter", "utm_source=ads&utm_campaign=winter", None]
+    )
+
+    response = page.get(PAGE, headers=AUTH)
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 200
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert re.search(r'id="total">\s*3<', html) and re.search(r'id="last-hour">\s*3<', html)
+    counts = [int(n) for n in re.findall(r'data-count="(\d+)"', html)]
+    assert sum(counts) == 9  # the minute, the hour and the day plots: 3 each
+    assert ">ads</bdi>" in html and ">winter</bdi>" in html
+    assert "66.7%" in html and "33.3%" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_a_referrer_filter_and_persian(page, workers):
+    signed_up(workers, ["utm_source=a", "utm_source=b", "utm_source=b"])
+    html = page.get(PAGE, query_string={"referrer": "utm_source=b", "lang": "fa"}, headers=AUTH)
+    text = html.get_data(as_text=True)
+    assert 'dir="rtl"' in text and re.search(r'id="total">\s*۲<', text)
+
+
+def test_without_credentials_nothing(page):
+    assert page.get(PAGE).status_code == 401
+
+
+def test_find_masks_reveal_shows_erase_removes_and_audits(page, workers, caplog):
+    sent = signed_up(workers, ["utm_source=a"])
+    caplog.set_level(logging.INFO, logger=AUDIT)
+    form = {FIELD: token(page), "phone": "+98 912 111 0001"}
+
+    found = page.post(f"{PAGE}find", data=form, headers={**AUTH, **ORIGIN}).get_data(as_text=True)
+    assert "0912***0001" in found and PHONES[0] not in found
+    request_id = sent[0]["request_id"]
+    revealed = page.post(
+        f"{PAGE}find",
+        data={FIELD: form[FIELD], "request_id": request_id, "reveal": "1"},
+        headers={**AUTH, **ORIGIN},
+    ).get_data(as_text=True)
+    assert PHONES[0] in revealed
+
+    unconfirmed = {FIELD: form[FIELD], "request_id": request_id}
+    assert (
+        page.post(f"{PAGE}erase", data=unconfirmed, headers={**AUTH, **ORIGIN}).status_code == 400
+    )
+    erased = page.post(
+        f"{PAGE}erase", data={**unconfirmed, "confirm": "yes"}, headers={**AUTH, **ORIGIN}
+    ).get_data(as_text=True)
+    assert 'id="erased"' in erased and "1 registration(s)" in erased
+    assert re.search(r'id="total">\s*0<', erased)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == AUDIT]
+    assert [re.search(r"action=(\S+)", line)[1] for line in lines] == ["find", "reveal", "erase"]
+    assert all(PHONES[0] not in line and "0912***" not in line for line in lines)
+
+
+def test_a_post_without_the_token_is_refused(page):
+    response = page.post(f"{PAGE}find", data={"phone": PHONES[0]}, headers={**AUTH, **ORIGIN})
+    assert response.status_code == 403
+    assert response.json["error"] == "forbidden"
+
+
+def test_unknown_export_is_a_json_404(page):
+    response = page.get(f"{PAGE}exports/not-a-job", headers=AUTH)
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
