@@ -123,7 +123,8 @@ class AttemptFigures:
 @dataclass(frozen=True)
 class Pipeline:
     """The pipeline in a line each: messages in and handled over WINDOW, the registrations
-    queue's backlog and its oldest message's age, dead letters per queue, workers."""
+    queue's backlog and its oldest message's age, dead letters per queue, the workers
+    consuming registrations."""
 
     published: int
     acknowledged: int
@@ -138,11 +139,9 @@ def pipeline(api: ManagementAPI, now: datetime) -> Pipeline:
     stats = queue.get("message_stats") or {}
     head = queue.get("head_message_timestamp")  # the web's publisher stamps each message
     totals = api.queue_totals()
-    workers = {
-        (c.get("channel_details") or {}).get("connection_name") or id(c)
-        for c in api.consumers()
-        if not c["queue"]["name"].startswith("amq.")  # a publisher's private queue
-    }
+    # A worker process holds one consumer on each of its queues: those on registrations
+    # are the processes that store sign-ups.
+    workers = sum(1 for c in api.consumers() if c["queue"]["name"] == REGISTRATIONS)
     return Pipeline(
         published=_over_window(stats.get("publish_details")),
         acknowledged=_over_window(stats.get("ack_details")),
@@ -153,7 +152,7 @@ def pipeline(api: ManagementAPI, now: datetime) -> Pipeline:
             for name, n in sorted(totals.items())
             if name.endswith(".XQ") and n
         },
-        workers=len(workers),
+        workers=workers,
     )
 
 

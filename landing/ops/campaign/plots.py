@@ -11,7 +11,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 600, 180
-TOP, BOTTOM, LEFT = 16, 22, 4  # room for the largest count above, the labels below
+TOP, BOTTOM, SIDE = 16, 22, 18  # room for the largest count above, labels below and aside
 Digits = Callable[[int | str], str]
 
 
@@ -27,7 +27,7 @@ def bars(
 ) -> Markup:
     """An SVG of one bar per point, scaled to the largest; every label_every-th labelled."""
     top = max((count for _, count in points), default=0)
-    slot = (WIDTH - LEFT) / max(len(points), 1)
+    slot = (WIDTH - 2 * SIDE) / max(len(points), 1)
     plot_height = HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="plot" viewBox="0 0 {WIDTH} {HEIGHT}" role="img"'
@@ -37,7 +37,7 @@ def bars(
     ]
     for index, (label, count) in enumerate(points):
         height = plot_height * count / top if top else 0
-        x, y = LEFT + index * slot, HEIGHT - BOTTOM - height
+        x, y = SIDE + index * slot, HEIGHT - BOTTOM - height
         parts.append(
             f'<rect class="bar" x="{x + slot * 0.1:.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}"'
             f' height="{height:.1f}" data-label="{escape(label)}" data-count="{count}">'

@@ -17,7 +17,6 @@ from dramatiq.errors import BrokerConnectionError
 from werkzeug.wrappers import Response
 
 from landing.ops.campaign import PATH as CAMPAIGN
-from landing.ops.campaign import create_campaign
 from landing.ops.dashboard.app import AUDIT, RabbitmqDashboardApp
 from landing.ops.dashboard.auth import REALM, BasicAuth, FailedLogins
 from landing.ops.dashboard.csrf import CsrfProtect
@@ -57,6 +56,9 @@ def create_dashboard(settings: Settings | None = None) -> WSGIApp:
     vhost = pika.URLParameters(settings.rabbitmq_url.split(",")[0]).virtual_host
     api = ManagementAPI(settings.rabbitmq_management_url, vhost)
     dashboard = RabbitmqDashboardApp(RabbitmqInterface(broker, api), PREFIX)
+    # Here, not at the top: the campaign page imports this package's modules.
+    from landing.ops.campaign.app import create_campaign
+
     campaign = create_campaign(settings, api)
     protected = CsrfProtect(_routed(dashboard, campaign), PREFIX)
     return BasicAuth(protected, settings.dashboard_user, settings.dashboard_password)
