@@ -9,6 +9,7 @@ from werkzeug.test import Client
 
 from landing.ops.dashboard import AUDIT, create_dashboard
 from landing.ops.dashboard.csrf import COOKIE, FIELD
+from landing.ops.dashboard.management_api import ManagementAPI
 from tests.support.config import settings
 from tests.support.dashboard import AUTH, ORIGIN, management_api
 from tests.support.signups import attempt
@@ -18,12 +19,12 @@ PHONES = ["09121110001", "09121110002", "09351110003"]
 
 
 @pytest.fixture(scope="session")
-def management(broker):
+def management(broker: object) -> ManagementAPI:
     return management_api()
 
 
 @pytest.fixture
-def page(clean, management):
+def page(clean: None, management: ManagementAPI) -> Client:
     return Client(create_dashboard(settings))
 
 
@@ -35,10 +36,12 @@ def signed_up(workers, referrers: list[str | None]) -> list[dict]:
 
 def token(client: Client) -> str:
     client.get(PAGE, headers=AUTH)
-    return client.get_cookie(COOKIE, path="/dashboard").value
+    cookie = client.get_cookie(COOKIE, path="/dashboard")
+    assert cookie is not None
+    return cookie.value
 
 
-def test_the_page_shows_the_sign_ups_by_time_and_referrer(page, workers):
+def test_the_page_shows_the_sign_ups_by_time_and_referrer(page, workers) -> None:
     signed_up(
         workers, ["utm_source=ads&utm_campaign=winter", "utm_source=ads&utm_campaign=winter", None]
     )
@@ -57,18 +60,18 @@ def test_the_page_shows_the_sign_ups_by_time_and_referrer(page, workers):
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
-def test_a_referrer_filter_and_persian(page, workers):
+def test_a_referrer_filter_and_persian(page, workers) -> None:
     signed_up(workers, ["utm_source=a", "utm_source=b", "utm_source=b"])
     html = page.get(PAGE, query_string={"referrer": "utm_source=b", "lang": "fa"}, headers=AUTH)
     text = html.get_data(as_text=True)
     assert 'dir="rtl"' in text and re.search(r'id="total">\s*۲<', text)
 
 
-def test_without_credentials_nothing(page):
+def test_without_credentials_nothing(page) -> None:
     assert page.get(PAGE).status_code == 401
 
 
-def test_find_masks_reveal_shows_erase_removes_and_audits(page, workers, caplog):
+def test_find_masks_reveal_shows_erase_removes_and_audits(page, workers, caplog) -> None:
     sent = signed_up(workers, ["utm_source=a"])
     caplog.set_level(logging.INFO, logger=AUDIT)
     form = {FIELD: token(page), "phone": "+98 912 111 0001"}
@@ -98,13 +101,13 @@ def test_find_masks_reveal_shows_erase_removes_and_audits(page, workers, caplog)
     assert all(PHONES[0] not in line and "0912***" not in line for line in lines)
 
 
-def test_a_post_without_the_token_is_refused(page):
+def test_a_post_without_the_token_is_refused(page) -> None:
     response = page.post(f"{PAGE}find", data={"phone": PHONES[0]}, headers={**AUTH, **ORIGIN})
     assert response.status_code == 403
     assert response.json["error"] == "forbidden"
 
 
-def test_unknown_export_is_a_json_404(page):
+def test_unknown_export_is_a_json_404(page) -> None:
     response = page.get(f"{PAGE}exports/not-a-job", headers=AUTH)
     assert response.status_code == 404
     assert response.json["error"] == "not_found"

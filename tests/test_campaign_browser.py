@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from landing.ops.dashboard import create_dashboard
@@ -18,7 +18,7 @@ from tests.support.dashboard import management_api
 from tests.support.services import ROOT, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
-PHONE_SIZE = {"width": 390, "height": 844}
+PHONE_SIZE: ViewportSize = {"width": 390, "height": 844}
 ADS = "utm_source=ads&utm_campaign=winter"
 BLOG = "utm_source=blog"
 SIGN_UPS = [("09121230001", ADS), ("09121230002", ADS), ("09351230003", BLOG)]
@@ -72,7 +72,7 @@ def plotted(page: Page, plot: str) -> int:
     )
 
 
-def test_an_operator_watches_filters_exports_finds_and_erases(served, worker, client, page):
+def test_an_operator_watches_filters_exports_finds_and_erases(served, worker, client, page) -> None:
     for phone, referrer in SIGN_UPS:
         sign_up(client, phone, referrer)
 
@@ -115,7 +115,9 @@ def test_an_operator_watches_filters_exports_finds_and_erases(served, worker, cl
     expect(page.locator("#total")).to_have_text("1")  # the page still filters by BLOG
 
 
-def test_the_persian_page_reads_right_to_left_with_persian_digits(served, worker, client, page):
+def test_the_persian_page_reads_right_to_left_with_persian_digits(
+    served, worker, client, page
+) -> None:
     for phone, referrer in SIGN_UPS:
         sign_up(client, phone, referrer)
     page.goto(served + "?lang=fa")

@@ -17,7 +17,7 @@ def counts(owner) -> dict[tuple[str, str], int]:
         return {(unit, referrer): int(n) for unit, referrer, n in cursor.fetchall()}
 
 
-def test_a_batch_redelivered_counts_once(clean, workers, owner):
+def test_a_batch_redelivered_counts_once(clean, workers, owner) -> None:
     batch = [
         attempt(PHONES[0], referrer="utm_source=a"),
         attempt(PHONES[1], referrer="utm_source=a"),
@@ -35,7 +35,7 @@ def test_a_batch_redelivered_counts_once(clean, workers, owner):
     }
 
 
-def test_erasure_takes_its_row_out_of_the_counts(clean, workers, owner, app):
+def test_erasure_takes_its_row_out_of_the_counts(clean, workers, owner, app) -> None:
     for phone in PHONES[:2]:
         sent = attempt(phone, referrer="utm_source=b")
         workers.register(sent)
@@ -47,7 +47,7 @@ def test_erasure_takes_its_row_out_of_the_counts(clean, workers, owner, app):
     assert counts(owner) == {("minute", "utm_source=b"): 1, ("hour", "utm_source=b"): 1}
 
 
-def test_creating_the_table_counts_the_rows_already_stored(clean, workers, owner, settings):
+def test_creating_the_table_counts_the_rows_already_stored(clean, workers, owner, settings) -> None:
     for phone, referrer in zip(PHONES, ["x", "x", "y"], strict=True):
         workers.register(attempt(phone, referrer=referrer))
     with owner.cursor() as cursor:

@@ -5,6 +5,7 @@ actor writes the file and moves the progress on.
 """
 
 import uuid
+from typing import Any
 
 import dramatiq
 from redis import Redis
@@ -18,7 +19,7 @@ def queue_export(client: Redis, publisher: Publisher, filters: Filters) -> str |
     """The new job's id, or None when RabbitMQ did not take its message (nothing is left)."""
     job_id = str(uuid.uuid4())
     set_progress(client, job_id, status="queued", rows=0)
-    message = dramatiq.Message(
+    message: dramatiq.Message[Any] = dramatiq.Message(
         queue_name=EXPORTS,
         actor_name=EXPORT_REGISTRATIONS,
         args=(job_id, filters.as_message()),

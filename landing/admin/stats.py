@@ -88,7 +88,7 @@ def attempts_per_referrer(collection: Collection, since: datetime) -> dict[str, 
     """Per referrer ('' for none), attempts received since then: how many, and how many were
     duplicates, invalid, or rate-limited. Served by the attempt log's index on received_at."""
     statuses = {"statuses": {"$ifNull": ["$history.status", []]}}
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {"$match": {"received_at": {"$gte": since}}},
         {"$project": {"referrer": {"$ifNull": ["$referrer", ""]}, **statuses}},
         {

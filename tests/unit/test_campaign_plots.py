@@ -13,7 +13,7 @@ def parsed(svg: str) -> ET.Element:
     return ET.fromstring(str(svg).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
 
 
-def test_each_point_is_a_bar_scaled_to_the_largest():
+def test_each_point_is_a_bar_scaled_to_the_largest() -> None:
     root = parsed(bars([("10:00", 2), ("10:01", 0), ("10:02", 4)], "per minute"))
     rects = root.findall(f"{SVG}rect")
     assert [r.get("data-count") for r in rects] == ["2", "0", "4"]
@@ -23,20 +23,20 @@ def test_each_point_is_a_bar_scaled_to_the_largest():
     assert rects[2].find(f"{SVG}title").text == "10:02: 4"
 
 
-def test_no_points_or_only_zeros_draw_no_bar_height():
+def test_no_points_or_only_zeros_draw_no_bar_height() -> None:
     assert parsed(bars([], "empty")).findall(f"{SVG}rect") == []
     zeros = parsed(bars([("a", 0), ("b", 0)], "zeros")).findall(f"{SVG}rect")
     assert [float(r.get("height")) for r in zeros] == [0, 0]
 
 
-def test_labels_and_titles_are_escaped():
+def test_labels_and_titles_are_escaped() -> None:
     svg = bars([("<script>", 1)], 'a "title" & more')
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg and "&amp; more" in svg
     parsed(svg)  # still well-formed XML
 
 
-def test_persian_digits_and_sparse_labels():
+def test_persian_digits_and_sparse_labels() -> None:
     svg = bars([(f"{h:02}", h) for h in range(24)], "per hour", persian_digits, label_every=6)
     labels = re.findall(r'class="label">([^<]*)<', svg)
     assert labels == ["۰۰", "۰۶", "۱۲", "۱۸"]

@@ -72,21 +72,19 @@ def series(database: Database, referrer: str | None, now: datetime) -> Series:
     """The three series of the sign-ups with that referrer ('' none, None any)."""
     minute = now.replace(second=0, microsecond=0)
     hour = minute.replace(minute=0)
-    values = {
-        "minutes_from": minute - timedelta(minutes=MINUTES - 1),
-        "hours_from": hour - timedelta(hours=HOURS - 1),
-        "referrer": referrer,
-    }
+    minutes_from = minute - timedelta(minutes=MINUTES - 1)
+    hours_from = hour - timedelta(hours=HOURS - 1)
+    values = {"minutes_from": minutes_from, "hours_from": hours_from, "referrer": referrer}
     sql = SERIES_SQL.format(only=ONLY if referrer is not None else "")
+    found: dict[str, dict[datetime, int]] = {"minute": {}, "hour": {}, "day": {}}
     with database.connection_context():
-        found: dict[str, dict[datetime, int]] = {"minute": {}, "hour": {}, "day": {}}
         for kind, at, n in database.execute_sql(sql, values).fetchall():
             found[kind][at.astimezone(UTC)] = int(n)
     days = sorted(found["day"])
     first_day = days[0] if days else hour.replace(hour=0)
     return Series(
-        per_minute=_filled(found["minute"], values["minutes_from"], timedelta(minutes=1), MINUTES),
-        per_hour=_filled(found["hour"], values["hours_from"], timedelta(hours=1), HOURS),
+        per_minute=_filled(found["minute"], minutes_from, timedelta(minutes=1), MINUTES),
+        per_hour=_filled(found["hour"], hours_from, timedelta(hours=1), HOURS),
         per_day=_filled(found["day"], first_day, timedelta(days=1), (hour - first_day).days + 1),
     )
 

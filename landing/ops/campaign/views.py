@@ -149,7 +149,7 @@ def find() -> Response:
 
 
 @bp.post("/erase")
-def erase() -> Response:
+def erase() -> BaseResponse:
     """Erase the found registration's number from every store, once the operator confirmed."""
     form = request.form
     owner_url = current_app.config["SETTINGS"].migrate_database_url
