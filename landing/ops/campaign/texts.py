@@ -62,7 +62,8 @@ EN = {
     "confirm": "I understand: the number leaves every store, for good.",
     "erased": "Erased: {registrations} registration(s), {attempts} attempt(s),"
     " {exports} export(s).",
-    "erase_off": "Erasing needs MIGRATE_DATABASE_URL in the dashboard's settings.",
+    "erase_off": "Erasing here needs MIGRATE_DATABASE_URL in the dashboard's settings;"
+    " without it, run `flask --app landing erase-phone` where it is set.",
 }
 
 FA = {
@@ -121,7 +122,8 @@ FA = {
     "erase": "پاک کردن این شماره",
     "confirm": "می‌دانم: شماره برای همیشه از همه‌جا پاک می‌شود.",
     "erased": "پاک شد: {registrations} ثبت‌نام، {attempts} تلاش، {exports} خروجی.",
-    "erase_off": "برای پاک کردن، MIGRATE_DATABASE_URL باید در تنظیمات داشبورد باشد.",
+    "erase_off": "برای پاک کردن در اینجا، MIGRATE_DATABASE_URL باید در تنظیمات داشبورد باشد؛"
+    " وگرنه `flask --app landing erase-phone` را اجرا کنید.",
 }
 
 TEXTS = {"en": EN, "fa": FA}
