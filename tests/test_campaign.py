@@ -3,15 +3,18 @@ its forms behind the dashboard's CSRF check, and audit lines without phone numbe
 
 import logging
 import re
+from datetime import UTC, datetime
 
 import pytest
 from werkzeug.test import Client
 
+from landing.ops.campaign.figures import Pipeline, pipeline
 from landing.ops.dashboard import AUDIT, create_dashboard
 from landing.ops.dashboard.csrf import COOKIE, FIELD
 from landing.ops.dashboard.management_api import ManagementAPI
 from tests.support.config import settings
 from tests.support.dashboard import AUTH, ORIGIN, management_api
+from tests.support.services import wait_for
 from tests.support.signups import attempt
 
 PAGE = "/dashboard/campaign/"
@@ -111,3 +114,16 @@ def test_unknown_export_is_a_json_404(page) -> None:
     response = page.get(f"{PAGE}exports/not-a-job", headers=AUTH)
     assert response.status_code == 404
     assert response.json["error"] == "not_found"
+
+
+def test_the_pipeline_line_shows_the_backlog_and_its_age(page, client, management) -> None:
+    """No worker runs: the sign-up waits in registrations, stamped by the web's publisher."""
+    assert client.post("/api/register/", json={"phone": PHONES[0]}).status_code == 202
+
+    def backlog() -> Pipeline:
+        return pipeline(management, datetime.now(UTC))
+
+    wait_for(lambda: backlog().waiting >= 1 and backlog().oldest_seconds is not None, timeout=20)
+    assert 0 <= (backlog().oldest_seconds or 0) < 60
+    html = page.get(PAGE, headers=AUTH).get_data(as_text=True)
+    assert re.search(r'id="waiting">\s*1<', html) and re.search(r"oldest \d+ s", html)
