@@ -29,12 +29,14 @@ CREATE TABLE IF NOT EXISTS erasures (
 );
 
 -- Sign-ups counted per UTC minute and per UTC hour, and per referrer ('' for none): what the
--- campaign page plots, read in a few hundred rows whatever the size of registrations. The
+-- campaign page plots, read in a few thousand rows whatever the size of registrations. The
 -- workers add to it in the statement that inserts the rows, counting only rows actually
 -- inserted (a redelivered batch adds nothing); an erase subtracts its row in the transaction
 -- that deletes it. Keyed by md5(referrer): a referrer may be longer than an index entry can
--- hold. Created once, with every registration already stored counted in (registrations is
--- locked meanwhile, so no insert falls between the count and the first worker's update).
+-- hold. A count is spread over shards (the writer's backend pid modulo 4; readers add them
+-- up): one row per minute would make every worker's commit wait for the one before.
+-- Created once, with every registration already stored counted in (registrations is locked
+-- meanwhile, so no insert falls between the count and the first worker's update).
 DO $$
 BEGIN
     IF to_regclass('signup_counts') IS NULL THEN
@@ -42,9 +44,11 @@ BEGIN
             unit       text         NOT NULL CHECK (unit IN ('minute', 'hour')),
             starts_at  timestamptz  NOT NULL,
             referrer   text         NOT NULL,
+            shard      smallint     NOT NULL DEFAULT 0,
             n          integer      NOT NULL
         );
-        CREATE UNIQUE INDEX signup_counts_key ON signup_counts (unit, starts_at, md5(referrer));
+        CREATE UNIQUE INDEX signup_counts_key
+            ON signup_counts (unit, starts_at, md5(referrer), shard);
         LOCK TABLE registrations IN SHARE MODE;
         INSERT INTO signup_counts (unit, starts_at, referrer, n)
         SELECT u.unit, date_trunc(u.unit, r.created_at, 'UTC'), coalesce(r.referrer, ''), count(*)

@@ -69,7 +69,8 @@ def describe(error: Exception) -> str:
 # one whose number was erased after it was received (an erase locks the table against
 # inserts until its tombstone is committed, so none slips between). The rows it did insert,
 # and only those, are added to signup_counts in the same statement: a batch seen again
-# inserts nothing, so it counts nothing. Counters go in key order so two batches lock alike.
+# inserts nothing, so it counts nothing. Counters go in key order so two batches lock alike,
+# each into its connection's shard, so that workers' commits do not queue on one counter.
 INSERT_SQL = """
     WITH inserted AS (
         INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
@@ -82,12 +83,14 @@ INSERT_SQL = """
         ON CONFLICT DO NOTHING
         RETURNING request_id, created_at, phone, referrer
     ), counted AS (
-        INSERT INTO signup_counts (unit, starts_at, referrer, n)
-        SELECT u.unit, date_trunc(u.unit, i.created_at, 'UTC'), coalesce(i.referrer, ''), count(*)
+        INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
+        SELECT u.unit, date_trunc(u.unit, i.created_at, 'UTC'), coalesce(i.referrer, ''),
+               pg_backend_pid() %% 4, count(*)
         FROM inserted i CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
         GROUP BY 1, 2, 3
         ORDER BY 1, 2, md5(coalesce(i.referrer, ''))
-        ON CONFLICT (unit, starts_at, md5(referrer)) DO UPDATE SET n = signup_counts.n + EXCLUDED.n
+        ON CONFLICT (unit, starts_at, md5(referrer), shard)
+        DO UPDATE SET n = signup_counts.n + EXCLUDED.n
     )
     SELECT request_id, created_at, phone FROM inserted
 """

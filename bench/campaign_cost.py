@@ -4,8 +4,9 @@
 
 Fills a scratch database of its own (created if missing, schema.sql applied) with `--rows`
 registrations in all, spread over `--days` and 20 referrers by generate_series, rebuilds
-signup_counts from them as schema.sql's first run would, then times the page's queries
-(landing.ops.campaign.figures, the same SQL) and prints EXPLAIN ANALYZE of each. For
+signup_counts from them as the workers would have (every one of its four shards in use, the
+worst case), then times the page's queries (landing.ops.campaign.figures, the same SQL) and
+prints EXPLAIN ANALYZE of each. For
 contrast it times what the same plots would cost read from registrations itself
 (landing.admin.stats' per-day query). Run it again with more rows: it only adds the gap.
 Never point it at a database that matters: it writes rows of made-up numbers.
@@ -41,10 +42,11 @@ FILL_SQL = """
 """
 RECOUNT_SQL = """
     TRUNCATE signup_counts;
-    INSERT INTO signup_counts (unit, starts_at, referrer, n)
-    SELECT u.unit, date_trunc(u.unit, r.created_at, 'UTC'), coalesce(r.referrer, ''), count(*)
+    INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
+    SELECT u.unit, date_trunc(u.unit, r.created_at, 'UTC'), coalesce(r.referrer, ''),
+           r.id % 4, count(*)
     FROM registrations r CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
-    GROUP BY 1, 2, 3;
+    GROUP BY 1, 2, 3, 4;
     ANALYZE registrations;
     ANALYZE signup_counts;
 """
