@@ -41,10 +41,11 @@ FILL_SQL = """
     FROM generate_series(%(first)s, %(last)s) AS i
 """
 RECOUNT_SQL = """
+    -- Referrers take turns by id (i % 20): the shard must vary within a referrer.
     TRUNCATE signup_counts;
     INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
     SELECT u.unit, date_trunc(u.unit, r.created_at, 'UTC'), coalesce(r.referrer, ''),
-           r.id % 4, count(*)
+           (r.id / 20) % 4, count(*)
     FROM registrations r CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
     GROUP BY 1, 2, 3, 4;
     ANALYZE registrations;
