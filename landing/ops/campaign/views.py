@@ -141,9 +141,11 @@ def find() -> Response:
             audit("find", "not_a_phone")
             return _page(found={"error": "not_a_phone"})
         record = queries.run(records.by_phone, phone)
-    audit("reveal" if reveal else "find", "found" if record else "not_found")
+    action = "reveal" if reveal else "find"
     if record is None:
+        audit(action, "not_found")
         return _page(found={"error": "not_found"})
+    audit(action, "found", request_id=record["request_id"])
     shown = record["phone"] if reveal else mask_phone(record["phone"])
     return _page(found={"record": {**record, "phone": shown}, "revealed": reveal})
 
