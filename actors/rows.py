@@ -86,7 +86,7 @@ INSERT_SQL = """
         INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
         SELECT u.unit, date_trunc(u.unit, i.created_at, 'UTC'), coalesce(i.referrer, ''),
                pg_backend_pid() %% 4, count(*)
-        FROM inserted i CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
+        FROM inserted i CROSS JOIN (VALUES ('minute'), ('hour'), ('day')) AS u (unit)
         GROUP BY 1, 2, 3
         ORDER BY 1, 2, md5(coalesce(i.referrer, ''))
         ON CONFLICT (unit, starts_at, md5(referrer), shard)

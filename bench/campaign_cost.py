@@ -46,7 +46,7 @@ RECOUNT_SQL = """
     INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
     SELECT u.unit, date_trunc(u.unit, r.created_at, 'UTC'), coalesce(r.referrer, ''),
            (r.id / 20) % 4, count(*)
-    FROM registrations r CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
+    FROM registrations r CROSS JOIN (VALUES ('minute'), ('hour'), ('day')) AS u (unit)
     GROUP BY 1, 2, 3, 4;
     ANALYZE registrations;
     ANALYZE signup_counts;
@@ -64,9 +64,7 @@ def fill(url: str, rows: int, days: int) -> None:
                 cursor.execute(FILL_SQL, {"first": have + 1, "last": rows, "days": days})
         with conn, conn.cursor() as cursor:
             cursor.execute(RECOUNT_SQL)
-            cursor.execute(
-                "SELECT count(*), sum(n) FILTER (WHERE unit = 'hour') FROM signup_counts"
-            )
+            cursor.execute("SELECT count(*), sum(n) FILTER (WHERE unit = 'day') FROM signup_counts")
             print("signup_counts rows, sign-ups counted:", cursor.fetchone())
     finally:
         conn.close()

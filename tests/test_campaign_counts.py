@@ -8,10 +8,11 @@ from landing.shared.signup import History, history_entry
 from tests.support.signups import attempt
 
 PHONES = ["09120000001", "09120000002", "09120000003"]
+UNITS = ("minute", "hour", "day")
 
 
 def counts(owner) -> dict[tuple[str, str], int]:
-    """Sign-ups per (unit, referrer), summed over every minute or hour."""
+    """Sign-ups per (unit, referrer), summed over every minute, hour or day."""
     with owner.cursor() as cursor:
         cursor.execute("SELECT unit, referrer, sum(n) FROM signup_counts GROUP BY 1, 2")
         return {(unit, referrer): int(n) for unit, referrer, n in cursor.fetchall()}
@@ -29,10 +30,7 @@ def test_a_batch_redelivered_counts_once(clean, workers, owner) -> None:
     workers.register(attempt(PHONES[0], referrer="utm_source=a"))  # a duplicate number
 
     expected = {"utm_source=a": 2, "": 1}
-    assert counts(owner) == {
-        **{("minute", r): n for r, n in expected.items()},
-        **{("hour", r): n for r, n in expected.items()},
-    }
+    assert counts(owner) == {(u, r): n for u in UNITS for r, n in expected.items()}
 
 
 def test_erasure_takes_its_row_out_of_the_counts(clean, workers, owner, app) -> None:
@@ -44,7 +42,7 @@ def test_erasure_takes_its_row_out_of_the_counts(clean, workers, owner, app) -> 
     output = app.test_cli_runner().invoke(args=["erase-phone", PHONES[0]])
 
     assert output.exit_code == 0, output.output
-    assert counts(owner) == {("minute", "utm_source=b"): 1, ("hour", "utm_source=b"): 1}
+    assert counts(owner) == {(unit, "utm_source=b"): 1 for unit in UNITS}
 
 
 def test_creating_the_table_counts_the_rows_already_stored(clean, workers, owner, settings) -> None:
@@ -58,11 +56,6 @@ def test_creating_the_table_counts_the_rows_already_stored(clean, workers, owner
     finally:
         grant_app_role(settings.migrate_database_url, settings.database_url)
 
-    assert counts(owner) == {
-        ("minute", "x"): 2,
-        ("hour", "x"): 2,
-        ("minute", "y"): 1,
-        ("hour", "y"): 1,
-    }
+    assert counts(owner) == {**{(u, "x"): 2 for u in UNITS}, **{(u, "y"): 1 for u in UNITS}}
     workers.register(attempt("09129999999", referrer="y"))  # the app's role counts again
     assert counts(owner)[("hour", "y")] == 2

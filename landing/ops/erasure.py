@@ -45,7 +45,7 @@ ERASE_SQL = (
            INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
            SELECT u.unit, date_trunc(u.unit, g.created_at, 'UTC'), g.referrer,
                   pg_backend_pid() %% 4, -1
-           FROM gone g CROSS JOIN (VALUES ('minute'), ('hour')) AS u (unit)
+           FROM gone g CROSS JOIN (VALUES ('minute'), ('hour'), ('day')) AS u (unit)
            ON CONFLICT (unit, starts_at, md5(referrer), shard)
            DO UPDATE SET n = signup_counts.n + EXCLUDED.n
        )

@@ -1,4 +1,4 @@
-"""What the campaign page shows, read cheaply: sign-ups from signup_counts (a few hundred
+"""What the campaign page shows, read cheaply: sign-ups from signup_counts (a few thousand
 rows, whatever the size of registrations), the attempt log's last day (kept a while, not read
 per refresh), and RabbitMQ's own counts through its management API.
 
@@ -24,7 +24,7 @@ WINDOW = 300  # seconds of "the last minutes": the pipeline's line and its count
 ATTEMPTS_MAX_AGE = 60.0  # seconds the attempt log's figures are reused
 ATTEMPTS_SPAN = timedelta(hours=24)
 
-# One round trip: the three series, each a GROUP BY over signup_counts' own index.
+# One round trip: the three series, each a GROUP BY over its own partition of signup_counts.
 SERIES_SQL = """
     SELECT 'minute', starts_at, sum(n) FROM signup_counts
      WHERE unit = 'minute' AND starts_at >= %(minutes_from)s{only} GROUP BY 2
@@ -32,11 +32,11 @@ SERIES_SQL = """
     SELECT 'hour', starts_at, sum(n) FROM signup_counts
      WHERE unit = 'hour' AND starts_at >= %(hours_from)s{only} GROUP BY 2
     UNION ALL
-    SELECT 'day', date_trunc('day', starts_at, 'UTC'), sum(n) FROM signup_counts
-     WHERE unit = 'hour'{only} GROUP BY 2
+    SELECT 'day', starts_at, sum(n) FROM signup_counts
+     WHERE unit = 'day'{only} GROUP BY 2
 """
 REFERRERS_SQL = """
-    SELECT referrer, sum(n) AS total FROM signup_counts WHERE unit = 'hour'
+    SELECT referrer, sum(n) AS total FROM signup_counts WHERE unit = 'day'
      GROUP BY referrer HAVING sum(n) > 0 ORDER BY total DESC, referrer LIMIT %s
 """
 ONLY = " AND referrer = %(referrer)s"
