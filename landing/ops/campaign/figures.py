@@ -13,6 +13,7 @@ from typing import Any
 
 from peewee import Database
 from pymongo.collection import Collection
+from pymongo.errors import PyMongoError
 
 from landing.admin.stats import attempts_per_referrer
 from landing.ops.dashboard.management_api import ManagementAPI
@@ -23,6 +24,7 @@ REFERRERS = 50  # the referrer table's rows, the most sign-ups first
 WINDOW = 300  # seconds of "the last minutes": the pipeline's line and its counts
 ATTEMPTS_MAX_AGE = 60.0  # seconds the attempt log's figures are reused
 ATTEMPTS_SPAN = timedelta(hours=24)
+ATTEMPTS_RETRY = 15.0  # seconds before an unreachable attempt log is asked again
 
 # One round trip: the three series, each a GROUP BY over its own partition of signup_counts.
 SERIES_SQL = """
@@ -111,10 +113,20 @@ class AttemptFigures:
     collection: Collection
     clock: Callable[[], float] = time.monotonic
     _kept: tuple[float, dict[str, dict[str, int]]] | None = field(default=None, init=False)
+    _failed: tuple[float, Exception] | None = field(default=None, init=False)
 
     def read(self, now: datetime) -> dict[str, dict[str, int]]:
+        """The figures; the same error again, without asking, for a while after a failure
+        (an unreachable MongoDB would cost every refresh its timeout)."""
+        if self._failed is not None and self.clock() - self._failed[0] < ATTEMPTS_RETRY:
+            raise self._failed[1]
         if self._kept is None or self.clock() - self._kept[0] > ATTEMPTS_MAX_AGE:
-            self._kept = (self.clock(), attempts_per_referrer(self.collection, now - ATTEMPTS_SPAN))
+            try:
+                found = attempts_per_referrer(self.collection, now - ATTEMPTS_SPAN)
+            except PyMongoError as error:
+                self._failed = (self.clock(), error)
+                raise
+            self._kept, self._failed = (self.clock(), found), None
         return self._kept[1]
 
 
