@@ -2,6 +2,7 @@
 every refresh (each ask would cost the page its timeout)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
@@ -18,7 +19,7 @@ def test_an_unreachable_attempt_log_is_asked_again_only_after_a_while() -> None:
     figures = AttemptFigures(client.nothing.attempts, clock=lambda: clock[0])
     aggregate = figures.collection.aggregate
 
-    def counted(*args: object, **kwargs: object) -> object:
+    def counted(*args: Any, **kwargs: Any) -> Any:
         asked.append(clock[0])
         return aggregate(*args, **kwargs)
 
