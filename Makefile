@@ -61,6 +61,7 @@ dev: init-db
 	@echo "  page          http://127.0.0.1:8000/"
 	@echo "  API           http://127.0.0.1:8000/api/register/  (docs: http://127.0.0.1:8000/api/docs)"
 	@echo "  dashboard     http://127.0.0.1:8001/dashboard/  (admin / admin)"
+	@echo "  campaign      http://127.0.0.1:8001/dashboard/campaign/  (admin / admin; ?lang=fa)"
 	@echo "  operator API  http://127.0.0.1:8000/api/admin/  (with ADMIN_TOKENS set: flask --app landing hash-token)"
 	@echo "  RabbitMQ      http://127.0.0.1:15672/  (guest / guest)"
 	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start

@@ -27,3 +27,37 @@ CREATE TABLE IF NOT EXISTS erasures (
     phone_hash  bytea        PRIMARY KEY,
     erased_at   timestamptz  NOT NULL DEFAULT now()
 );
+
+-- Sign-ups counted per UTC minute, hour and day, and per referrer ('' for none): what the
+-- campaign page plots, read in a few thousand rows whatever the size of registrations. The
+-- workers add to it in the statement that inserts the rows, counting only rows actually
+-- inserted (a redelivered batch adds nothing); an erase subtracts its row in the transaction
+-- that deletes it. Keyed by md5(referrer): a referrer may be longer than an index entry can
+-- hold. A count is spread over shards (the writer's backend pid modulo 4; readers add them
+-- up): one row per minute would make every worker's commit wait for the one before. One
+-- partition per unit keeps each unit's rows together: a read of every day is a few pages,
+-- not a page per row among the minutes'.
+-- Created once, with every registration already stored counted in (registrations is locked
+-- meanwhile, so no insert falls between the count and the first worker's update).
+DO $$
+BEGIN
+    IF to_regclass('signup_counts') IS NULL THEN
+        CREATE TABLE signup_counts (
+            unit       text         NOT NULL,
+            starts_at  timestamptz  NOT NULL,
+            referrer   text         NOT NULL,
+            shard      smallint     NOT NULL DEFAULT 0,
+            n          integer      NOT NULL
+        ) PARTITION BY LIST (unit);
+        CREATE TABLE signup_counts_minute PARTITION OF signup_counts FOR VALUES IN ('minute');
+        CREATE TABLE signup_counts_hour PARTITION OF signup_counts FOR VALUES IN ('hour');
+        CREATE TABLE signup_counts_day PARTITION OF signup_counts FOR VALUES IN ('day');
+        CREATE UNIQUE INDEX signup_counts_key
+            ON signup_counts (unit, starts_at, md5(referrer), shard);
+        LOCK TABLE registrations IN SHARE MODE;
+        INSERT INTO signup_counts (unit, starts_at, referrer, n)
+        SELECT u.unit, date_trunc(u.unit, r.created_at, 'UTC'), coalesce(r.referrer, ''), count(*)
+        FROM registrations r CROSS JOIN (VALUES ('minute'), ('hour'), ('day')) AS u (unit)
+        GROUP BY 1, 2, 3;
+    END IF;
+END $$;

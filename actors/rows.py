@@ -31,17 +31,32 @@ def describe(error: Exception) -> str:
 # One multi-row statement for a batch. ON CONFLICT DO NOTHING skips a row whose phone or
 # request_id is taken, by an earlier row or by another row of the same batch; NOT EXISTS
 # one whose number was erased after it was received (an erase locks the table against
-# inserts until its tombstone is committed, so none slips between).
+# inserts until its tombstone is committed, so none slips between). The rows it did insert,
+# and only those, are added to signup_counts in the same statement: a batch seen again
+# inserts nothing, so it counts nothing. Counters go in key order so two batches lock alike,
+# each into its connection's shard, so that workers' commits do not queue on one counter.
 INSERT_SQL = """
-    INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
-    SELECT v.phone, v.referrer, v.request_id::uuid, v.ip::inet, v.user_agent
-    FROM (VALUES %s) AS v (phone, referrer, request_id, ip, user_agent, phone_hash, received_at)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM erasures e
-        WHERE e.phone_hash = v.phone_hash::bytea AND e.erased_at >= v.received_at::timestamptz
+    WITH inserted AS (
+        INSERT INTO registrations (phone, referrer, request_id, ip_address, user_agent)
+        SELECT v.phone, v.referrer, v.request_id::uuid, v.ip::inet, v.user_agent
+        FROM (VALUES %s) AS v (phone, referrer, request_id, ip, user_agent, phone_hash, received_at)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM erasures e
+            WHERE e.phone_hash = v.phone_hash::bytea AND e.erased_at >= v.received_at::timestamptz
+        )
+        ON CONFLICT DO NOTHING
+        RETURNING request_id, created_at, phone, referrer
+    ), counted AS (
+        INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
+        SELECT u.unit, date_trunc(u.unit, i.created_at, 'UTC'), coalesce(i.referrer, ''),
+               pg_backend_pid() %% 4, count(*)
+        FROM inserted i CROSS JOIN (VALUES ('minute'), ('hour'), ('day')) AS u (unit)
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 2, md5(coalesce(i.referrer, ''))
+        ON CONFLICT (unit, starts_at, md5(referrer), shard)
+        DO UPDATE SET n = signup_counts.n + EXCLUDED.n
     )
-    ON CONFLICT DO NOTHING
-    RETURNING request_id, created_at, phone
+    SELECT request_id, created_at, phone FROM inserted
 """
 # Rows the INSERT skipped: a request_id already there is this very sign-up seen again, or,
 # stored with another number, a request_id a client reused.

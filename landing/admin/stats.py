@@ -5,6 +5,7 @@ Days are UTC days. An attempt counts once for each status its history holds, so 
 duplicate is an attempt whose history says DUPLICATE_DETECTED, whatever else it says.
 """
 
+from datetime import datetime
 from typing import Any
 
 from peewee import Database
@@ -81,6 +82,30 @@ def attempts(collection: Collection, filters: Filters) -> list[dict[str, Any]]:
             }
         )
     return days
+
+
+def attempts_per_referrer(collection: Collection, since: datetime) -> dict[str, dict[str, int]]:
+    """Per referrer ('' for none), attempts received since then: how many, and how many were
+    duplicates, invalid, or rate-limited. Served by the attempt log's index on received_at."""
+    statuses = {"statuses": {"$ifNull": ["$history.status", []]}}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"received_at": {"$gte": since}}},
+        {"$project": {"referrer": {"$ifNull": ["$referrer", ""]}, **statuses}},
+        {
+            "$group": {
+                "_id": "$referrer",
+                "attempts": {"$sum": 1},
+                "duplicates": {"$sum": _has(History.DUPLICATE_DETECTED)},
+                "invalid": {"$sum": _has(History.INVALID)},
+                "limited": {"$sum": _has(History.RATE_LIMITED)},
+            }
+        },
+    ]
+    names = ("attempts", "duplicates", "invalid", "limited")
+    return {
+        group["_id"]: {name: group[name] for name in names}
+        for group in collection.aggregate(pipeline)
+    }
 
 
 def stats(database: Database, collection: Collection, filters: Filters) -> dict[str, Any]:

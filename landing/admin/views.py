@@ -6,9 +6,7 @@ Phones are returned in full: this API is for the operators who may see them.
 import logging
 import uuid
 from dataclasses import asdict
-from typing import Any
 
-import dramatiq
 import psycopg2
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from marshmallow import ValidationError
@@ -19,22 +17,14 @@ from werkzeug.exceptions import NotFound
 
 from landing.admin import reads
 from landing.admin.auth import needs
+from landing.admin.exporting import queue_export
 from landing.admin.queries import StatementTimeout
 from landing.admin.stats import attempts, registrations
 from landing.errors import error_response
 from landing.ops.erasure import erase_phone
 from landing.schemas import normalize_phone
-from landing.shared.exports import (
-    Filters,
-    export_dir,
-    export_path,
-    progress_key,
-    read_progress,
-    set_progress,
-)
+from landing.shared.exports import Filters, export_dir, export_path, read_progress
 from landing.shared.mongo import ATTEMPTS, DEFAULT_DATABASE
-from landing.shared.publisher import PublishFailed
-from landing.shared.signup import EXPORT_REGISTRATIONS, EXPORTS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
@@ -108,20 +98,9 @@ def start_export():
     body = {} if body is None and not request.get_data() else body
     if not isinstance(body, dict):
         raise BadArgument("the body must be a JSON object of filters")
-    filters, job_id = _filters(body), str(uuid.uuid4())
     client = current_app.extensions["results"].client
-    set_progress(client, job_id, status="queued", rows=0)
-    message: dramatiq.Message[Any] = dramatiq.Message(
-        queue_name=EXPORTS,
-        actor_name=EXPORT_REGISTRATIONS,
-        args=(job_id, filters.as_message()),
-        kwargs={},
-        options={},
-    )
-    try:
-        current_app.extensions["publisher"].publish(message)
-    except PublishFailed:
-        client.delete(progress_key(job_id))
+    job_id = queue_export(client, current_app.extensions["publisher"], _filters(body))
+    if job_id is None:
         return error_response(503, "The export could not be queued; try again shortly.")
     location = url_for("admin.export_status", job_id=job_id)
     return jsonify(job_id=job_id, status="queued"), 202, {"Location": location}

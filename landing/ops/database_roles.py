@@ -1,4 +1,4 @@
-"""The app's PostgreSQL role: it may read and insert sign-ups, and nothing else.
+"""The app's PostgreSQL role: it may read and insert sign-ups (and count them), nothing else.
 
 The web and the workers connect as DATABASE_URL's user. The schema belongs to
 MIGRATE_DATABASE_URL's user, which only `flask --app landing migrate|init-db` (and
@@ -21,6 +21,9 @@ GRANTS = (
     # Workers read tombstones before they store, log or announce; only an erase writes them.
     "REVOKE ALL ON erasures FROM {role}",
     "GRANT SELECT ON erasures TO {role}",
+    # The sign-ups' counts: the workers add to them (an upsert needs UPDATE) as they insert.
+    "REVOKE ALL ON signup_counts FROM {role}",
+    "GRANT SELECT, INSERT, UPDATE ON signup_counts TO {role}",
 )
 
 

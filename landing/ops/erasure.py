@@ -36,7 +36,20 @@ ERASE_SQL = (
     """INSERT INTO erasures (phone_hash) VALUES (%(key)s)
        ON CONFLICT (phone_hash) DO UPDATE SET erased_at = now()""",
     "DELETE FROM erasures WHERE erased_at < now() - make_interval(days => %(days)s)",
-    "DELETE FROM registrations WHERE phone = %(phone)s RETURNING request_id",
+    # Its row leaves the campaign page's counts with it (schema.sql: signup_counts); a -1 in
+    # any shard does, readers add the shards up.
+    """WITH gone AS (
+           DELETE FROM registrations WHERE phone = %(phone)s
+           RETURNING request_id, created_at, coalesce(referrer, '') AS referrer
+       ), uncounted AS (
+           INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
+           SELECT u.unit, date_trunc(u.unit, g.created_at, 'UTC'), g.referrer,
+                  pg_backend_pid() %% 4, -1
+           FROM gone g CROSS JOIN (VALUES ('minute'), ('hour'), ('day')) AS u (unit)
+           ON CONFLICT (unit, starts_at, md5(referrer), shard)
+           DO UPDATE SET n = signup_counts.n + EXCLUDED.n
+       )
+       SELECT request_id FROM gone""",
 )
 
 

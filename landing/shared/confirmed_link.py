@@ -135,9 +135,14 @@ class ConfirmedLink:
                 continue
             self._declare(self._channel, outgoing.queue_name)
             self._tag += 1
-            # The tag travels with the message so that a basic.return names its message.
+            # The tag travels with the message so that a basic.return names its message; the
+            # timestamp lets RabbitMQ tell the age of a queue's oldest message (the campaign
+            # page's backlog line).
             properties = pika.BasicProperties(
-                delivery_mode=2, priority=outgoing.priority, correlation_id=str(self._tag)
+                delivery_mode=2,
+                priority=outgoing.priority,
+                correlation_id=str(self._tag),
+                timestamp=int(time.time()),
             )
             self._channel.basic_publish(
                 "", outgoing.queue_name, outgoing.body, properties, mandatory=True

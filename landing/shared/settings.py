@@ -39,7 +39,15 @@ STORES = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
 SECRETS = {
     "web": (*STORES, "LIMIT_KEY_SECRET", "ERASURE_SECRET"),
     "worker": (*STORES, "ERASURE_SECRET"),
-    "dashboard": ("RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "DASHBOARD_PASSWORD"),
+    # The campaign page reads sign-ups and the attempt log, starts exports (Redis, RabbitMQ)
+    # and erases (the keys below; the owner's MIGRATE_DATABASE_URL only if it is given).
+    "dashboard": (
+        *STORES,
+        "RABBITMQ_MANAGEMENT_URL",
+        "DASHBOARD_PASSWORD",
+        "LIMIT_KEY_SECRET",
+        "ERASURE_SECRET",
+    ),
     "migrate": (*STORES, "MIGRATE_DATABASE_URL", "LIMIT_KEY_SECRET", "ERASURE_SECRET"),
 }
 ALL_SECRETS = tuple(DEV_DEFAULTS)  # every setting with a development-only default

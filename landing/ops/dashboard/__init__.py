@@ -4,7 +4,8 @@ Its own WSGI process, never part of the public app (nginx does not proxy it):
     gunicorn -c gunicorn.conf.py --bind 127.0.0.1:8001 'landing.ops.dashboard:create_dashboard()'
 Every path asks for DASHBOARD_USER / DASHBOARD_PASSWORD; the pages live under /dashboard/.
 From the outside in: BasicAuth (failed logins logged and limited, auth.py), CsrfProtect
-(csrf.py), then _routed and the dashboard itself (app.py, which writes the audit lines).
+(csrf.py), then _routed and the dashboard itself (app.py, which writes the audit lines), or
+the campaign page under /dashboard/campaign/ (landing.ops.campaign).
 """
 
 import logging
@@ -16,6 +17,7 @@ import pika.exceptions
 from dramatiq.errors import BrokerConnectionError
 from werkzeug.wrappers import Response
 
+from landing.ops.campaign import PATH as CAMPAIGN
 from landing.ops.dashboard.app import AUDIT, RabbitmqDashboardApp
 from landing.ops.dashboard.auth import REALM, BasicAuth, FailedLogins
 from landing.ops.dashboard.csrf import CsrfProtect
@@ -55,18 +57,25 @@ def create_dashboard(settings: Settings | None = None) -> WSGIApp:
     vhost = pika.URLParameters(settings.rabbitmq_url.split(",")[0]).virtual_host
     api = ManagementAPI(settings.rabbitmq_management_url, vhost)
     dashboard = RabbitmqDashboardApp(RabbitmqInterface(broker, api), PREFIX)
-    protected = CsrfProtect(_routed(dashboard), PREFIX)
+    # Here, not at the top: the campaign page imports this package's modules.
+    from landing.ops.campaign.app import create_campaign
+
+    campaign = create_campaign(settings, api)
+    protected = CsrfProtect(_routed(dashboard, campaign), PREFIX)
     return BasicAuth(protected, settings.dashboard_user, settings.dashboard_password)
 
 
-def _routed(dashboard: RabbitmqDashboardApp) -> WSGIApp:
-    """/dashboard/... to the dashboard; / and /dashboard redirect there; the rest is a 404."""
+def _routed(dashboard: RabbitmqDashboardApp, campaign: WSGIApp) -> WSGIApp:
+    """/dashboard/campaign... to the campaign page, the rest of /dashboard/... to the
+    dashboard; / and /dashboard redirect there; the rest is a 404."""
 
     def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(PREFIX + "/"):
             script_name = environ.get("SCRIPT_NAME", "") + PREFIX
             inner = {**environ, "SCRIPT_NAME": script_name, "PATH_INFO": path[len(PREFIX) :]}
+            if inner["PATH_INFO"] == CAMPAIGN or inner["PATH_INFO"].startswith(CAMPAIGN + "/"):
+                return campaign(inner, start_response)  # its own errors, in the same shape
             try:
                 return dashboard(inner, start_response)
             except UNAVAILABLE as error:

@@ -37,6 +37,12 @@ class ManagementAPI:
         rows = self.get(f"queues/{self.vhost}?columns=name,messages")
         return {row["name"]: row.get("messages") or 0 for row in rows}
 
+    def queue(self, name: str, window: int) -> dict[str, Any]:
+        """One queue's counts, with its publish and ack totals sampled over the last window
+        seconds (message_stats.*_details.samples, newest first)."""
+        rates = f"msg_rates_age={window}&msg_rates_incr={window}"
+        return self.get(f"queues/{self.vhost}/{quote(name, safe='')}?{rates}")
+
     def consumers(self) -> list[dict[str, Any]]:
         """Every consumer on the vhost, with its queue and its channel's details."""
         return self.get(f"consumers/{self.vhost}")
