@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from landing.admin.exporting import queue_export
 from landing.admin.queries import StatementTimeout
+from landing.error_body import code_for
 from landing.ops.campaign import records
 from landing.ops.campaign.audit import audit
 from landing.ops.campaign.overview import UNAVAILABLE, overview
@@ -209,8 +210,8 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> BaseResponse:
-        code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or "")
+        status = error.code or 500
+        return error_response(status, code_for(status), error.description or "")
 
     def unavailable(error: Exception) -> BaseResponse:
         log.warning("campaign page: a store is unavailable (%s)", type(error).__name__)
