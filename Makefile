@@ -73,7 +73,7 @@ test: lint system-deps
 # service but PostgreSQL and Redis (admission's script, a batch's split); make test runs
 # them too. `tests/` mirrors the code.
 unit: $(VENV)/.installed
-	$(BIN)/pytest -m fast -p no:cacheprovider
+	$(BIN)/pytest -m fast -p no:cacheprovider -p no:schemathesis
 
 # nginx, shellcheck, Chromium and RabbitMQ's management API, which the tests run for real.
 system-deps:

@@ -13,11 +13,17 @@ Playwright itself; pytest-playwright is not used: it parametrizes over browsers 
 their downloads and artifacts, none of which these tests want.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+if TYPE_CHECKING:  # Playwright is imported by the fixture that starts it, so a test run
+    # without a browser (the fast tier) never pays for loading it.
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: The window the tests' pages are laid out in (and screenshotted at, unless a test resizes).
@@ -29,6 +35,8 @@ def chromium() -> Iterator[Browser]:
     """Debian's headless Chromium under Playwright, for the test module."""
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: scripts/system-deps.sh installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield browser
