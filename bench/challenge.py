@@ -7,8 +7,9 @@ server and solves --challenges fresh challenges with solver.js, in as many Web W
 the page starts (page.js: one per core, at most four); each solve is timed from the
 challenge in hand to the number found, as the page waits for it. The server: the CPU time
 (process time, this process) of Challenges.issue and of Challenges.verify on solved
-payloads, the claim in Redis (REDIS_URL, default the tests' db 15) included. Medians are
-printed with the spread; docs/challenge.md keeps the figures.
+payloads, the claim in Redis (--redis-url, default the tests' db 15) included. Medians are
+printed with the spread, and the CPU of `auto` mode's count of one sign-up (one Redis
+script call); docs/challenge.md keeps the figures.
 """
 
 import argparse
@@ -25,6 +26,7 @@ import redis
 from altcha import solve_challenge_v1
 
 from landing.admission.challenge import Challenges, solution
+from landing.admission.pressure import Pressure
 from landing.shared.settings import Settings
 
 STATIC = Path(__file__).resolve().parents[1] / "landing" / "static"
@@ -130,6 +132,11 @@ def main() -> None:
     remaining = iter(payloads)
     verified = cpu_ms(lambda: challenges.verify(next(remaining), str(uuid.uuid4())), len(issued))
     print(f"server: verify CPU (Redis claim included) {_summary(verified, 'ms')}")
+    # auto's count of each sign-up (one script call), under rates it never reaches.
+    pressure = Pressure("auto", "1000000/minute", "1000000/minute", 60, client)
+    networks = iter(f"198.18.{i % 256}.0/24" for i in range(len(issued)))
+    counted = cpu_ms(lambda: pressure.required(next(networks)), len(issued))
+    print(f"server: auto mode's count per sign-up CPU {_summary(counted, 'ms')}")
 
 
 if __name__ == "__main__":
