@@ -40,6 +40,8 @@ class Stores:
             REDIS_URL=self.redis_url,
             MONGO_URL=self.mongo_url,
             RATE_LIMIT=RATE_LIMIT,
+            # Ingest as the benchmark has always measured it; a scenario may turn it on.
+            CHALLENGE_MODE="off",
         )
         env.update(extra)
         return env

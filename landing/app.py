@@ -8,9 +8,11 @@ from flask import Flask
 
 from landing import views
 from landing.admin import init_admin
+from landing.admission.challenge import Challenges
 from landing.admission.gate import Gate
 from landing.admission.keys import PhoneKeys
 from landing.admission.limiter import init_limiter
+from landing.admission.pressure import Pressure
 from landing.cors import init_cors
 from landing.errors import register_error_handlers
 from landing.intake import Intake
@@ -102,6 +104,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         (settings.rate_limit, settings.phone_rate_limit),
         settings.result_ttl,
         app.extensions["phone_keys"],
+    )
+    redis = app.extensions["results"].client
+    app.extensions["challenges"] = Challenges(
+        settings.challenge_secret, settings.challenge_max_number, settings.challenge_expires, redis
+    )
+    app.extensions["pressure"] = Pressure(
+        settings.challenge_mode,
+        settings.challenge_network_rate,
+        settings.challenge_everyone_rate,
+        settings.challenge_hold,
+        redis,
     )
     app.extensions["intake"] = Intake(app.extensions["gate"], app.extensions["publisher"])
     app.extensions["mongo"] = connect_mongo(settings.mongo_url, settings.mongo_timeout_ms)

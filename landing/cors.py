@@ -1,7 +1,8 @@
 """Cross-origin sign-ups: pages on CORS_ORIGINS may call the registration API from a browser.
 
-Only /api/register/ and its status URLs, without cookies or credentials (the API uses none).
-With no origins configured nothing is registered, so no answer carries a CORS header.
+Only /api/register/, its status URLs and /api/challenge, without cookies or credentials
+(the API uses none). With no origins configured nothing is registered, so no answer carries
+a CORS header.
 """
 
 import re
@@ -9,8 +10,9 @@ import re
 from flask import Flask, request
 from flask_cors import CORS
 
-#: The registration routes only (POST /api/register/, GET /api/register/<id>).
-ROUTES = r"/api/register(/.*)?$"
+#: The registration routes only (POST /api/register/, GET /api/register/<id>), and the
+#: challenge a sign-up may need (GET /api/challenge).
+ROUTES = r"/api/(register(/.*)?|challenge)$"
 
 
 def origins(configured: str) -> list[str]:

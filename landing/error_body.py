@@ -20,6 +20,10 @@ CODES: dict[str, tuple[int, ...]] = {
     "unauthorized": (401,),  # no credentials, or wrong ones (operator API, dashboard)
     # A token without the scope; a cross-site form (dashboard); a proxy request (gunicorn).
     "forbidden": (403,),
+    # A sign-up that must carry a solved challenge (landing/admission/proof.py): none sent;
+    # one forged, expired or used already. The page solves one and sends the sign-up again.
+    "challenge_required": (403,),
+    "challenge_invalid": (403,),
     "not_found": (404,),
     "method_not_allowed": (405,),
     # A body that did not arrive in time (gunicorn, nginx: 408); the app too slow (nginx: 504).

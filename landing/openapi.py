@@ -15,6 +15,7 @@ from landing.error_body import code_for
 from landing.schemas import (
     PHONE_HELP,
     AcceptedSchema,
+    ChallengeSchema,
     ErrorSchema,
     HealthSchema,
     InvalidFieldsSchema,
@@ -53,6 +54,14 @@ ERRORS = {
         "InvalidFields",
     ),
     "BadRequestId": (400, "request_id is not a UUID.", "Error"),
+    "ChallengeRefused": (
+        403,
+        "A solved challenge is required now (CHALLENGE_MODE) and none came "
+        "(`challenge_required`), or the one sent is forged, expired or was spent on another "
+        "sign-up (`challenge_invalid`). Nothing is stored or counted against the number: GET "
+        "/api/challenge, solve it, and send the same request again with `altcha`.",
+        "Error",
+    ),
     "Conflict": (
         409,
         "This request_id was sent before with another number; nothing is stored or counted "
@@ -66,6 +75,8 @@ ERRORS = {
     "Unavailable": (503, "A service the answer needs did not answer in time.", "Error"),
 }
 RETRY = {429, 503}  # the errors whose answer says when to come back
+# The errors answered with codes other than their status's own (landing/error_body.py).
+NAMED_CODES = {"ChallengeRefused": ("challenge_required", "challenge_invalid")}
 
 # What marshmallow's fields cannot say about themselves: how a value is read, and examples
 # (schemathesis sends these too, so its runs include accepted sign-ups).
@@ -84,6 +95,13 @@ FIELD_NOTES = {
         "description": "Send your own to make retries safe; generated when absent. It is "
         "bound to the first number sent with it: the same id with another number is a 409.",
         "examples": ["df205b63-3225-4700-9abd-acce1bfefb3f"],
+    },
+    "altcha": {
+        "description": "A solved challenge (GET /api/challenge), when a 403 asked for one: "
+        "base64 of the JSON {algorithm, challenge, number, salt, signature}, where number is "
+        "the one whose SHA-256(salt + number) is the challenge (ALTCHA's scheme). Each "
+        "solution serves one sign-up (its request_id) and expires with its challenge; "
+        "ignored while none is required.",
     },
 }
 
@@ -106,6 +124,7 @@ def build_document() -> dict:
     _add_components(spec)
     spec.path(path="/api/register/", operations={"post": _register()})
     spec.path(path="/api/register/{request_id}", operations={"get": _status()})
+    spec.path(path="/api/challenge", operations={"get": _challenge()})
     spec.path(path="/health", operations={"get": _health()})
     return spec.to_dict()
 
@@ -114,6 +133,7 @@ def _add_components(spec: APISpec) -> None:
     for name, schema in {
         "Registration": RegistrationSchema,
         "Accepted": AcceptedSchema,
+        "Challenge": ChallengeSchema,
         "RegistrationStatus": RegistrationStatusSchema,
         "Health": HealthSchema,
         "Error": ErrorSchema,
@@ -126,15 +146,18 @@ def _add_components(spec: APISpec) -> None:
     for name, header in HEADERS.items():
         spec.components.header(name, header)
     for name, (status, description, schema_name) in ERRORS.items():
-        spec.components.response(name, _error(status, description, schema_name))
+        codes = NAMED_CODES.get(name, (code_for(status),))
+        spec.components.response(name, _error(status, description, schema_name, codes))
 
 
-def _error(status: int, description: str, schema: str) -> dict:
-    """A response in the one error shape, its `error` fixed to the status code's."""
+def _error(status: int, description: str, schema: str, codes: tuple[str, ...]) -> dict:
+    """A response in the one error shape, its `error` one of codes (the status code's own,
+    unless it is answered with others)."""
     headers = ["X-Request-ID", *(["Retry-After"] if status in RETRY else [])]
+    error = {"const": codes[0]} if len(codes) == 1 else {"enum": list(codes)}
     body = {
         "allOf": [{"$ref": f"#/components/schemas/{schema}"}],
-        "properties": {"error": {"const": code_for(status)}},
+        "properties": {"error": error},
     }
     return _response(description, body, headers)
 
@@ -171,7 +194,13 @@ def _register() -> dict:
         }
     }
     errors = _refs(
-        "Invalid", "Conflict", "TooLarge", "UnsupportedMediaType", "RateLimited", "Unavailable"
+        "Invalid",
+        "ChallengeRefused",
+        "Conflict",
+        "TooLarge",
+        "UnsupportedMediaType",
+        "RateLimited",
+        "Unavailable",
     )
     return {
         "operationId": "register",
@@ -206,6 +235,23 @@ def _status() -> dict:
         "responses": _codes(
             {"200": found}, _refs("BadRequestId", "NotFound", "RateLimited", "Unavailable")
         ),
+    }
+
+
+def _challenge() -> dict:
+    issued = _response(
+        "A new challenge, signed, for one sign-up: find the number from 0 to maxnumber whose "
+        "SHA-256(salt + number), in hex, is challenge, and send it as the sign-up's altcha. "
+        "It expires within minutes (the salt's expires, Unix seconds).",
+        "Challenge",
+        ["X-Request-ID"],
+    )
+    return {
+        "operationId": "getChallenge",
+        "summary": "A proof-of-work challenge for a sign-up",
+        "description": "Needed only when a sign-up is answered 403 challenge_required or "
+        "challenge_invalid; never cached.",
+        "responses": _codes({"200": issued}, _refs("RateLimited")),
     }
 
 

@@ -19,6 +19,7 @@ from landing.shared.phones import canonical
 
 PHONE_HELP = "Enter an Iranian mobile number such as 09123456789."
 MAX_REFERRER = 2048  # schema.sql: varchar(2048)
+MAX_SOLUTION = 1024  # a challenge's solution, base64: a real one is ~300 characters
 # Unicode's control characters (Cc): C0, DEL and C1. NUL is the one PostgreSQL text refuses.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # The only code points a Python str can hold that UTF-8 (hence PostgreSQL and BSON) cannot.
@@ -60,7 +61,7 @@ def _valid_unicode(value: str) -> None:
 
 
 class RegistrationSchema(Schema):
-    """POST /api/register/: phone required, referrer and request_id optional."""
+    """POST /api/register/: phone required; referrer, request_id and altcha optional."""
 
     phone = Phone(required=True)
     referrer = fields.String(
@@ -69,6 +70,10 @@ class RegistrationSchema(Schema):
         validate=[validate.Length(max=MAX_REFERRER), _no_control_characters, _valid_unicode],
     )
     request_id = fields.UUID(load_default=uuid.uuid4)
+    # A solved challenge (landing/admission/challenge.py), when one is required.
+    altcha = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_SOLUTION)
+    )
 
 
 def without_unknown_fields(error: ValidationError, schema: Schema) -> ValidationError:
@@ -106,6 +111,16 @@ class RegistrationStatusSchema(Schema):
 
     request_id = fields.UUID(required=True)
     status = fields.String(required=True, validate=validate.OneOf(PUBLIC_STATUSES))
+
+
+class ChallengeSchema(Schema):
+    """200 to GET /api/challenge: ALTCHA's challenge (landing/admission/challenge.py)."""
+
+    algorithm = fields.String(required=True, validate=validate.OneOf(["SHA-256"]))
+    challenge = fields.String(required=True)
+    maxnumber = fields.Integer(required=True)
+    salt = fields.String(required=True)
+    signature = fields.String(required=True)
 
 
 class HealthSchema(Schema):

@@ -2,11 +2,12 @@
 
 import uuid
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from landing.admission.limiter import limiter, status_rate_limit
+from landing.admission import proof
+from landing.admission.limiter import challenge_rate_limit, limiter, status_rate_limit
 from landing.admission.refused import refused_past_limit
 from landing.errors import handle_http_exception, handle_validation_error
 from landing.schemas import RegistrationSchema, without_unknown_fields
@@ -41,9 +42,13 @@ def _json_body():
 def register():
     """Accept a sign-up: 202 once RabbitMQ holds it, 503 when it can't confirm in time.
 
-    The answer is the same whether the number is new or already registered.
+    The answer is the same whether the number is new or already registered. When a solved
+    challenge is required (CHALLENGE_MODE), one without it is refused: 403.
     """
-    signup = new_signup(schema.load(_json_body()))
+    data = schema.load(_json_body())
+    if (refused := proof.refusal(data["altcha"], str(data["request_id"]))) is not None:
+        return refused
+    signup = new_signup(data)
     accept(signup)
     # registration_status's URL; url_for would cost ~2% of a sign-up's CPU (py-spy).
     location = f"{request.script_root}{bp.url_prefix}/register/{signup.request_id}"
@@ -79,6 +84,14 @@ def turned_away(error: HTTPException):
 
 for _code in TURNED_AWAY:
     bp.register_error_handler(_code, turned_away)
+
+
+@bp.get("/challenge")
+@limiter.limit(challenge_rate_limit)
+def challenge():
+    """A new signed challenge: solve it, then send the solution with a sign-up (altcha)."""
+    issued = current_app.extensions["challenges"].issue()
+    return issued, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/register/<request_id>")

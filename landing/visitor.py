@@ -14,6 +14,8 @@ from landing.schemas import storable_text
 
 MAX_USER_AGENT = 512  # schema.sql: varchar(512)
 IPV6_CLIENT_PREFIX = 64  # one subscriber's allocation: its addresses share one bucket
+# A client's network, as nginx's access log names it: many clients of one provider or host.
+IPV4_NETWORK_PREFIX, IPV6_NETWORK_PREFIX = 24, 48
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -91,6 +93,17 @@ def client_bucket(address: str | None) -> str:
     if isinstance(parsed, ipaddress.IPv6Address):
         return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
     return address
+
+
+@functools.lru_cache(maxsize=4096)
+def client_network(address: str | None) -> str:
+    """The network an address is in, as the challenge's `auto` mode counts sign-ups: an
+    IPv4 /24, an IPv6 /48 (nginx's access log writes the same, never an address)."""
+    if address is None:
+        return "unknown"
+    parsed = ipaddress.ip_address(address)
+    prefix = IPV4_NETWORK_PREFIX if parsed.version == 4 else IPV6_NETWORK_PREFIX
+    return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False))
 
 
 def rate_limit_key() -> str:

@@ -49,3 +49,8 @@ def init_limiter(app: Flask, settings: Settings) -> None:
 def status_rate_limit() -> str:
     """STATUS_RATE_LIMIT: status lookups per client address."""
     return current_app.config["SETTINGS"].status_rate_limit
+
+
+def challenge_rate_limit() -> str:
+    """CHALLENGE_RATE_LIMIT: challenges issued per client address."""
+    return current_app.config["SETTINGS"].challenge_rate_limit

@@ -79,3 +79,29 @@ if ARGV[3] == '1' then
     end
 end
 """
+# CHALLENGE_MODE=auto (landing.admission.pressure): count a sign-up against its client
+# network's window and everyone's, and say for each whether a challenge is required: 0 no,
+# 1 yes, 2 yes and it began just now. KEYS: the network's counter, everyone's, the network's
+# held state, everyone's. ARGV: each rate and its window in seconds, the hold in seconds.
+# Over a rate, its state is held (or held longer) for the hold: it turns itself off once the
+# rate has stayed under for that long.
+PRESSURE = """
+local function state(counter, limit, window, held, hold)
+    local hits = redis.call('INCR', counter)
+    if hits == 1 then
+        redis.call('EXPIRE', counter, window)
+    end
+    if hits > tonumber(limit) then
+        if redis.call('SET', held, '1', 'EX', hold, 'NX') then
+            return 2
+        end
+        redis.call('EXPIRE', held, hold)
+        return 1
+    end
+    return redis.call('EXISTS', held)
+end
+return {
+    state(KEYS[1], ARGV[1], ARGV[2], KEYS[3], ARGV[5]),
+    state(KEYS[2], ARGV[3], ARGV[4], KEYS[4], ARGV[5]),
+}
+"""

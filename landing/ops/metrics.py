@@ -28,7 +28,10 @@ from prometheus_client import (
     values,
 )
 
+from landing.admission.challenge import CLAIMED_IN_MEMORY
 from landing.admission.fallback import ADMITTED_IN_MEMORY
+from landing.admission.pressure import ENGAGED, EVERYONE
+from landing.admission.proof import VERDICTS
 from landing.ops.queue_depths import QueueDepths, queue_names
 from landing.shared.signup import QUEUES
 
@@ -68,7 +71,10 @@ class WebMetrics:
             ["status"],
             registry=self.registry,
         )
-        self.registry.register(ADMITTED_IN_MEMORY)
+        # Counted where they happen, one per process, like ADMITTED_IN_MEMORY: the
+        # challenge's verdicts, auto mode's engagements and state, claims held in memory.
+        for collector in (ADMITTED_IN_MEMORY, VERDICTS, ENGAGED, EVERYONE, CLAIMED_IN_MEMORY):
+            self.registry.register(collector)
         self.queues = QueueDepths(rabbitmq_url, queue_names(QUEUES))
         self.registry.register(self.queues)
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}

@@ -31,13 +31,16 @@ DEV_DEFAULTS = {
     "LIMIT_KEY_SECRET": "development-only-limit-key",
     # The key of erased numbers' tombstones (landing/shared/tombstones.py).
     "ERASURE_SECRET": "dev-only-erasure-secret",
+    # Signs the sign-up challenges (landing/admission/challenge.py).
+    "CHALLENGE_SECRET": "development-only-challenge-key",
 }
 # What each production process must be given: listed, not derived from DEV_DEFAULTS, so a
 # new dev default never becomes a required production setting by accident. `migrate` is the
-# `flask --app landing` commands that change PostgreSQL's schema or delete from it.
+# `flask --app landing` commands that change PostgreSQL's schema or delete from it; they
+# build the web's app (create_app), so they are given the web's secrets too.
 STORES = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "MONGO_URL")
 SECRETS = {
-    "web": (*STORES, "LIMIT_KEY_SECRET", "ERASURE_SECRET"),
+    "web": (*STORES, "LIMIT_KEY_SECRET", "ERASURE_SECRET", "CHALLENGE_SECRET"),
     "worker": (*STORES, "ERASURE_SECRET"),
     # The campaign page reads sign-ups and the attempt log, starts exports (Redis, RabbitMQ)
     # and erases (the keys below; the owner's MIGRATE_DATABASE_URL only if it is given).
@@ -48,9 +51,16 @@ SECRETS = {
         "LIMIT_KEY_SECRET",
         "ERASURE_SECRET",
     ),
-    "migrate": (*STORES, "MIGRATE_DATABASE_URL", "LIMIT_KEY_SECRET", "ERASURE_SECRET"),
+    "migrate": (
+        *STORES,
+        "MIGRATE_DATABASE_URL",
+        "LIMIT_KEY_SECRET",
+        "ERASURE_SECRET",
+        "CHALLENGE_SECRET",
+    ),
 }
 ALL_SECRETS = tuple(DEV_DEFAULTS)  # every setting with a development-only default
+CHALLENGE_MODES = ("off", "always", "auto")  # CHALLENGE_MODE's (landing/admission/pressure.py)
 
 
 def setting(default: Any, doc: str, example: str | None = None) -> Any:
@@ -111,6 +121,41 @@ class Settings:
         " number back (`openssl rand -hex 32`); erasure finds the counters with it. A new key"
         " only resets the per-phone limits",
         example="",
+    )
+    challenge_mode: str = setting(
+        "auto",
+        "when a sign-up must carry a solved proof-of-work challenge (docs/challenge.md):"
+        " `off`, `always`, or `auto` (for a client network past `CHALLENGE_NETWORK_RATE`, for"
+        " everyone past `CHALLENGE_EVERYONE_RATE`, until calm for `CHALLENGE_HOLD`)",
+    )
+    challenge_secret: str = setting(
+        DEV_DEFAULTS["CHALLENGE_SECRET"],
+        "HMAC-SHA256 key the challenges are signed with (`openssl rand -hex 32`); a new key"
+        " only makes the challenges being solved fail once (the page fetches another)",
+        example="",
+    )
+    challenge_max_number: int = setting(
+        100_000,
+        "a challenge's work: the page tries up to this many SHA-256 hashes, half on average"
+        " (docs/challenge.md has the measured solve times)",
+    )
+    challenge_expires: int = setting(
+        300, "seconds a challenge may be solved and used in; a solution is used once"
+    )
+    challenge_network_rate: str = setting(
+        "20/minute",
+        "`auto`: sign-ups from one client network (IPv4 /24, IPv6 /48) past which that network"
+        " must solve challenges",
+    )
+    challenge_everyone_rate: str = setting(
+        "300/minute", "`auto`: sign-ups overall past which every sign-up must solve a challenge"
+    )
+    challenge_hold: int = setting(
+        600,
+        "`auto`: seconds a challenge stays required after its rate was last exceeded",
+    )
+    challenge_rate_limit: str = setting(
+        "30/minute", "challenges (`GET /api/challenge`) per client address"
     )
     status_rate_limit: str = setting(
         "60/minute", "status lookups (`GET /api/register/<request_id>`) per client address"
@@ -279,4 +324,12 @@ def load(environ: Mapping[str, str] | None = None, process: str | None = "web") 
         values |= {name.lower(): "" for name in ALL_SECRETS if not environ.get(name)}
     settings = Settings(**values)
     check_queue_type(settings.rabbitmq_queue_type)
+    check_challenge_mode(settings.challenge_mode)
     return settings
+
+
+def check_challenge_mode(mode: str) -> str:
+    """mode, if CHALLENGE_MODE may be it; ValueError otherwise."""
+    if mode not in CHALLENGE_MODES:
+        raise ValueError(f"CHALLENGE_MODE must be one of {', '.join(CHALLENGE_MODES)}: {mode!r}")
+    return mode

@@ -40,6 +40,11 @@
     },
   };
   const RETRIED = new Set([429, 502, 503, 504]); // transient: the same request_id again
+  // A sign-up the API wants proof of work for (403): solve a challenge, send it again.
+  const CHALLENGED = new Set(["challenge_required", "challenge_invalid"]);
+  const MAX_SOLVES = 3; // a fourth refusal is no longer a challenge we can answer
+  const MAX_SOLVERS = 4; // Web Workers sharing one challenge, one per core at most
+  const SOLVER = new URL("solver.js", document.currentScript.src).href;
   const MAX_ATTEMPTS = 20; // about ten minutes with the backoff below
   const LONGEST_WAIT = 60000; // longer than this, the visitor had better come back later
   const REFERRER_LIMIT = 2048; // the API's referrer limit
@@ -151,7 +156,45 @@
     return date > 0 ? date : exponential;
   }
 
+  // Whether a 403 asks for a solved challenge (and not for something no retry mends).
+  async function challenged(response) {
+    if (response.status !== 403) return false;
+    try {
+      return CHALLENGED.has((await response.clone().json()).error);
+    } catch {
+      return false;
+    }
+  }
+
+  // Workers each trying their share of the numbers; the first to find it answers.
+  function work(challenge) {
+    const parts = Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_SOLVERS));
+    const workers = Array.from({ length: parts }, () => new Worker(SOLVER));
+    return new Promise((done, fail) => {
+      let left = parts;
+      workers.forEach((worker, part) => {
+        worker.onmessage = (event) => {
+          if (event.data.number !== null) done(event.data.number);
+          else if (--left === 0) fail(new Error("unsolved"));
+        };
+        worker.onerror = () => fail(new Error("solver failed"));
+        worker.postMessage({ ...challenge, part, parts });
+      });
+    }).finally(() => workers.forEach((worker) => worker.terminate()));
+  }
+
+  // A fresh challenge from the API, solved: the value the sign-up sends as altcha.
+  async function solution() {
+    const response = await fetch(`${API}/api/challenge`, { credentials: "omit", cache: "no-store" });
+    if (!response.ok) throw new Error(`challenge: ${response.status}`);
+    const challenge = await response.json();
+    const number = await work(challenge);
+    const { algorithm, salt, signature } = challenge;
+    return btoa(JSON.stringify({ algorithm, challenge: challenge.challenge, number, salt, signature }));
+  }
+
   async function send(body) {
+    let solves = 0;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let response = null;
       try {
@@ -162,6 +205,13 @@
           credentials: "omit",
           cache: "no-store",
         });
+        if (solves < MAX_SOLVES && (await challenged(response))) {
+          solves++;
+          result.dataset.solves = String(solves);
+          body.altcha = await solution(); // the same sign-up (request_id), with its proof
+          attempt--; // solving is not a failed attempt: send again at once
+          continue;
+        }
         if (!RETRIED.has(response.status)) return response;
       } catch {
         // A network error, or a cross-origin refusal (the browser says no more).

@@ -31,9 +31,11 @@ CHECKS = [
     response_schema_conformance,
 ]
 REGISTER, STATUS = ("/api/register/", "post"), ("/api/register/{request_id}", "get")
+CHALLENGE = ("/api/challenge", "get")
 ANSWERS = {
-    REGISTER: {"202", "400", "409", "413", "415", "429", "503"},
+    REGISTER: {"202", "400", "403", "409", "413", "415", "429", "503"},
     STATUS: {"200", "400", "404", "429", "503"},
+    CHALLENGE: {"200", "429"},
     ("/health", "get"): {"200"},
 }
 PHONE = "09123456789"
@@ -91,7 +93,10 @@ def test_every_error_body_names_its_code():
     for path, method in ANSWERS:
         for code, response in responses(path, method).items():
             body = response["content"]["application/json"]["schema"]
-            if int(code) >= 400:
+            if code == "403":  # a sign-up's challenge: codes of its own (landing/admission)
+                error = {"enum": ["challenge_required", "challenge_invalid"]}
+                assert body["properties"]["error"] == error
+            elif int(code) >= 400:
                 assert body["properties"]["error"] == {"const": code_for(int(code))}
                 shape = _resolve(body["allOf"][0])
                 assert {"error", "message"} <= set(shape["required"])
@@ -123,6 +128,7 @@ def test_answers_without_services_conform(client):
         (REGISTER, post(client, {"phone": PHONE, "referrer": "x" * 5000}), 413),
         (REGISTER, client.post("/api/register/", data={"phone": PHONE}), 415),
         (STATUS, client.get("/api/register/nope"), 400),
+        (CHALLENGE, client.get("/api/challenge"), 200),
         (("/health", "get"), client.get("/health"), 200),
     ]
     for operation, response, expected in cases:
@@ -139,18 +145,31 @@ def test_a_status_lookup_without_redis_conforms(client):
     [
         (REGISTER, lambda c: post(c, {"phone": PHONE})),
         (STATUS, lambda c: c.get("/api/register/nope")),
+        (CHALLENGE, lambda c: c.get("/api/challenge")),
     ],
 )
 def test_rate_limited_answers_conform(make_app, operation, request_):
-    client = make_app(rate_limit="1/hour", status_rate_limit="1/hour").test_client()
+    limits = {"rate_limit": "1/hour", "status_rate_limit": "1/hour"}
+    client = make_app(**limits, challenge_rate_limit="1/hour").test_client()
     request_(client)
     assert _validate(client, operation, request_(client)) == 429
+
+
+@pytest.mark.parametrize(
+    ("altcha", "code"),
+    [(None, "challenge_required"), ("bm90IGEgc29sdXRpb24=", "challenge_invalid")],
+)
+def test_a_sign_up_refused_for_its_challenge_conforms(make_app, altcha, code):
+    client = make_app(challenge_mode="always").test_client()
+    response = post(client, {"phone": PHONE, "altcha": altcha})
+    assert _validate(client, REGISTER, response) == 403 and response.json["error"] == code
 
 
 def test_the_docs_page_renders_every_operation(client):
     page = client.get("/api/docs")
     assert page.status_code == 200 and page.mimetype == "text/html"
-    for operation in ("POST /api/register/", "GET /api/register/{request_id}", "GET /health"):
+    operations = ("POST /api/register/", "GET /api/register/{request_id}", "GET /api/challenge")
+    for operation in (*operations, "GET /health"):
         assert operation in page.text
     assert "<script" not in page.text and "<link" not in page.text
     assert client.get("/api/openapi.json").json == DOCUMENT

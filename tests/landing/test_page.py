@@ -9,7 +9,7 @@ from landing.page import PAGE_CSP
 from tests.support.services import ROOT
 
 STATIC = ROOT / "landing" / "static"
-PAGE_FILES = ("index.html", "page.css", "page.js")
+PAGE_FILES = ("index.html", "page.css", "page.js", "solver.js")
 ORIGIN = "http://127.0.0.1:18080"
 
 

@@ -36,6 +36,7 @@ def test_production_web_and_migrate_need_the_secret(process):
     }
     stores["MIGRATE_DATABASE_URL"] = "postgresql://owner:secret@host/landing"
     stores["ERASURE_SECRET"] = "e"
+    stores["CHALLENGE_SECRET"] = "c"
     with pytest.raises(RuntimeError, match="LIMIT_KEY_SECRET"):
         load({"APP_ENV": "production", **stores}, process=process)
     given = load({"APP_ENV": "production", **stores, "LIMIT_KEY_SECRET": "k"}, process=process)

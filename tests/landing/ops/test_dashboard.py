@@ -101,7 +101,8 @@ def test_production_has_no_dashboard_password_or_management_url_default():
     assert "RABBITMQ_MANAGEMENT_URL" in str(caught.value)
     # The public web, given only its own secrets, starts without them and holds none.
     web = load(
-        {"APP_ENV": "production", **urls, "LIMIT_KEY_SECRET": "k", "ERASURE_SECRET": "e"},
+        {"APP_ENV": "production", **urls, "LIMIT_KEY_SECRET": "k", "ERASURE_SECRET": "e"}
+        | {"CHALLENGE_SECRET": "c"},
         process="web",
     )
     assert (web.dashboard_password, web.rabbitmq_management_url) == ("", "")

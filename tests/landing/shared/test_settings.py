@@ -91,7 +91,7 @@ def test_env_example_lists_every_setting_once_with_its_default():
     # and the secrets compose must be given left empty.
     given = {name: values[name] for name in (f.name.upper() for f in fields(Settings))}
     assert given["APP_ENV"] == "development"
-    for name in ("LIMIT_KEY_SECRET", "ERASURE_SECRET", "DASHBOARD_PASSWORD"):
+    for name in ("LIMIT_KEY_SECRET", "ERASURE_SECRET", "CHALLENGE_SECRET", "DASHBOARD_PASSWORD"):
         assert given[name] == "", name
     # .env.example read as the development environment it is loads without complaint.
     assert load(given).app_env == "development"
