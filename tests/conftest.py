@@ -128,7 +128,7 @@ def mongo(mongo_server, workers):
 def clean(settings, owner, broker, mongo):
     """Every store empty: registrations, Redis db 15, the queues, the attempt history."""
     with owner.cursor() as cursor:
-        cursor.execute("TRUNCATE registrations, signup_counts RESTART IDENTITY")
+        cursor.execute("TRUNCATE registrations, signup_counts, verifications RESTART IDENTITY")
     with redis.Redis.from_url(settings.redis_url) as client:
         client.flushdb()
     broker.flush_all()
