@@ -263,6 +263,10 @@ class Settings:
         " -hex 32`); required with `VERIFICATION=sms`; a new key voids the codes out there",
         example="",
     )
+    verification_rate_limit: str = setting(
+        "10/minute",
+        "code guesses and resends (`POST /api/register/<id>/verify|resend`) per address",
+    )
     verification_code_ttl: int = setting(300, "seconds a code sent by SMS can be used")
     verification_attempts: int = setting(5, "wrong guesses a code allows before it is void")
     verification_resend_cooldown: int = setting(

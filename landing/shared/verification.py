@@ -41,6 +41,7 @@ class Guess:
     check: Check
     left: int = 0
     target: str = ""
+    at: float = 0.0  # when it was first verified
 
 
 def record_key(request_id: str) -> str:
@@ -124,7 +125,7 @@ class Codes:
             self.client.delete(key)  # only the count this guess made: no record was there
             return Guess(Check.UNKNOWN)
         if verified:
-            return Guess(Check.VERIFIED, target=target.decode())
+            return Guess(Check.VERIFIED, target=target.decode(), at=float(verified))
         if digest is None or float(expires) < time.time():
             return Guess(Check.EXPIRED)
         if tries > self.attempts:
@@ -133,9 +134,13 @@ class Codes:
             return Guess(
                 Check.LOCKED if tries == self.attempts else Check.WRONG, self.attempts - tries
             )
-        self.client.hset(key, mapping={"verified": f"{time.time():.3f}"})
-        self.client.hdel(key, "digest")
-        return Guess(Check.VERIFIED, target=target.decode())
+        now = time.time()
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(key, "verified", f"{now:.3f}")
+            pipe.hdel(key, "digest")
+            pipe.hget(key, "verified")
+            at = pipe.execute()[-1]
+        return Guess(Check.VERIFIED, target=target.decode(), at=float(at))
 
     def claim_resend(self, request_id: str) -> float | None:
         """Take the sign-up's next send if its cooldown is over: None when taken, else the
