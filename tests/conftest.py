@@ -208,3 +208,13 @@ def receiver():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def sms_gateway():
+    """The local SMS gateway on 127.0.0.1 (tests.support.sms), shut down afterwards."""
+    from tests.support.sms import RunningGateway
+
+    gateway = RunningGateway(twilio_token="test-twilio-token")
+    yield gateway
+    gateway.stop()

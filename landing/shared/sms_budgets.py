@@ -64,20 +64,23 @@ class Limits:
 class Budgets:
     """charge() before a code is sent, refund() if it was not."""
 
-    def __init__(self, client: redis.Redis, secret: str, limits: Limits) -> None:
+    def __init__(
+        self, client: redis.Redis, secret: str, limits: Limits, prefix: str = "landing:sms-budget"
+    ) -> None:
         self.client, self.secret, self.limits = client, secret.encode(), limits
+        self.prefix = prefix  # the keys' (tests give theirs apart)
         self._charge = client.register_script(_CHARGE)
         self._refund = client.register_script(_REFUND)
 
     def number_key(self, phone: str) -> str:
         digest = hmac.new(self.secret, phone.encode(), hashlib.sha256).hexdigest()
-        return f"landing:sms-budget:number:{digest}"
+        return f"{self.prefix}:number:{digest}"
 
     def _keys(self, phone: str, network: str) -> list[str]:
         return [
             self.number_key(phone),
-            f"landing:sms-budget:network:{network or 'unknown'}",
-            "landing:sms-budget:hourly",
+            f"{self.prefix}:network:{network or 'unknown'}",
+            f"{self.prefix}:hourly",
         ]
 
     def charge(self, phone: str, network: str) -> str | None:
