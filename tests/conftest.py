@@ -218,3 +218,16 @@ def sms_gateway():
     gateway = RunningGateway(twilio_token="test-twilio-token")
     yield gateway
     gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def sms_workers(settings, workers, sms_gateway, receiver):
+    """Workers with VERIFICATION=sms (tests.support.sms.sms_settings), on the session's vhost
+    (whose queues `workers` made)."""
+    from actors.broker import build_workers
+    from tests.support.sms import sms_settings
+
+    built = build_workers(sms_settings(settings, sms_gateway, receiver))
+    yield built
+    built.forwarder.close()
+    built.broker.close()

@@ -12,34 +12,14 @@ import redis
 from dramatiq import Worker
 from standardwebhooks import Webhook
 
-from actors.broker import build_workers
 from landing.shared.db import db
 from landing.shared.verification import record_key
 from tests.support.config import WEBHOOK_SECRET as SECRET
 from tests.support.http import assert_error, post
 from tests.support.services import wait_for
+from tests.support.sms import NUMBER_BUDGET, sms_settings
 
 PHONE = "09123456789"
-NUMBER_BUDGET = 3
-
-
-def sms_settings(settings, gateway, receiver):
-    return settings.replace(
-        verification="sms",
-        sms_base_url=gateway.url,
-        sms_number_budget=NUMBER_BUDGET,
-        webhook_url=receiver.url,
-        webhook_secret=SECRET,
-    )
-
-
-@pytest.fixture(scope="module")
-def sms_workers(settings, workers, sms_gateway, receiver):
-    """Workers with VERIFICATION=sms, on the session's vhost (whose queues `workers` made)."""
-    built = build_workers(sms_settings(settings, sms_gateway, receiver))
-    yield built
-    built.forwarder.close()
-    built.broker.close()
 
 
 @pytest.fixture

@@ -7,8 +7,21 @@ import threading
 import urllib.request
 
 from landing.ops.sms_gateway import Gateway
+from tests.support.config import WEBHOOK_SECRET
 
 CODE = re.compile(r"\b([0-9]{6})\b")
+NUMBER_BUDGET = 3  # codes per number per day in the tests' VERIFICATION=sms settings
+
+
+def sms_settings(settings, gateway: "RunningGateway", receiver):
+    """settings with VERIFICATION=sms, codes sent to gateway, webhooks to receiver."""
+    return settings.replace(
+        verification="sms",
+        sms_base_url=gateway.url,
+        sms_number_budget=NUMBER_BUDGET,
+        webhook_url=receiver.url,
+        webhook_secret=WEBHOOK_SECRET,
+    )
 
 
 class RunningGateway:
