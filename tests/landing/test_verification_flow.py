@@ -4,17 +4,25 @@ local receiver. The hostile cases too: wrong codes past the limit, an expired co
 within its cooldown, a spent budget, a number outside the mobile prefixes, a provider down.
 Whatever happens to a code, the sign-up is stored."""
 
+import csv
+import io
 import json
+import re
 import uuid
 
 import pytest
 import redis
 from dramatiq import Worker
 from standardwebhooks import Webhook
+from werkzeug.test import Client
 
+from landing.admin import stats
+from landing.ops.dashboard import create_dashboard
+from landing.shared import exports
 from landing.shared.db import db
-from landing.shared.verification import record_key
+from landing.shared.verification import budgets_for, record_key
 from tests.support.config import WEBHOOK_SECRET as SECRET
+from tests.support.dashboard import AUTH
 from tests.support.http import assert_error, post
 from tests.support.services import wait_for
 from tests.support.sms import NUMBER_BUDGET, sms_settings
@@ -216,3 +224,33 @@ def test_the_code_step_answers_404_while_verification_is_off(app, client):
     request_id = str(uuid.uuid4())
     assert_error(verify(client, request_id, "123456"), 404, "not_found")
     assert_error(resend(client, request_id), 404, "not_found")
+
+
+def test_exports_stats_campaign_and_erasure_know_verified(sms_app, sms_gateway, settings):
+    app = sms_app(verification_resend_cooldown=0)
+    client = app.test_client()
+    request_id = sign_up(client)
+    other = sign_up(client, "09350000000")  # registered, never verified
+    code = code_for(sms_gateway)
+    assert verify(client, request_id, code).status_code == 200
+    wait_for(verified_rows, timeout=15)
+
+    with exports.connect(settings.database_url) as conn:
+        out = io.StringIO()
+        exports.write_csv(conn, exports.Filters(), out, lambda _: None)
+    rows = {row["request_id"]: row for row in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert rows[request_id]["verified_at"] and rows[other]["verified_at"] == ""
+    figures = stats.registrations(db, exports.Filters())
+    assert (figures["total"], figures["verified"]) == (2, 1)
+
+    dashboard = Client(create_dashboard(settings))
+    html = dashboard.get("/dashboard/campaign/", headers=AUTH).get_data(as_text=True)
+    assert re.search(r'id="verified">\s*1<', html)
+
+    budget = budgets_for(settings, redis.Redis.from_url(settings.redis_url))
+    assert budget.client.exists(budget.number_key(PHONE))
+    output = app.test_cli_runner().invoke(args=["erase-phone", PHONE])
+    assert output.exit_code == 0, output.output
+    assert [rid for rid, _ in verified_rows()] == []
+    assert not budget.client.exists(budget.number_key(PHONE), record_key(request_id))
+    assert stored_phones() == ["09350000000"]
