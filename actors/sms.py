@@ -106,6 +106,19 @@ class Twilio:
             judge(status, "twilio")
 
 
+def unusable(config: Settings) -> str | None:
+    """Why no code could be sent with config's SMS_* settings, or None. Checked before each
+    send, not at start: every worker declares send_code, but only the process consuming the
+    sms queue is given the provider's key (compose: `webhooks`)."""
+    if not config.sms_api_key:
+        return "SMS_API_KEY is not set"
+    if config.sms_provider == "twilio" and not (config.sms_account and config.sms_sender):
+        return "SMS_PROVIDER=twilio needs SMS_ACCOUNT and SMS_SENDER"
+    if config.app_env == "production" and not config.sms_base_url.startswith("https://"):
+        return "APP_ENV=production needs an https:// SMS_BASE_URL"  # the code in clear text
+    return None
+
+
 def provider_for(config: Settings) -> SmsProvider:
     """The adapter SMS_PROVIDER names, pointed at SMS_BASE_URL."""
     if config.sms_provider == "twilio":

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import dramatiq
 
 from actors.retries import RetryPolicy
-from actors.sms import SmsProvider, provider_for
+from actors.sms import SmsProvider, SmsRefused, provider_for, unusable
 from landing.shared.db import db
 from landing.shared.results import build_result_backend
 from landing.shared.settings import Settings
@@ -63,9 +63,15 @@ class Sender:
     """Decides whether a sign-up gets a code, and sends it."""
 
     def __init__(
-        self, codes: Codes, budgets: Budgets, provider: SmsProvider, prefixes: tuple[str, ...]
+        self,
+        codes: Codes,
+        budgets: Budgets,
+        provider: SmsProvider,
+        prefixes: tuple[str, ...],
+        unusable: str | None = None,
     ):
         self.codes, self.budgets, self.provider, self.prefixes = codes, budgets, provider, prefixes
+        self.unusable = unusable  # why the provider cannot be used (actors.sms.unusable)
 
     def __call__(self, request_id: str, phone: str | None, ip: str | None) -> str:
         """Send request_id's sign-up a code; what happened (sent, or why not)."""
@@ -82,6 +88,9 @@ class Sender:
         if not phone.startswith(self.prefixes):
             self.codes.note(request_id, "not_mobile")
             return "not_mobile"
+        if self.unusable:  # into sms.XQ, where the dashboard says why
+            self.codes.note(request_id, "failed")
+            raise SmsRefused(self.unusable)
         if over := self.budgets.charge(phone, network):
             self.codes.note(request_id, "over_budget")
             log.warning("code for %s not sent: the %s budget is spent", request_id, over)
@@ -145,7 +154,11 @@ def declare(
     client = build_result_backend(config).client
     prefixes = tuple(p.strip() for p in config.sms_mobile_prefixes.split(",") if p.strip())
     sender = Sender(
-        codes_for(config, client), budgets_for(config, client), provider_for(config), prefixes
+        codes_for(config, client),
+        budgets_for(config, client),
+        provider_for(config),
+        prefixes,
+        unusable(config),
     )
 
     def send(request_id: str, phone: str | None = None, ip: str | None = None) -> str:

@@ -3,7 +3,15 @@ Twilio's API shapes: what each sends, and what a provider's refusal or outage be
 
 import pytest
 
-from actors.sms import Kavenegar, SmsRefused, SmsUnavailable, Twilio, e164, provider_for
+from actors.sms import (
+    Kavenegar,
+    SmsRefused,
+    SmsUnavailable,
+    Twilio,
+    e164,
+    provider_for,
+    unusable,
+)
 from harness.local import free_port
 from landing.shared.failures import Kind, classify
 
@@ -85,3 +93,13 @@ def test_the_gateway_page_shows_what_was_sent(gateway):
     with urllib.request.urlopen(gateway.url + "/", timeout=5) as page:
         text = page.read().decode()
     assert "777888" in text and PHONE in text
+
+
+def test_settings_no_code_could_be_sent_with_are_named(settings):
+    sms = settings.replace(verification="sms")
+    assert unusable(sms) is None  # development: the local gateway, its dev key
+    assert unusable(sms.replace(sms_api_key="")) == "SMS_API_KEY is not set"
+    assert "SMS_ACCOUNT" in unusable(sms.replace(sms_provider="twilio"))
+    production = sms.replace(app_env="production")
+    assert "https://" in unusable(production)
+    assert unusable(production.replace(sms_base_url="https://api.kavenegar.com")) is None
