@@ -247,10 +247,11 @@ def test_exports_stats_campaign_and_erasure_know_verified(sms_app, sms_gateway, 
     html = dashboard.get("/dashboard/campaign/", headers=AUTH).get_data(as_text=True)
     assert re.search(r'id="verified">\s*1<', html)
 
-    budget = budgets_for(settings, redis.Redis.from_url(settings.redis_url))
-    assert budget.client.exists(budget.number_key(PHONE))
-    output = app.test_cli_runner().invoke(args=["erase-phone", PHONE])
-    assert output.exit_code == 0, output.output
+    with redis.Redis.from_url(settings.redis_url) as store:
+        budget = budgets_for(settings, store)
+        assert store.exists(budget.number_key(PHONE), record_key(request_id)) == 2
+        output = app.test_cli_runner().invoke(args=["erase-phone", PHONE])
+        assert output.exit_code == 0, output.output
+        assert not store.exists(budget.number_key(PHONE), record_key(request_id))
     assert [rid for rid, _ in verified_rows()] == []
-    assert not budget.client.exists(budget.number_key(PHONE), record_key(request_id))
     assert stored_phones() == ["09350000000"]
