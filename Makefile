@@ -64,6 +64,7 @@ dev: init-db
 	@echo "  campaign      http://127.0.0.1:8001/dashboard/campaign/  (admin / admin; ?lang=fa)"
 	@echo "  operator API  http://127.0.0.1:8000/api/admin/  (with ADMIN_TOKENS set: flask --app landing hash-token)"
 	@echo "  RabbitMQ      http://127.0.0.1:15672/  (guest / guest)"
+	@echo "  SMS gateway   http://127.0.0.1:8025/  (codes sent with VERIFICATION=sms)"
 	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: lint system-deps

@@ -61,3 +61,16 @@ BEGIN
         GROUP BY 1, 2, 3;
     END IF;
 END $$;
+
+-- Sign-ups whose number proved it receives SMS: a code sent to it came back
+-- (docs/verification.md). A table of its own, not a column of registrations: the app's role
+-- only ever INSERTs here (once per sign-up, ON CONFLICT DO NOTHING), so it never needs
+-- UPDATE on registrations, whose rows stay as they were stored. The workers insert only
+-- a request_id registrations holds (INSERT ... SELECT); an erasure deletes the row with its
+-- registration's. No foreign key: it would make every `TRUNCATE registrations` (tests,
+-- benchmarks) name this table too. Created on a database of an older version like any
+-- other table: nothing to migrate, a sign-up without a row here is simply not verified.
+CREATE TABLE IF NOT EXISTS verifications (
+    request_id   uuid         PRIMARY KEY,
+    verified_at  timestamptz  NOT NULL DEFAULT now()
+);

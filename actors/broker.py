@@ -16,7 +16,7 @@ from dramatiq.middleware import (
 )
 from dramatiq.results import Results
 
-from actors import attempts, exports, registrations, webhooks
+from actors import attempts, exports, registrations, verifications, webhooks
 from actors.metrics import WorkerMetrics
 from actors.middleware import DatabaseConnections, WorkerLogs
 from landing.shared.json_logs import hide_payloads
@@ -40,6 +40,8 @@ class Workers:
     forwarder: Publisher
     export_registrations: dramatiq.Actor
     deliver_webhook: dramatiq.Actor | None = None
+    send_code: dramatiq.Actor | None = None
+    record_verification: dramatiq.Actor | None = None
 
 
 def build_workers(config: Settings) -> Workers:
@@ -60,10 +62,16 @@ def build_workers(config: Settings) -> Workers:
     forwarder = Publisher.for_settings(config)
     announce = bool(config.webhook_url)  # new registrations go to the webhook
     statuses = StatusWriter(build_result_backend(config), config.result_ttl)
-    register, register_batch = registrations.declare(broker, config, forwarder, statuses, announce)
+    verify = config.verification == "sms"  # stored numbers are sent a code
+    register, register_batch = registrations.declare(
+        broker, config, forwarder, statuses, announce, verify
+    )
     log_attempt, log_attempts, log_turned_away = attempts.declare(broker, config)
     export = exports.declare(broker, config)
     deliver_webhook = webhooks.declare(broker, config)
+    send_code, record_verification = verifications.declare(
+        broker, config, forwarder.publish, announce
+    )
     return Workers(
         broker,
         register,
@@ -74,6 +82,8 @@ def build_workers(config: Settings) -> Workers:
         forwarder,
         export,
         deliver_webhook,
+        send_code,
+        record_verification,
     )
 
 

@@ -23,12 +23,16 @@ from landing.shared.signup import (
     attempt_message,
     attempts_message,
     registration_message,
+    send_code_message,
     turned_away_message,
     webhook_message,
 )
 from landing.shared.tombstones import Tombstones
 
 log = logging.getLogger(__name__)
+# The outcomes whose number gets a code (VERIFICATION=sms): a duplicate's too, since its
+# visitor answers registered alike and the code proves the row the number already has.
+CODED = (Outcome.REGISTERED, Outcome.DUPLICATE)
 
 
 class StoreFailed(Exception):
@@ -56,6 +60,7 @@ def register(
     forward: Callable[[dramatiq.Message], None],
     rows: Rows,
     announce: bool = False,
+    verify: bool = False,
 ) -> str:
     """Store one sign-up (registered or duplicate) and forward the outcome to its history.
 
@@ -80,6 +85,8 @@ def register(
     if announce and outcome == Outcome.REGISTERED:
         assert stored_at is not None  # a new registration always has its time
         forward(webhook_message(signup, stored_at))
+    if verify and outcome in CODED:
+        forward(send_code_message(signup.request_id, signup.phone, signup.ip))
     return outcome
 
 
@@ -89,6 +96,7 @@ def register_batch(
     statuses: StatusWriter,
     rows: Rows,
     announce: bool = False,
+    verify: bool = False,
 ) -> None:
     """Store a batch of sign-ups in one statement; each gets its status and history.
 
@@ -119,7 +127,13 @@ def register_batch(
     except RedisError as error:  # the row is the promise; its status page is not
         log.warning("statuses of %d sign-ups not stored: %s", len(stored), error)
     created = [(s, at) for s, (o, at) in stored if o == Outcome.REGISTERED] if announce else []
-    publisher.publish(*history_messages(stored), *(webhook_message(s, at) for s, at in created))
+    # With VERIFICATION=sms each stored number is sent a code, after its row is committed.
+    coded = [send_code_message(s.request_id, s.phone, s.ip) for s, (o, _) in stored if o in CODED]
+    publisher.publish(
+        *history_messages(stored),
+        *(webhook_message(s, at) for s, at in created),
+        *(coded if verify else ()),
+    )
 
 
 def _split(signups: list[SignUp], outcomes: list) -> tuple[list, list]:
@@ -148,6 +162,7 @@ def declare(
     publisher: Publisher,
     statuses: StatusWriter,
     announce: bool = False,
+    verify: bool = False,
 ) -> tuple[dramatiq.Actor, dramatiq.Actor]:
     """The register and register_batch actors on broker.
 
@@ -162,10 +177,10 @@ def declare(
     rows = Rows(Tombstones(config.erasure_secret))
 
     def run(attempt: dict[str, Any]) -> str:
-        return register(attempt, publisher.publish, rows, announce)
+        return register(attempt, publisher.publish, rows, announce, verify)
 
     def run_batch(attempts: list[Any]) -> None:
-        register_batch(attempts, publisher, statuses, rows, announce)
+        register_batch(attempts, publisher, statuses, rows, announce, verify)
 
     return (
         dramatiq.actor(

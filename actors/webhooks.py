@@ -73,6 +73,8 @@ def signed_headers(keys: list[str], delivery_id: str, body: bytes, now: float) -
 def encode(event: dict[str, Any]) -> bytes:
     """The JSON body: the event's fields and nothing else, compact, UTF-8."""
     fields = {name: event[name] for name in WEBHOOK_FIELDS}
+    if "verified_at" in event:  # registration.verified
+        fields["verified_at"] = event["verified_at"]
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -29,6 +29,7 @@ from landing.shared.publisher import Publisher
 from landing.shared.results import build_result_backend
 from landing.shared.settings import Settings, load
 from landing.turned_away import TurnedAwayBatch
+from landing.verification import init_verification
 from landing.visitor import trusted_networks
 
 
@@ -137,6 +138,7 @@ def _register(app: Flask) -> None:
     """Every route and handler: the API, health, the page, CORS, the contract, operators'."""
     health.init_readiness(app)
     app.register_blueprint(views.bp)
+    init_verification(app)  # the code step: 404 unless VERIFICATION=sms
     app.register_blueprint(health.bp)
     register_error_handlers(app)
     register_commands(app)

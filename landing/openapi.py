@@ -16,11 +16,15 @@ from landing.schemas import (
     PHONE_HELP,
     AcceptedSchema,
     ChallengeSchema,
+    CodeRefusedSchema,
     ErrorSchema,
     HealthSchema,
     InvalidFieldsSchema,
     RegistrationSchema,
     RegistrationStatusSchema,
+    ResendSchema,
+    VerifiedSchema,
+    VerifySchema,
 )
 
 OPENAPI_VERSION = "3.1.0"
@@ -73,6 +77,29 @@ ERRORS = {
     "UnsupportedMediaType": (415, "The body is not sent as application/json.", "Error"),
     "RateLimited": (429, "Too many requests from this client, or for this number.", "Error"),
     "Unavailable": (503, "A service the answer needs did not answer in time.", "Error"),
+    # The code step (VERIFICATION=sms).
+    "CodeRefused": (
+        400,
+        "A wrong code (`attempts_left` says how many guesses remain), a malformed one "
+        "(`fields`), or a request_id that is not a UUID.",
+        "CodeRefused",
+    ),
+    "NoCode": (
+        404,
+        "Verification is off, or no code was sent for that request_id (or it has expired).",
+        "Error",
+    ),
+    "CodeGone": (
+        410,
+        "The code expired, or had too many wrong guesses: ask for a new one.",
+        "Error",
+    ),
+    "ResendTooSoon": (
+        429,
+        "A code went out less than VERIFICATION_RESEND_COOLDOWN ago, or too many requests "
+        "from this client.",
+        "Error",
+    ),
 }
 RETRY = {429, 503}  # the errors whose answer says when to come back
 # The errors answered with codes other than their status's own (landing/error_body.py).
@@ -125,6 +152,8 @@ def build_document() -> dict:
     spec.path(path="/api/register/", operations={"post": _register()})
     spec.path(path="/api/register/{request_id}", operations={"get": _status()})
     spec.path(path="/api/challenge", operations={"get": _challenge()})
+    spec.path(path="/api/register/{request_id}/verify", operations={"post": _verify()})
+    spec.path(path="/api/register/{request_id}/resend", operations={"post": _resend()})
     spec.path(path="/health", operations={"get": _health()})
     return spec.to_dict()
 
@@ -138,6 +167,10 @@ def _add_components(spec: APISpec) -> None:
         "Health": HealthSchema,
         "Error": ErrorSchema,
         "InvalidFields": InvalidFieldsSchema,
+        "Verify": VerifySchema,
+        "Verified": VerifiedSchema,
+        "Resent": ResendSchema,
+        "CodeRefused": CodeRefusedSchema,
     }.items():
         spec.components.schema(name, schema=schema)
     registration = spec.components.schemas["Registration"]["properties"]
@@ -212,26 +245,65 @@ def _register() -> dict:
     }
 
 
+REQUEST_ID = {
+    "name": "request_id",
+    "in": "path",
+    "required": True,
+    "description": "The request_id a 202 answered with.",
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+
+def _verify() -> dict:
+    verified = _response(
+        "The code is right: the registration is recorded as verified (RabbitMQ holds it). "
+        "Sending it again answers the same.",
+        "Verified",
+        ["X-Request-ID"],
+    )
+    return {
+        "operationId": "verifyCode",
+        "summary": "Send back the code texted to the number (VERIFICATION=sms)",
+        "description": "Each code allows VERIFICATION_ATTEMPTS guesses within "
+        "VERIFICATION_CODE_TTL seconds. A sign-up is stored whether or not it is verified.",
+        "parameters": [REQUEST_ID],
+        "requestBody": {"required": True, "content": {JSON: {"schema": "Verify"}}},
+        "responses": _codes(
+            {"200": verified},
+            _refs("CodeRefused", "NoCode", "CodeGone", "TooLarge", "RateLimited", "Unavailable"),
+        ),
+    }
+
+
+def _resend() -> dict:
+    resent = _response(
+        "A new code will be sent (the last one stops working).",
+        "Resent",
+        ["X-Request-ID", "Location"],
+    )
+    return {
+        "operationId": "resendCode",
+        "summary": "Ask for another code (VERIFICATION=sms)",
+        "parameters": [REQUEST_ID],
+        "responses": _codes(
+            {"202": resent}, _refs("BadRequestId", "NoCode", "ResendTooSoon", "Unavailable")
+        ),
+    }
+
+
 def _status() -> dict:
     found = _response(
         "queued, registered (a number registered before answers registered too), "
         "failed (retries exhausted) or conflict (the request_id is stored for another "
-        "number; this one is not).",
+        "number; this one is not). With VERIFICATION=sms a registered one adds "
+        "`verification`: pending, verified, or unavailable (no code can be sent to it).",
         "RegistrationStatus",
         ["X-Request-ID"],
     )
     return {
         "operationId": "getRegistrationStatus",
         "summary": "Follow a sign-up's registration",
-        "parameters": [
-            {
-                "name": "request_id",
-                "in": "path",
-                "required": True,
-                "description": "The request_id a 202 answered with.",
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        ],
+        "parameters": [REQUEST_ID],
         "responses": _codes(
             {"200": found}, _refs("BadRequestId", "NotFound", "RateLimited", "Unavailable")
         ),

@@ -15,7 +15,8 @@ import uuid
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from landing.shared.phones import canonical
+from landing.shared.phones import ascii_digits, canonical
+from landing.shared.verification import DIGITS
 
 PHONE_HELP = "Enter an Iranian mobile number such as 09123456789."
 MAX_REFERRER = 2048  # schema.sql: varchar(2048)
@@ -97,6 +98,7 @@ def without_unknown_fields(error: ValidationError, schema: Schema) -> Validation
 # build these bodies themselves, so nothing here runs on a request. The statuses are
 # Outcome's but duplicate, which public_status answers as registered.
 PUBLIC_STATUSES = ("queued", "registered", "failed", "conflict")
+VERIFICATION_STATES = ("pending", "verified", "unavailable")
 
 
 class AcceptedSchema(Schema):
@@ -111,6 +113,8 @@ class RegistrationStatusSchema(Schema):
 
     request_id = fields.UUID(required=True)
     status = fields.String(required=True, validate=validate.OneOf(PUBLIC_STATUSES))
+    # Only with VERIFICATION=sms, and only once registered (landing/verification.py).
+    verification = fields.String(validate=validate.OneOf(VERIFICATION_STATES))
 
 
 class ChallengeSchema(Schema):
@@ -141,4 +145,44 @@ class InvalidFieldsSchema(ErrorSchema):
 
     field_errors = fields.Dict(
         data_key="fields", keys=fields.String(), values=fields.List(fields.String()), required=True
+    )
+
+
+class Code(fields.String):
+    """A code as typed: Persian or Arabic-Indic digits and separators read as ASCII digits."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return ascii_digits(super()._deserialize(value, attr, data, **kwargs))
+
+
+class VerifySchema(Schema):
+    """POST /api/register/<request_id>/verify: the code the SMS carried."""
+
+    code = Code(
+        required=True,
+        validate=validate.Regexp(f"^[0-9]{{{DIGITS}}}$", error=f"Enter the {DIGITS}-digit code."),
+    )
+
+
+class VerifiedSchema(Schema):
+    """200 to POST /api/register/<request_id>/verify."""
+
+    request_id = fields.UUID(required=True)
+    verification = fields.String(required=True, validate=validate.OneOf(["verified"]))
+
+
+class ResendSchema(Schema):
+    """202 to POST /api/register/<request_id>/resend."""
+
+    request_id = fields.UUID(required=True)
+    message = fields.String(required=True)
+
+
+class CodeRefusedSchema(ErrorSchema):
+    """400 to POST /api/register/<request_id>/verify: a wrong code says the guesses left, a
+    malformed one (or body) which field and why, a malformed request_id neither."""
+
+    attempts_left = fields.Integer(validate=validate.Range(min=0))
+    field_errors = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String())
     )

@@ -14,6 +14,7 @@ from landing.schemas import RegistrationSchema, without_unknown_fields
 from landing.shared.signup import History
 from landing.signups import accept, new_signup, public_status
 from landing.turned_away import record_rejected
+from landing.verification import verification_state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 schema = RegistrationSchema()
@@ -106,4 +107,8 @@ def registration_status(request_id: str):
         request_id = str(uuid.UUID(request_id))
     except ValueError:
         raise BadRequest("request_id must be a UUID.") from None
-    return {"request_id": request_id, "status": public_status(request_id)}
+    answer = {"request_id": request_id, "status": public_status(request_id)}
+    # With VERIFICATION=sms a registered sign-up also says where its code step stands.
+    if answer["status"] == "registered" and (state := verification_state(request_id)):
+        answer["verification"] = state
+    return answer

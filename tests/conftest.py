@@ -128,7 +128,7 @@ def mongo(mongo_server, workers):
 def clean(settings, owner, broker, mongo):
     """Every store empty: registrations, Redis db 15, the queues, the attempt history."""
     with owner.cursor() as cursor:
-        cursor.execute("TRUNCATE registrations, signup_counts RESTART IDENTITY")
+        cursor.execute("TRUNCATE registrations, signup_counts, verifications RESTART IDENTITY")
     with redis.Redis.from_url(settings.redis_url) as client:
         client.flushdb()
     broker.flush_all()
@@ -208,3 +208,26 @@ def receiver():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def sms_gateway():
+    """The local SMS gateway on 127.0.0.1 (tests.support.sms), shut down afterwards."""
+    from tests.support.sms import RunningGateway
+
+    gateway = RunningGateway(twilio_token="test-twilio-token")
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def sms_workers(settings, workers, sms_gateway, receiver):
+    """Workers with VERIFICATION=sms (tests.support.sms.sms_settings), on the session's vhost
+    (whose queues `workers` made)."""
+    from actors.broker import build_workers
+    from tests.support.sms import sms_settings
+
+    built = build_workers(sms_settings(settings, sms_gateway, receiver))
+    yield built
+    built.forwarder.close()
+    built.broker.close()

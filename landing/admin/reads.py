@@ -73,11 +73,14 @@ def page(
         found = database.execute_sql(sql, [*params, limit + 1]).fetchall()
     rows = [as_json(row) for row in found[:limit]]
     last = found[limit - 1] if len(found) > limit else None
-    return rows, (encode_cursor(last[-1], last[0]) if last else None)
+    created_at = COLUMNS.index("created_at")
+    return rows, (encode_cursor(last[created_at], last[0]) if last else None)
 
 
 def as_json(row: tuple) -> dict[str, Any]:
     values = dict(zip(COLUMNS, row, strict=True))
     values["request_id"] = str(values["request_id"])
     values["created_at"] = values["created_at"].isoformat()
+    if values["verified_at"] is not None:  # verified by SMS (VERIFICATION=sms)
+        values["verified_at"] = values["verified_at"].isoformat()
     return values

@@ -23,6 +23,8 @@ PER_REFERRER_SQL = (
     " GROUP BY referrer ORDER BY n DESC, referrer NULLS FIRST LIMIT %s"
 )
 TOP_REFERRERS = 100
+# Of those, how many were verified by SMS (VERIFICATION=sms).
+VERIFIED_SQL = "SELECT count(*) FROM registrations JOIN verifications USING (request_id){where}"
 
 
 def registrations(database: Database, filters: Filters) -> dict[str, Any]:
@@ -32,8 +34,10 @@ def registrations(database: Database, filters: Filters) -> dict[str, Any]:
         referrers = database.execute_sql(
             PER_REFERRER_SQL.format(where=where), [*params, TOP_REFERRERS]
         ).fetchall()
+        [(verified,)] = database.execute_sql(VERIFIED_SQL.format(where=where), params).fetchall()
     return {
         "total": sum(n for _, n in days),
+        "verified": verified,
         "per_day": [{"day": day.isoformat(), "registrations": n} for day, n in days],
         "per_referrer": [{"referrer": name, "registrations": n} for name, n in referrers],
     }

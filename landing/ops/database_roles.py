@@ -24,6 +24,9 @@ GRANTS = (
     # The sign-ups' counts: the workers add to them (an upsert needs UPDATE) as they insert.
     "REVOKE ALL ON signup_counts FROM {role}",
     "GRANT SELECT, INSERT, UPDATE ON signup_counts TO {role}",
+    # A number verified by SMS: a row inserted once, never changed (only an erase deletes it).
+    "REVOKE ALL ON verifications FROM {role}",
+    "GRANT SELECT, INSERT ON verifications TO {role}",
 )
 
 

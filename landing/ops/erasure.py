@@ -26,6 +26,7 @@ from landing.shared.mongo import ATTEMPTS, ERASURES
 from landing.shared.results import binding_key
 from landing.shared.signup import status_key
 from landing.shared.tombstones import Tombstones
+from landing.shared.verification import budgets_for, record_key
 
 _ALTERNATIVES = {str(d): f"[{d}{chr(0x06F0 + d)}{chr(0x0660 + d)}]" for d in range(10)}
 _SEPARATORS = r"[ \t\-()]*"
@@ -41,6 +42,8 @@ ERASE_SQL = (
     """WITH gone AS (
            DELETE FROM registrations WHERE phone = %(phone)s
            RETURNING request_id, created_at, coalesce(referrer, '') AS referrer
+       ), unverified AS (
+           DELETE FROM verifications WHERE request_id IN (SELECT request_id FROM gone)
        ), uncounted AS (
            INSERT INTO signup_counts (unit, starts_at, referrer, shard, n)
            SELECT u.unit, date_trunc(u.unit, g.created_at, 'UTC'), g.referrer,
@@ -155,11 +158,16 @@ def _erase_statuses(app: Flask, request_ids: list[str]) -> int:
         return 0
     deleted = backend.client.delete(*keys)
     backend.client.delete(*bindings)  # a fingerprint of the number, bound to its request_id
+    # Its code record (VERIFICATION=sms): a code's HMAC and its client network. A duplicate
+    # sign-up's record names only this request_id, which now leads to no number.
+    backend.client.delete(*(record_key(request_id) for request_id in request_ids))
     return deleted
 
 
 def _erase_counters(app: Flask, phone: str) -> int:
-    """The per-phone limit's counters: keyed by a keyed hash, which still identifies the number."""
+    """The per-phone limit's counters, and its SMS budget's: keyed by keyed hashes, which
+    still identify the number."""
     client, key = app.extensions["results"].client, app.extensions["phone_keys"](phone)
     found = list(client.scan_iter(match=f"*{key}*", count=1000))
+    found.append(budgets_for(app.config["SETTINGS"], client).number_key(phone))
     return client.delete(*found) if found else 0

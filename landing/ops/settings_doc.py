@@ -48,8 +48,10 @@ def default_of(entry: Field) -> str:
 
 
 def users_of(name: str) -> str:
-    """The processes production refuses to start without this secret."""
-    return ", ".join(process for process, names in SECRETS.items() if name in names)
+    """The processes production refuses to start without this secret; for one only a
+    feature needs (VERIFICATION's), whoever turns that feature on."""
+    users = ", ".join(process for process, names in SECRETS.items() if name in names)
+    return users or "web and worker with `VERIFICATION=sms`"
 
 
 def production_of(name: str) -> str:

@@ -22,8 +22,19 @@ from landing.shared.cells import safe_cell
 from landing.shared.db import CONNECT_TIMEOUT
 from landing.shared.phones import ascii_digits
 
-COLUMNS = ("id", "phone", "referrer", "request_id", "ip_address", "user_agent", "created_at")
-SELECT_SQL = f"SELECT {', '.join(COLUMNS)} FROM registrations"
+COLUMNS = (
+    "id",
+    "phone",
+    "referrer",
+    "request_id",
+    "ip_address",
+    "user_agent",
+    "created_at",
+    "verified_at",  # when its number was verified by SMS (schema.sql: verifications), or empty
+)
+SELECT_SQL = (
+    f"SELECT {', '.join(COLUMNS)} FROM registrations LEFT JOIN verifications USING (request_id)"
+)
 BATCH = 2_000  # rows fetched from the server-side cursor at a time
 # No export directory is configured: each host keeps its exports in its temporary folder.
 PROGRESS_TTL = 7 * 86_400  # seconds a job's progress stays readable

@@ -33,6 +33,10 @@ DEV_DEFAULTS = {
     "ERASURE_SECRET": "dev-only-erasure-secret",
     # Signs the sign-up challenges (landing/admission/challenge.py).
     "CHALLENGE_SECRET": "development-only-challenge-key",
+    # The key codes sent by SMS are stored under (landing/shared/verification.py).
+    "VERIFICATION_SECRET": "dev-only-verification-secret",
+    # The SMS provider's key; the local gateway (landing/ops/sms_gateway.py) takes any.
+    "SMS_API_KEY": "dev-only-sms-key",
 }
 # What each production process must be given: listed, not derived from DEV_DEFAULTS, so a
 # new dev default never becomes a required production setting by accident. `migrate` is the
@@ -293,6 +297,64 @@ class Settings:
         " `ACTOR_TIME_LIMIT_MS`",
     )
 
+    verification: str = setting(
+        "off",
+        "`off`, or `sms`: after its 202 a sign-up's number is sent a one-time code by SMS,"
+        " which the page asks for (docs/verification.md); a sign-up is stored either way",
+    )
+    verification_secret: str = setting(
+        DEV_DEFAULTS["VERIFICATION_SECRET"],
+        "HMAC-SHA256 key codes and per-number SMS budgets are stored under (`openssl rand"
+        " -hex 32`); required with `VERIFICATION=sms`; a new key voids the codes out there",
+        example="",
+    )
+    verification_rate_limit: str = setting(
+        "10/minute",
+        "code guesses and resends (`POST /api/register/<id>/verify|resend`) per address",
+    )
+    verification_code_ttl: int = setting(300, "seconds a code sent by SMS can be used")
+    verification_attempts: int = setting(5, "wrong guesses a code allows before it is void")
+    verification_resend_cooldown: int = setting(
+        60, "seconds between two codes for one sign-up (`POST .../resend`)"
+    )
+    sms_provider: str = setting(
+        "kavenegar", "`kavenegar` or `twilio`: whose HTTP API `SMS_BASE_URL` speaks"
+    )
+    sms_base_url: str = setting(
+        "http://127.0.0.1:8025",
+        "the SMS provider's API root: `https://api.kavenegar.com`, `https://api.twilio.com`,"
+        " or the local gateway `make dev` runs (`python -m landing.ops.sms_gateway`)",
+    )
+    sms_api_key: str = setting(
+        DEV_DEFAULTS["SMS_API_KEY"],
+        "Kavenegar's API key, or Twilio's auth token; required with `VERIFICATION=sms`",
+        example="",
+    )
+    sms_account: str = setting("", "Twilio's Account SID (`AC...`); unused by Kavenegar")
+    sms_sender: str = setting(
+        "",
+        "Twilio's `From` number; with Kavenegar, a sender line for `sms/send.json` (empty:"
+        " its `verify/lookup.json` with `SMS_TEMPLATE`)",
+    )
+    sms_template: str = setting(
+        "verify", "Kavenegar's verify/lookup template, whose `%token` is the code"
+    )
+    sms_timeout: float = setting(
+        5.0, "seconds one request to the SMS provider may take; under `ACTOR_TIME_LIMIT_MS`"
+    )
+    sms_mobile_prefixes: str = setting(
+        "09",
+        "comma-separated prefixes of the stored 0XXXXXXXXXX numbers that may be sent a"
+        " code: the country's mobiles, so no code goes to a landline or premium number",
+    )
+    sms_number_budget: int = setting(5, "codes one number may be sent per day")
+    sms_network_budget: int = setting(
+        20, "codes per hour for sign-ups from one client network (an IPv4 /24, an IPv6 /48)"
+    )
+    sms_hourly_budget: int = setting(
+        500, "codes sent per hour in all: the ceiling on what SMS pumping could cost"
+    )
+
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some values changed (tests pass overrides through create_app)."""
         return replace(self, **changes)
@@ -325,6 +387,7 @@ def load(environ: Mapping[str, str] | None = None, process: str | None = "web") 
     settings = Settings(**values)
     check_queue_type(settings.rabbitmq_queue_type)
     check_challenge_mode(settings.challenge_mode)
+    check_verification(settings)
     return settings
 
 
@@ -333,3 +396,14 @@ def check_challenge_mode(mode: str) -> str:
     if mode not in CHALLENGE_MODES:
         raise ValueError(f"CHALLENGE_MODE must be one of {', '.join(CHALLENGE_MODES)}: {mode!r}")
     return mode
+
+
+def check_verification(settings: Settings) -> None:
+    """Refuse at start a verification setting no code could be sent or checked with."""
+    if settings.verification not in ("off", "sms"):
+        raise ValueError("VERIFICATION must be off or sms")
+    if settings.sms_provider not in ("kavenegar", "twilio"):
+        raise ValueError("SMS_PROVIDER must be kavenegar or twilio")
+    # The SMS_* settings only the sending worker holds: it checks them (actors.sms.unusable).
+    if settings.verification == "sms" and not settings.verification_secret:
+        raise RuntimeError("VERIFICATION=sms needs VERIFICATION_SECRET")

@@ -34,7 +34,13 @@ EXPORT_REGISTRATIONS = "export_registrations"
 # deliver_webhook POSTs one new registration to WEBHOOK_URL.
 WEBHOOKS = "webhooks"
 DELIVER_WEBHOOK = "deliver_webhook"
-QUEUES = (REGISTRATIONS, ATTEMPTS, EXPORTS, WEBHOOKS)
+# send_code texts a sign-up's number its one-time code (VERIFICATION=sms), on a queue the
+# webhooks' process consumes too: both wait on someone else's HTTP server. record_verification
+# stores that a code came back, on the registrations queue (a PostgreSQL write, promised).
+SMS = "sms"
+SEND_CODE = "send_code"
+RECORD_VERIFICATION = "record_verification"
+QUEUES = (REGISTRATIONS, ATTEMPTS, EXPORTS, WEBHOOKS, SMS)
 
 
 class Outcome:
@@ -163,8 +169,10 @@ def _message(
     return message.copy(message_id=message_id) if message_id else message
 
 
-# The event a webhook delivers, and the fields its JSON body holds, in this order.
+# The events a webhook delivers, and the fields each JSON body holds, in this order (a
+# verified one adds verified_at).
 REGISTRATION_CREATED = "registration.created"
+REGISTRATION_VERIFIED = "registration.verified"
 WEBHOOK_FIELDS = ("event", "request_id", "phone", "referrer", "created_at")
 
 
@@ -184,3 +192,22 @@ def webhook_message(signup: SignUp, created_at: str) -> dramatiq.Message:
     }
     delivery_id = uuid5(NAMESPACE_URL, f"landing:{REGISTRATION_CREATED}:{signup.request_id}")
     return _message(WEBHOOKS, DELIVER_WEBHOOK, (event,), str(delivery_id))
+
+
+def verified_webhook_message(event: dict[str, Any]) -> dramatiq.Message:
+    """The deliver_webhook message announcing that a registration's number was verified:
+    the registration's fields and verified_at; its id derived like a creation's."""
+    body = {"event": REGISTRATION_VERIFIED, **event}
+    delivery_id = uuid5(NAMESPACE_URL, f"landing:{REGISTRATION_VERIFIED}:{event['request_id']}")
+    return _message(WEBHOOKS, DELIVER_WEBHOOK, (body,), str(delivery_id))
+
+
+def send_code_message(request_id: str, phone: str | None, ip: str | None) -> dramatiq.Message:
+    """The send_code message for a stored sign-up (its number and address), or for a resend
+    (request_id alone: the worker finds the number again)."""
+    return _message(SMS, SEND_CODE, (request_id, phone, ip))
+
+
+def verification_message(request_id: str, verified_at: str) -> dramatiq.Message:
+    """The record_verification message: the registration stored under request_id was verified."""
+    return _message(REGISTRATIONS, RECORD_VERIFICATION, (request_id, verified_at))

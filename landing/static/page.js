@@ -19,6 +19,17 @@
       invalid: "این شماره موبایل معتبر نیست.",
       limited: "درخواست‌ها زیاد بود؛ کمی بعد دوباره تلاش کنید.",
       unavailable: "سرویس در دسترس نیست؛ لطفاً بعداً دوباره تلاش کنید.",
+      codeLabel: "کد پیامک‌شده",
+      codeHint: "کد ۶ رقمی‌ای را که برایتان پیامک شد وارد کنید.",
+      verify: "تأیید",
+      resend: "ارسال دوباره‌ی کد",
+      code: "ثبت شد. کدی را که برایتان پیامک کردیم وارد کنید.",
+      checking: "در حال بررسی کد…",
+      verified: "شماره‌ی شما تأیید شد. ممنون!",
+      wrongCode: "این کد درست نیست؛ دوباره امتحان کنید.",
+      codeGone: "این کد دیگر معتبر نیست؛ کد تازه‌ای بخواهید.",
+      resent: "کد تازه‌ای فرستادیم.",
+      resendWait: "کمی صبر کنید و دوباره کد بخواهید.",
     },
     en: {
       title: "Be the first to know",
@@ -37,6 +48,17 @@
       invalid: "This mobile number is not valid.",
       limited: "Too many requests; please try again shortly.",
       unavailable: "The service is unavailable; please try again later.",
+      codeLabel: "Code from the SMS",
+      codeHint: "Enter the 6-digit code we sent you by SMS.",
+      verify: "Verify",
+      resend: "Send the code again",
+      code: "You are registered. Enter the code we sent you by SMS.",
+      checking: "Checking the code…",
+      verified: "Your number is verified. Thank you!",
+      wrongCode: "That code is not right; try again.",
+      codeGone: "That code no longer works; ask for a new one.",
+      resent: "We sent you a new code.",
+      resendWait: "Please wait a moment before asking for another code.",
     },
   };
   const RETRIED = new Set([429, 502, 503, 504]); // transient: the same request_id again
@@ -56,6 +78,9 @@
   const phone = byId("phone");
   const result = byId("result");
   const toggle = byId("lang");
+  const verifyForm = byId("verify");
+  const code = byId("code");
+  let verifying = null; // the status URL of the sign-up whose code the page asks for
   let lang = "fa";
   let shown = null;
 
@@ -76,7 +101,9 @@
   function show(state) {
     shown = state;
     result.dataset.state = state;
-    result.className = { registered: "ok", queued: "", sending: "", retrying: "" }[state] ?? "error";
+    const plain = { registered: "ok", verified: "ok", queued: "", sending: "", retrying: "" };
+    Object.assign(plain, { code: "", checking: "", resent: "" });
+    result.className = plain[state] ?? "error";
     result.textContent = TEXT[lang][state];
   }
 
@@ -193,12 +220,14 @@
     return btoa(JSON.stringify({ algorithm, challenge: challenge.challenge, number, salt, signature }));
   }
 
-  async function send(body) {
+  // POST body to url, retrying what is transient (retried) with the same body: a sign-up
+  // (its request_id makes that safe), a code (a right one answers the same again).
+  async function send(body, url = `${API}/api/register/`, retried = RETRIED) {
     let solves = 0;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let response = null;
       try {
-        response = await fetch(`${API}/api/register/`, {
+        response = await fetch(url, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify(body),
@@ -212,7 +241,7 @@
           attempt--; // solving is not a failed attempt: send again at once
           continue;
         }
-        if (!RETRIED.has(response.status)) return response;
+        if (!retried.has(response.status)) return response;
       } catch {
         // A network error, or a cross-origin refusal (the browser says no more).
       }
@@ -230,8 +259,10 @@
       await sleep(Math.min(500 * 1.5 ** attempt, 5000));
       try {
         const response = await fetch(url, { credentials: "omit", cache: "no-store" });
-        const status = response.ok ? (await response.json()).status : null;
-        if (status === "registered" || status === "failed") return show(status);
+        const answer = response.ok ? await response.json() : {};
+        if (answer.status === "registered" && answer.verification === "pending") return askCode(url);
+        if (answer.verification === "verified") return show("verified");
+        if (answer.status === "registered" || answer.status === "failed") return show(answer.status);
       } catch {
         // Try again at the next tick: the sign-up is accepted already.
       }
@@ -279,7 +310,63 @@
     show(response.status === 429 ? "limited" : "unavailable");
   }
 
+  // The code step (VERIFICATION=sms): only when the status answer says a code is on its way.
+  function askCode(url) {
+    verifying = url;
+    verifyForm.hidden = false;
+    show("code");
+    code.focus();
+  }
+
+  async function busy(work) {
+    verifyForm.setAttribute("aria-busy", "true");
+    for (const button of verifyForm.querySelectorAll("button")) button.disabled = true;
+    try {
+      await work();
+    } finally {
+      verifyForm.removeAttribute("aria-busy");
+      for (const button of verifyForm.querySelectorAll("button")) button.disabled = false;
+    }
+  }
+
+  async function checkCode(event) {
+    event.preventDefault();
+    const typed = asciiDigits(code.value).replace(/\D/g, "");
+    if (typed.length !== 6) {
+      code.setAttribute("aria-invalid", "true");
+      code.focus();
+      return show("wrongCode");
+    }
+    show("checking");
+    await busy(async () => {
+      const response = await send({ code: typed }, `${verifying}/verify`);
+      if (response && response.ok) {
+        verifyForm.hidden = true;
+        return show("verified");
+      }
+      code.setAttribute("aria-invalid", "true");
+      code.focus();
+      if (!response) return show("unavailable");
+      if (response.status === 400) return show("wrongCode");
+      show(response.status === 410 || response.status === 404 ? "codeGone" : "limited");
+    });
+  }
+
+  async function resendCode() {
+    await busy(async () => {
+      // A 429 here is the cooldown: said, not waited out behind the visitor's back.
+      const response = await send({}, `${verifying}/resend`, new Set([502, 503, 504]));
+      code.removeAttribute("aria-invalid");
+      code.value = "";
+      code.focus();
+      if (!response) return show("unavailable");
+      show(response.status === 202 ? "resent" : response.status === 429 ? "resendWait" : "codeGone");
+    });
+  }
+
   form.addEventListener("submit", submit);
+  verifyForm.addEventListener("submit", checkCode);
+  byId("resend").addEventListener("click", resendCode);
   toggle.addEventListener("click", () => setLanguage(lang === "fa" ? "en" : "fa"));
   const asked = new URLSearchParams(location.search).get("lang") || recall(localStorage, "landing.lang");
   if (asked === "en") setLanguage("en");

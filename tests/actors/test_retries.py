@@ -18,7 +18,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-from actors import exports
+from actors import exports, verifications
 from actors.attempts import log_attempt
 from actors.registrations import StoreFailed, StoreOutage, StoreRefused
 from actors.retries import RetryPolicy
@@ -34,8 +34,10 @@ from landing.shared.signup import (
     LOG_ATTEMPT,
     LOG_ATTEMPTS,
     LOG_TURNED_AWAY,
+    RECORD_VERIFICATION,
     REGISTER,
     REGISTER_BATCH,
+    SEND_CODE,
     History,
 )
 from landing.shared.signup import history_entry as status
@@ -58,6 +60,8 @@ DECLARED = {
     LOG_TURNED_AWAY: log_retried,
     DELIVER_WEBHOOK: RetryPolicy(RETRIES),
     EXPORT_REGISTRATIONS: RetryPolicy(exports.MAX_RETRIES),
+    SEND_CODE: RetryPolicy(verifications.RETRIES),
+    RECORD_VERIFICATION: register_retried,  # a verification answered 200 is a promise
 }
 
 

@@ -22,7 +22,7 @@ from dramatiq.cli import make_argument_parser
 from ruamel.yaml import YAML
 
 from landing.shared.settings import SECRETS, Settings, load
-from landing.shared.signup import QUEUES, WEBHOOKS
+from landing.shared.signup import QUEUES, SMS, WEBHOOKS
 from tests.support.config import child_environment
 from tests.support.config import settings as test_settings
 from tests.support.door import nginx_binary, render_nginx, self_signed_pair
@@ -396,7 +396,7 @@ def test_webhooks_have_a_worker_of_their_own_and_the_only_way_out(stack):
     consumed = {
         name: parse(services[name]["command"][1:]).queues for name in ("worker", "webhooks")
     }
-    assert consumed["webhooks"] == [WEBHOOKS]
+    assert consumed["webhooks"] == [WEBHOOKS, SMS]
     assert sorted(consumed["worker"] + consumed["webhooks"]) == sorted(QUEUES)
     assert not networks["egress"].get("internal")
     assert services["webhooks"]["networks"].keys() == {"backend", "egress"}

@@ -24,7 +24,9 @@ def honcho(clean, mongo_server, tmp_path):
     port, dashboard_port = free_port(), free_port()
     log = tmp_path / "honcho.log"
     env = child_environment(
-        WEB_BIND=f"127.0.0.1:{port}", DASHBOARD_BIND=f"127.0.0.1:{dashboard_port}"
+        WEB_BIND=f"127.0.0.1:{port}",
+        DASHBOARD_BIND=f"127.0.0.1:{dashboard_port}",
+        SMS_GATEWAY_BIND=f"127.0.0.1:{free_port()}",
     )
     with log.open("w") as output:
         process = subprocess.Popen(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dramatiq.cli import make_argument_parser
 
-from landing.shared.signup import QUEUES, WEBHOOKS
+from landing.shared.signup import QUEUES, SMS, WEBHOOKS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,6 @@ def consumed() -> dict[str, list[str]]:
 
 def test_webhooks_have_their_own_worker_and_every_queue_a_consumer():
     queues = consumed()
-    assert queues["webhooks"] == [WEBHOOKS]
+    assert queues["webhooks"] == [WEBHOOKS, SMS]
     assert WEBHOOKS not in queues["worker"]
     assert sorted(queues["worker"] + queues["webhooks"]) == sorted(QUEUES)

@@ -37,6 +37,16 @@ ANSWERS = {
     STATUS: {"200", "400", "404", "429", "503"},
     CHALLENGE: {"200", "429"},
     ("/health", "get"): {"200"},
+    ("/api/register/{request_id}/verify", "post"): {
+        "200",
+        "400",
+        "404",
+        "410",
+        "413",
+        "429",
+        "503",
+    },
+    ("/api/register/{request_id}/resend", "post"): {"202", "400", "404", "429", "503"},
 }
 PHONE = "09123456789"
 

@@ -42,6 +42,20 @@ REFERRERS_SQL = """
      GROUP BY referrer HAVING sum(n) > 0 ORDER BY total DESC, referrer LIMIT %s
 """
 ONLY = " AND referrer = %(referrer)s"
+# Registrations verified by SMS: verifications is at most one row per registration.
+VERIFIED_SQL = "SELECT count(*) FROM verifications"
+VERIFIED_FROM_SQL = """
+    SELECT count(*) FROM verifications JOIN registrations USING (request_id)
+     WHERE coalesce(referrer, '') = %s
+"""
+
+
+def verified(database: Database, referrer: str | None) -> int:
+    """Registrations verified by SMS, of referrer's ('' for none) or of all."""
+    with database.connection_context():
+        if referrer is None:
+            return database.execute_sql(VERIFIED_SQL).fetchone()[0]
+        return database.execute_sql(VERIFIED_FROM_SQL, [referrer]).fetchone()[0]
 
 
 @dataclass

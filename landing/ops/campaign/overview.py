@@ -13,7 +13,7 @@ from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
 from landing.admin.queries import StatementTimeout
-from landing.ops.campaign.figures import pipeline, referrers, series
+from landing.ops.campaign.figures import pipeline, referrers, series, verified
 from landing.ops.campaign.plots import bars
 from landing.ops.campaign.texts import TEXTS, digits_for
 
@@ -42,6 +42,7 @@ def overview(referrer: str | None, lang: str) -> dict[str, Any]:
         "now": now,
         "series": found,
         "today": found.today(now) if found else None,
+        "verified": _read("verified", lambda: queries.run(verified, referrer)),
         "plots": _plots(found, lang) if found else None,
         "referrers": _table(top, attempts or {}),
         "attempts": attempts,

@@ -84,8 +84,10 @@ def test_pages_hold_every_row_once_in_order(api, owner):
     rows = all_pages(api, limit=100)
     assert [row["phone"] for row in rows] == [phone_number(n) for n in range(250)]
     assert rows[0].keys() == {
-        "id", "phone", "referrer", "request_id", "ip_address", "user_agent", "created_at"
+        "id", "phone", "referrer", "request_id", "ip_address", "user_agent", "created_at",
+        "verified_at",
     }  # fmt: skip
+    assert rows[0]["verified_at"] is None  # none was verified by SMS
     assert rows[-1]["created_at"] == (DAY2 + timedelta(seconds=129)).isoformat()
 
 
