@@ -1,48 +1,89 @@
-"""The matrix: the bare app and landing, ingest only and with workers, several times."""
+"""The matrix: the bare app and landing, ingest only, with workers and with the challenge,
+several times."""
 
 import os
+from dataclasses import dataclass
 
 from bench.config import Context
 from bench.drain import Drain
 from bench.measure import Measured, measure
 from bench.runs import MATRIX, DrainRun, MatrixRun, Scenario, ms_per
+from bench.solutions import Solutions
+from bench.targets import TARGET_CONCURRENCY
 from harness.processes import Group, stop_all
 from harness.queues import queue_state
 from harness.stack import start_workers
 from harness.stores import reset
 from harness.wrk import Phones, Wrk
 
+# The challenge scenario runs at these concurrencies only: what it adds per sign-up is
+# the same at any, and each level costs `make bench` another run per repetition.
+CHALLENGE_CONCURRENCY = (TARGET_CONCURRENCY,)
+# Requests/s no run can reach, for sizing a challenge run's solutions when no bare run at
+# its concurrency came before it (bare Flask is the ceiling: see Solutions.write).
+UNMEASURED_CEILING_RPS = 10_000.0
+
+
+@dataclass
+class Challenge:
+    """The challenge scenario's web (CHALLENGE_MODE=always) and its solutions' signer."""
+
+    web: Group
+    solutions: Solutions
+
 
 class Matrix:
     """Every scenario at every concurrency, interleaved, so drift in the machine's load
     (other runs on the machine) spreads over all scenarios instead of landing on one."""
 
-    def __init__(self, context: Context, bare: Group, landing: Group) -> None:
+    def __init__(
+        self, context: Context, bare: Group, landing: Group, challenge: Challenge | None = None
+    ) -> None:
         self.context, self.bare, self.landing = context, bare, landing
+        self.challenge = challenge  # None: the challenge scenario is left out
         self.params, self.stores = context.params, context.stores
         self.phones = Phones(context.params.threads)
+        self.ceiling_rps: dict[tuple[int, int], float] = {}  # bare's, by (c, repetition)
 
     def run(self) -> list[MatrixRun]:
         """Every run of the matrix, each printed as it ends."""
         runs = []
         for repetition in range(self.params.repeat):
             for connections in self.params.concurrency:
-                for scenario in MATRIX:
+                for scenario in self.scenarios(connections):
                     runs.append(self.run_one(scenario, connections, repetition))
                     print(_progress_line(runs[-1]), flush=True)
+                    if scenario is Scenario.BARE_FLASK:
+                        self.ceiling_rps[connections, repetition] = runs[-1].rps
         return runs
+
+    def scenarios(self, connections: int) -> list[Scenario]:
+        """The scenarios run at this concurrency: the challenge's only at its own."""
+        with_challenge = self.challenge is not None and connections in CHALLENGE_CONCURRENCY
+        return [s for s in MATRIX if s is not Scenario.INGEST_CHALLENGE or with_challenge]
 
     def run_one(self, scenario: Scenario, connections: int, repetition: int) -> MatrixRun:
         """Empty stores, workers if the scenario has them, warm up, then one measured run."""
         reset(self.stores)
-        server = self.bare if scenario is Scenario.BARE_FLASK else self.landing
+        server = self._server(scenario)
         with_workers = scenario is Scenario.INGEST_AND_DRAIN
         workers = start_workers(self.stores, self.context.log_dir) if with_workers else []
+        ceiling = self.ceiling_rps.get((connections, repetition), UNMEASURED_CEILING_RPS)
+        solutions = self.challenge.solutions if self.challenge else None
+        if scenario is not Scenario.INGEST_CHALLENGE:
+            solutions = None
+
+        def wrk(seconds: int) -> Wrk:
+            path = solutions.write(seconds, ceiling) if solutions else None
+            return Wrk(server.url, connections, self.params.threads, self.phones, solutions=path)
+
         try:
-            seen = measure(self.context, server, workers, lambda: self._wrk(server, connections))
+            seen = measure(self.context, server, workers, wrk)
             ready, _ = queue_state(self.stores.rabbitmq_url, "registrations")
         finally:
             stop_all(workers)
+            if solutions:
+                solutions.remove()
         load, cpu = seen.load, seen.cpu_s
         # Every phone is distinct, so each 202 of warm-up and run must become one row.
         answered = seen.warmup.answered + load.answered
@@ -59,8 +100,12 @@ class Matrix:
         they consume until PostgreSQL holds every one (each of its phones is distinct)."""
         return Drain(self.context, target=backlog).run(backlog)
 
-    def _wrk(self, server: Group, connections: int) -> Wrk:
-        return Wrk(server.url, connections, self.params.threads, self.phones)
+    def _server(self, scenario: Scenario) -> Group:
+        if scenario is Scenario.BARE_FLASK:
+            return self.bare
+        if scenario is Scenario.INGEST_CHALLENGE and self.challenge:
+            return self.challenge.web
+        return self.landing
 
 
 def _persisted(seen: Measured) -> dict:
@@ -86,9 +131,14 @@ def _progress_line(run: MatrixRun) -> str:
         if run.persisted_rps is not None
         else ""
     )
+    challenge = (
+        f", 202s {run.accepted_rps:.0f}/s, non-202 {run.non202} (sent unsolved {run.unsolved})"
+        if run.scenario is Scenario.INGEST_CHALLENGE
+        else ""
+    )
     return (
         f"bench: ({run.scenario}) c={run.concurrency} rep={run.repetition}: "
-        f"{run.rps:.0f} req/s, p50 {run.p50_ms:.1f} ms, "
+        f"{run.rps:.0f} req/s{challenge}, p50 {run.p50_ms:.1f} ms, "
         f"p99 {run.p99_ms:.1f} ms, non-2xx {run.non2xx}, "
         f"socket errors {run.socket_errors}, web {run.web_cpu_ms_per_request} ms CPU/req, "
         f"machine busy {run.cpu_s['machine_busy_cores']} of {os.cpu_count()} cores"

@@ -30,6 +30,8 @@ def markdown(results: Results) -> str:
         _header(results.run),
         ["## Throughput and latency", "", *_matrix_table(results)],
         ["## CPU per request (ms, median)", "", *_cpu_table(results)],
+        ["## The sign-up challenge's cost to the web", "", *_challenge_lines(results)]
+        if results.challenge else [],
         ["## Drain only (d)", "", *_drain_lines(results)] if results.drain else [],
         ["## End to end", "", *_e2e_lines(results)] if results.e2e else [],
         [f"**End to end failed**: {error}"] if error else [],
@@ -92,6 +94,29 @@ def _cpu_table(results: Results) -> list[str]:
     names = [name for name in CPU_ORDER if name in present]
     rows = [[s.label, c, *(cell.cpu_ms_per_request.get(n) for n in names)] for s, c, cell in cells]
     return _table(["scenario", "c", *names], rows)
+
+
+def _challenge_lines(results: Results) -> list[str]:
+    """(b) + challenge beside (b): 202s/s and web CPU per sign-up, their ratios, the CPU a
+    verified solution adds, and every answer that was not a 202."""
+    header = ["c", "(b) 202s/s", "+ challenge 202s/s", "ratio", "(b) web CPU ms",
+              "+ challenge web CPU ms", "ratio", "added ms per sign-up", "non-202",
+              "socket errors"]  # fmt: skip
+    rows = []
+    for c, cost in sorted(results.challenge.items()):
+        refused = f"{cost.non202:,} ({cost.unsolved:,} sent unsolved)"
+        rows.append([c, cost.plain_accepted_rps, cost.challenge_accepted_rps, cost.accepted_ratio,
+                     cost.plain_web_cpu_ms, cost.challenge_web_cpu_ms, cost.web_cpu_ratio,
+                     cost.web_cpu_added_ms, refused, cost.socket_errors])  # fmt: skip
+    return [
+        "(b) + challenge is (b) against a web with `CHALLENGE_MODE=always`: every request "
+        "carries a solution of a fresh challenge, solved before the run, which the web "
+        "verifies (one SHA-256, the HMAC, the expiry) and claims in Redis (`SET NX`). "
+        "Beside (b) of the same run; ratios and the added CPU paired by repetition. Web CPU "
+        "in ms per request: per sign-up while every answer is a 202.",
+        "",
+        *_table(header, rows),
+    ]
 
 
 def _drain_lines(results: Results) -> list[str]:

@@ -62,6 +62,25 @@ class Ratio:
 
 
 @dataclass
+class ChallengeCost:
+    """(b) + challenge beside (b) at one concurrency: what verifying a solution per sign-up
+    costs the web. Medians; each ratio and difference is paired by repetition (the challenge
+    run over the (b) run of its own repetition), then its median taken."""
+
+    plain_accepted_rps: float | None  # (b): 202s per second
+    challenge_accepted_rps: float | None
+    accepted_ratio: float | None  # challenge over plain
+    plain_web_cpu_ms: float | None  # web CPU per request (each a sign-up when all are 202s)
+    challenge_web_cpu_ms: float | None
+    web_cpu_ratio: float | None
+    web_cpu_added_ms: float | None  # challenge minus plain
+    non202: int  # totals over the challenge runs: refused solutions show here
+    unsolved: int  # of which sent without one (the run outran its solutions)
+    socket_errors: int
+    runs: int
+
+
+@dataclass
 class DrainCell:
     """Medians of the drains after the ingest-only runs at one concurrency."""
 
@@ -120,6 +139,7 @@ class Results:
     memory: dict[str, RolePeak]
     targets: list[Target] = field(default_factory=list)
     runs: list[MatrixRun] = field(default_factory=list)
+    challenge: dict[int, ChallengeCost] = field(default_factory=dict)
     e2e_runs: list[E2eRun] = field(default_factory=list)
 
     def cell(self, scenario: Scenario, concurrency: int) -> Cell | None:

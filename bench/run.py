@@ -1,8 +1,9 @@
 """`make bench`: the real stack on this machine, measured with wrk, reported with medians.
 
-Phases: the matrix (bare Flask, ingest only with its drain, ingest with workers) at each
-concurrency, then end to end (N sign-ups until PostgreSQL holds them all). Results go to
-results/<UTC timestamp>/ and results/latest.
+Phases: the matrix (bare Flask, ingest only with its drain, ingest with workers, and at
+c=64 ingest with the sign-up challenge required) at each concurrency, then end to end
+(N sign-ups until PostgreSQL holds them all). Results go to results/<UTC timestamp>/ and
+results/latest.
 """
 
 import signal
@@ -12,9 +13,10 @@ import time
 from bench import bare, output, summary
 from bench.config import Context, make_stores, parse_params, start_support
 from bench.e2e import EndToEnd
-from bench.matrix import Matrix
+from bench.matrix import CHALLENGE_CONCURRENCY, Challenge, Matrix
 from bench.results import RunInfo
 from bench.runs import E2eRun, MatrixRun
+from bench.solutions import Solutions, server_env
 from harness.local import ROOT
 from harness.meters import CpuMeter
 from harness.processes import Group, stop_all
@@ -45,13 +47,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _matrix(context: Context, started: list[Group]) -> list[MatrixRun]:
-    """Both servers up for the whole matrix; workers come and go with the scenarios."""
-    for name, app in (("bare", bare.APP), ("landing", LANDING)):
-        started.append(start_web(app, f"web-{name}", context.stores, context.log_dir))
+    """The servers up for the whole matrix (the challenge's one only if it runs: at
+    CHALLENGE_CONCURRENCY); workers come and go with the scenarios."""
+    solutions = Solutions()
+    servers: list[tuple[str, str, dict[str, str]]] = [
+        ("bare", bare.APP, {}),
+        ("landing", LANDING, {}),
+    ]
+    if set(context.params.concurrency) & set(CHALLENGE_CONCURRENCY):
+        servers.append(("challenge", LANDING, server_env(solutions.secret)))
+    ours: list[Group] = []
+    for name, app, env in servers:  # each in `started` once up: main's finally stops it
+        ours.append(start_web(app, f"web-{name}", context.stores, context.log_dir, env=env))
+        started.append(ours[-1])
+    challenge = Challenge(ours[2], solutions) if len(ours) == 3 else None
     try:
-        return Matrix(context, *started[-2:]).run()
+        return Matrix(context, ours[0], ours[1], challenge).run()
     finally:
-        stop_all([started.pop(), started.pop()][::-1])
+        for group in ours:
+            started.remove(group)
+        stop_all(ours[::-1])
 
 
 def _end_to_end(context: Context, started: list[Group], info: RunInfo) -> list[E2eRun]:

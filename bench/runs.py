@@ -19,11 +19,14 @@ class Scenario(StrEnum):
 
     BARE_FLASK = "a", "(a) bare Flask", "#9e9e9e"  # parse JSON, 202, no I/O: the ceiling
     INGEST_ONLY = "b", "(b) ingest only", "#1f77b4"  # POST /api/register/, workers stopped
+    # (b) with CHALLENGE_MODE=always, each request carrying a fresh solution (bench/solutions.py)
+    INGEST_CHALLENGE = "b+challenge", "(b) + challenge", "#9467bd"
     INGEST_AND_DRAIN = "c", "(c) ingest + drain", "#ff7f0e"  # the same, workers running
     DRAIN_ONLY = "d", "(d) drain only (rows/s)", "#2ca02c"  # workers alone on (b)'s backlog
 
 
-MATRIX = (Scenario.BARE_FLASK, Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN)
+MATRIX = (Scenario.BARE_FLASK, Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN,
+          Scenario.INGEST_CHALLENGE)  # fmt: skip
 LANDING_SCENARIOS = (Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN)
 CpuSeconds = dict[str, float | None]  # per process tree, plus "machine_busy_cores"
 

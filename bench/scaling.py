@@ -41,7 +41,7 @@ class Scaler:
         server = self.webs[web]
         group = start_workers(self.context.stores, self.context.log_dir, processes=workers)
         try:
-            seen = measure(self.context, server, group, lambda: self._wrk(server))
+            seen = measure(self.context, server, group, lambda _: self._wrk(server))
         finally:
             stop_all(group)
         load, cpu = seen.load, seen.cpu_s

@@ -81,7 +81,7 @@ def capacity(context: Context, web: Group, workers: list[Group]) -> float:
     short = replace(context, params=replace(context.params, duration=CAPACITY_S))
     phones = Phones(context.params.threads)
     seen = measure(
-        short, web, workers, lambda: Wrk(web.url, CONNECTIONS, context.params.threads, phones)
+        short, web, workers, lambda _: Wrk(web.url, CONNECTIONS, context.params.threads, phones)
     )
     print(f"bench: soak capacity {seen.load.rps:.0f} req/s (closed loop, c={CONNECTIONS})")
     return seen.load.rps

@@ -5,7 +5,7 @@ from dataclasses import fields
 from typing import Any
 
 from bench.config import Context
-from bench.results import Cell, DrainCell, E2eSummary, Ratio, Results, RunInfo
+from bench.results import Cell, ChallengeCost, DrainCell, E2eSummary, Ratio, Results, RunInfo
 from bench.runs import DrainRun, E2eRun, MatrixRun, Scenario
 from bench.targets import targets
 
@@ -30,7 +30,7 @@ def summarise(
         run=info, params=context.params, matrix=matrix_medians(runs),
         ratios=paired_ratios(runs), drain=drain_medians(runs),
         e2e=e2e_medians(e2e_runs) if e2e_runs else None, memory=context.memory.summary(),
-        runs=runs, e2e_runs=e2e_runs,
+        runs=runs, e2e_runs=e2e_runs, challenge=challenge_costs(runs),
     )  # fmt: skip
     results.targets = targets(results)
     return results
@@ -72,6 +72,43 @@ def paired_ratios(runs: list[MatrixRun]) -> dict[int, Ratio]:
         if scenario is Scenario.INGEST_ONLY and bare:
             ratios.setdefault(c, []).append(value / bare)
     return {c: Ratio(median(v), [round(x, 3) for x in v]) for c, v in ratios.items()}
+
+
+def challenge_costs(runs: list[MatrixRun]) -> dict[int, ChallengeCost]:
+    """(b) + challenge beside (b), per concurrency the challenge ran at; ratios and the added
+    CPU paired by repetition."""
+    plain = {(r.concurrency, r.repetition): r for r in runs if r.scenario is Scenario.INGEST_ONLY}
+    by_c: dict[int, list[tuple[MatrixRun, MatrixRun | None]]] = {}
+    for run in runs:
+        if run.scenario is Scenario.INGEST_CHALLENGE:
+            pair = (run, plain.get((run.concurrency, run.repetition)))
+            by_c.setdefault(run.concurrency, []).append(pair)
+    return {c: _challenge_cost(pairs) for c, pairs in by_c.items()}
+
+
+def _challenge_cost(pairs: list[tuple[MatrixRun, MatrixRun | None]]) -> ChallengeCost:
+    ours = [run for run, _ in pairs]
+    paired = [(run, plain) for run, plain in pairs if plain is not None]
+    cpu = [(run.web_cpu_ms_per_request, plain.web_cpu_ms_per_request) for run, plain in paired]
+    return ChallengeCost(
+        plain_accepted_rps=median([plain.accepted_rps for _, plain in paired]),
+        challenge_accepted_rps=median([run.accepted_rps for run in ours]),
+        accepted_ratio=median([_over(r.accepted_rps, p.accepted_rps) for r, p in paired]),
+        plain_web_cpu_ms=median([plain for _, plain in cpu]),
+        challenge_web_cpu_ms=median([run.web_cpu_ms_per_request for run in ours]),
+        web_cpu_ratio=median([_over(ms, plain) for ms, plain in cpu]),
+        web_cpu_added_ms=median([_minus(ms, plain) for ms, plain in cpu]),
+        non202=sum(run.non202 for run in ours), unsolved=sum(run.unsolved for run in ours),
+        socket_errors=sum(run.socket_errors for run in ours), runs=len(ours),
+    )  # fmt: skip
+
+
+def _over(value: float | None, base: float | None) -> float | None:
+    return value / base if value is not None and base else None
+
+
+def _minus(value: float | None, base: float | None) -> float | None:
+    return value - base if value is not None and base is not None else None
 
 
 def drain_medians(runs: list[MatrixRun]) -> dict[int, DrainCell]:

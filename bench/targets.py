@@ -22,6 +22,7 @@ def targets(results: Results) -> list[Target]:
     return [
         *_ingest_targets(results, TARGET_CONCURRENCY),
         *_error_targets(results),
+        *_challenge_targets(results),
         _promise_target(results.runs),
         *_persisted_targets(results, TARGET_CONCURRENCY),
         *_drain_targets(results),
@@ -64,6 +65,18 @@ def _error_targets(results: Results) -> list[Target]:
         _target("0 non-2xx from POST /api/register/ ((b), (c), e2e)", non2xx, non2xx == 0),
         _target("0 socket errors ((b), (c), e2e)", socket, socket == 0),
     ]
+
+
+def _challenge_targets(results: Results) -> list[Target]:
+    """With the challenge on, every request carries a valid, unused solution: any answer but
+    a 202 is a refused one (or one the run had none left for), never to be hidden."""
+    found = []
+    for c, cost in sorted(results.challenge.items()):
+        name = (f"(b) + challenge: 0 non-202 and 0 socket errors at c={c} "
+                f"(of the non-202, sent without a solution: {cost.unsolved:,})")  # fmt: skip
+        errors = cost.non202 + cost.socket_errors
+        found.append(_target(name, f"{cost.non202}, {cost.socket_errors}", errors == 0))
+    return found
 
 
 def _promise_target(runs: list[MatrixRun]) -> Target:

@@ -6,15 +6,21 @@
 --   BENCH_THREADS       wrk's -t, so threads interleave their numbers without overlap
 --   BENCH_LIMIT         if > 0, each thread stops after this many responses (end-to-end)
 --   BENCH_RATE          if > 0, each thread sends this many requests/s, open loop (the soak)
+--   BENCH_SOLUTIONS     if set, a file of solved challenges, one payload per line: thread
+--                       `id` takes lines id+1, id+1+BENCH_THREADS, ... and sends each once,
+--                       as `altcha`; past its last it sends none (counted in `unsolved`, and
+--                       the server's refusal shows in non202). Thread 0's first is never
+--                       sent: wrk calls request() once before the run to check the script.
 
 local offset = tonumber(os.getenv("BENCH_PHONE_OFFSET") or "0")
 local thread_count = tonumber(os.getenv("BENCH_THREADS") or "2")
 local limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
+local solutions_path = os.getenv("BENCH_SOLUTIONS") or ""
 local headers = { ["Content-Type"] = "application/json" }
 
 -- Per-thread counters (globals, so done() can read them with thread:get).
-sent, responses, non2xx, status_4xx, status_5xx = 0, 0, 0, 0, 0
+sent, responses, non2xx, status_4xx, status_5xx, non202, unsolved = 0, 0, 0, 0, 0, 0, 0
 
 local threads = {}
 local next_id = 0
@@ -25,12 +31,42 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
+-- This thread's solutions, read before the load starts (wrk calls init in each thread's
+-- own Lua state, after setup gave it its id). A line that is not base64 is an error here,
+-- not a body the server would refuse later.
+local solutions, used = {}, 0
+
+function init(args)
+   if solutions_path == "" then
+      return
+   end
+   local file = assert(io.open(solutions_path, "r"))
+   local line_number = 0
+   for line in file:lines() do
+      if line_number % thread_count == id then
+         assert(line:match("^[A-Za-z0-9+/]+=*$"), "not a solution on line " .. line_number + 1)
+         table.insert(solutions, line)
+      end
+      line_number = line_number + 1
+   end
+   file:close()
+end
+
 function request()
    -- Thread `id` takes every thread_count-th number: distinct across threads, and across
    -- runs because the driver moves the offset past the highest number a run used.
    local n = (offset + sent * thread_count + id) % 1000000000
    sent = sent + 1
-   local body = string.format('{"phone":"09%09d","referrer":"bench"}', n)
+   local solution = ""
+   if solutions_path ~= "" then
+      used = used + 1
+      if solutions[used] then
+         solution = string.format(',"altcha":"%s"', solutions[used])
+      else
+         unsolved = unsolved + 1
+      end
+   end
+   local body = string.format('{"phone":"09%09d","referrer":"bench"%s}', n, solution)
    return wrk.format("POST", nil, headers, body)
 end
 
@@ -65,6 +101,9 @@ end
 
 function response(status, headers, body)
    responses = responses + 1
+   if status ~= 202 then
+      non202 = non202 + 1
+   end
    if status < 200 or status > 299 then
       non2xx = non2xx + 1
       if status >= 500 then
@@ -91,9 +130,13 @@ local function json_object(pairs_list)
 end
 
 local function totals()
-   local sum = { sent = 0, sent_max = 0, responses = 0, non2xx = 0, status_4xx = 0, status_5xx = 0 }
+   local names = { "sent", "responses", "non2xx", "status_4xx", "status_5xx", "non202", "unsolved" }
+   local sum = { sent_max = 0 }
+   for _, name in ipairs(names) do
+      sum[name] = 0
+   end
    for _, thread in ipairs(threads) do
-      for _, name in ipairs({ "sent", "responses", "non2xx", "status_4xx", "status_5xx" }) do
+      for _, name in ipairs(names) do
          sum[name] = sum[name] + thread:get(name)
       end
       sum.sent_max = math.max(sum.sent_max, thread:get("sent"))
@@ -122,6 +165,7 @@ function done(summary, latency, requests)
       { "sent", fmt(t.sent) }, { "sent_max", fmt(t.sent_max) },
       { "responses", fmt(t.responses) }, { "non2xx", fmt(t.non2xx) },
       { "status_4xx", fmt(t.status_4xx) }, { "status_5xx", fmt(t.status_5xx) },
+      { "non202", fmt(t.non202) }, { "unsolved", fmt(t.unsolved) },
    })
    io.write("BENCH_JSON " .. line .. "\n")
 end

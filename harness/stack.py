@@ -68,20 +68,22 @@ def wait_healthy(web_url: str | None, amqp_url: str, timeout: float) -> None:
 
 
 def start_web(
-    app: str, name: str, stores: Stores, log_dir: Path, access_log=None, processes: int = 0
-) -> Group:
+    app: str, name: str, stores: Stores, log_dir: Path, access_log=None, processes: int = 0,
+    env: dict[str, str] | None = None,
+) -> Group:  # fmt: skip
     """gunicorn -c gunicorn.conf.py on a free port; returns once /health answers.
 
     The access log (stdout) costs what it costs in production, but we keep it only when
     asked (end-to-end counts the 202s the server sent); otherwise it goes to /dev/null.
     processes: gunicorn's worker processes (WEB_WORKERS); 0 keeps the setting's one per core.
+    env: settings on top of the stores' (e.g. CHALLENGE_MODE).
     """
     port = free_port()
-    env = stores.child_env(WEB_BIND=f"127.0.0.1:{port}")
+    settings = stores.child_env(WEB_BIND=f"127.0.0.1:{port}", **(env or {}))
     if processes:
-        env["WEB_WORKERS"] = str(processes)
+        settings["WEB_WORKERS"] = str(processes)
     stdout = access_log if access_log is not None else subprocess.DEVNULL
-    group = Group(name, web_command(app), env, log_dir, stdout=stdout)
+    group = Group(name, web_command(app), settings, log_dir, stdout=stdout)
     group.url = f"http://127.0.0.1:{port}"
     if not wait_until(lambda: answers(group.url + "/health"), 60):
         raise RuntimeError(f"{name} did not answer /health")

@@ -34,11 +34,18 @@ class LoadRun:
     socket_errors: int
     errors: dict[str, int]
     wrk_cpu_s: float
+    non202: int  # responses other than 202 (a refused challenge solution is a 403)
+    unsolved: int  # requests sent without a solution: the run's ran out (challenge only)
 
     @property
     def answered(self) -> int:
         """Responses with a 2xx status."""
         return self.requests - self.non2xx
+
+    @property
+    def accepted_rps(self) -> float:
+        """202s per second: sign-ups accepted."""
+        return round((self.requests - self.non202) / self.seconds, 1) if self.seconds else 0.0
 
 
 @dataclass
@@ -63,11 +70,13 @@ class Wrk:
 
     def __init__(
         self, url: str, connections: int, threads: int, phones: Phones, limit: int = 0,
-        rate: float = 0.0,
+        rate: float = 0.0, solutions: Path | None = None,
     ):  # fmt: skip
         self.url, self.connections, self.threads, self.phones = url, connections, threads, phones
         self.limit = limit  # > 0: stop after this many responses in all (end-to-end)
         self.rate = rate  # > 0: open loop, this many requests/s in all (the soak)
+        # Solved challenges, one per line, each sent once (bench/solutions.py writes them).
+        self.solutions = solutions
         self.process: subprocess.Popen | None = None
         self._lines: list[str] = []
         self._threads_done = 0
@@ -83,7 +92,7 @@ class Wrk:
 
     def env(self) -> dict[str, str]:
         """wrk's environment: what harness/post.lua reads (offset, threads, per-thread limit
-        and rate)."""
+        and rate, the solutions' file)."""
         per_thread = -(-self.limit // self.threads) if self.limit else 0
         return {
             **os.environ,
@@ -91,6 +100,7 @@ class Wrk:
             "BENCH_THREADS": str(self.threads),
             "BENCH_LIMIT": str(per_thread),
             "BENCH_RATE": f"{self.rate / self.threads:.3f}",
+            "BENCH_SOLUTIONS": str(self.solutions or ""),
         }
 
     def start(self, seconds: int) -> subprocess.Popen:
@@ -160,5 +170,6 @@ def summarise(raw: dict, wrk_cpu: float) -> LoadRun:
         non2xx=raw["non2xx"], status_4xx=raw["status_4xx"], status_5xx=raw["status_5xx"],
         # wrk's own "status" error is a 4xx/5xx answer, counted above already.
         socket_errors=sum(v for k, v in errors.items() if k != "status"),
-        errors=errors, wrk_cpu_s=round(wrk_cpu, 3),
+        errors=errors, wrk_cpu_s=round(wrk_cpu, 3), non202=raw["non202"],
+        unsolved=raw["unsolved"],
     )  # fmt: skip

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.fast  # the fast tier: `make unit`
 
 WRK = summarise(
     {"duration_us": 10_000_000, "requests": 4_990, "non2xx": 0, "status_4xx": 0,
-     "status_5xx": 0, "errors": {"status": 0}, "sent_max": 2_495,
+     "status_5xx": 0, "non202": 0, "unsolved": 0, "errors": {"status": 0}, "sent_max": 2_495,
      "latency_us": {"mean": 1000.0, "max": 9000, "p50": 800, "p90": 2000, "p99": 5000}},
     wrk_cpu=0.4,
 )  # fmt: skip

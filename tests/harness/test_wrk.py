@@ -21,6 +21,8 @@ def lua_summary(**overrides) -> dict:
         "non2xx": 7,
         "status_4xx": 2,
         "status_5xx": 5,
+        "non202": 9,
+        "unsolved": 4,
     }  # fmt: skip
     summary.update(overrides)
     return summary
@@ -49,6 +51,21 @@ def test_socket_errors_leave_out_wrk_s_status_count_which_non2xx_has_already():
     run = summarise(lua_summary(), wrk_cpu=0.0)
     assert run.socket_errors == 1 + 2 + 0 + 3
     assert (run.non2xx, run.status_4xx, run.status_5xx) == (7, 2, 5)
+
+
+def test_202s_per_second_leave_out_every_other_answer_2xx_or_not():
+    run = summarise(lua_summary(duration_us=20_000_000, requests=50_000), wrk_cpu=0.0)
+    assert (run.non202, run.unsolved) == (9, 4)
+    assert run.accepted_rps == round((50_000 - 9) / 20, 1)
+
+
+def test_a_challenge_run_names_its_solutions_file_and_others_none(tmp_path):
+    path = tmp_path / "solutions.txt"
+    with_file = Wrk("http://x", connections=1, threads=2, phones=Phones(2), solutions=path)
+    assert with_file.env()["BENCH_SOLUTIONS"] == str(path)
+    assert (
+        Wrk("http://x", connections=1, threads=2, phones=Phones(2)).env()["BENCH_SOLUTIONS"] == ""
+    )
 
 
 def test_each_run_s_phones_start_past_every_number_the_last_one_sent():

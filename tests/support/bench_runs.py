@@ -14,7 +14,7 @@ def load_run(**fields) -> LoadRun:
     """A wrk run with round numbers; fields override them."""
     values = dict(seconds=20.0, requests=1000, rps=50.0, p50_ms=1.0, p90_ms=2.0, p99_ms=3.0,
                   max_ms=9.0, mean_ms=1.5, non2xx=0, status_4xx=0, status_5xx=0,
-                  socket_errors=0, errors={}, wrk_cpu_s=0.5)  # fmt: skip
+                  socket_errors=0, errors={}, wrk_cpu_s=0.5, non202=0, unsolved=0)  # fmt: skip
     return LoadRun(**{**values, **fields})
 
 
