@@ -20,6 +20,7 @@ from harness.queues import ensure_vhost, rabbitmqctl
 from tests.support.config import REAL_MONGO, VHOST
 from tests.support.config import settings as test_settings
 from tests.support.services import MongoStandIn
+from tests.support.workers import in_process_worker
 
 # Headless Chromium under Playwright: chromium, new_context, page, console.
 pytest_plugins = ("tests.support.browser",)
@@ -187,15 +188,8 @@ def client(app):
 @pytest.fixture
 def worker(broker, clean):
     """A real Dramatiq worker on both queues, stopped after the test."""
-    from dramatiq import Worker
-
-    before = list(broker.middleware)
-    running = Worker(broker, worker_threads=2, worker_timeout=100)
-    running.start()
-    yield running
-    running.stop()
-    # Each Worker adds a middleware of its own to the broker and never takes it out.
-    broker.middleware[:] = before
+    with in_process_worker(broker) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

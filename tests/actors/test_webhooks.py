@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-from dramatiq import Worker
 from dramatiq.results import Results
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -37,6 +36,7 @@ from tests.support.processes import running_worker
 from tests.support.queues import take_all
 from tests.support.services import wait_for
 from tests.support.signups import PHONE, dead_letters, signup
+from tests.support.workers import in_process_worker
 
 should_retry = RetryPolicy(RETRIES)  # as deliver_webhook is declared (test_retries checks)
 
@@ -59,13 +59,8 @@ def hook_workers(settings, workers, receiver):
 @pytest.fixture
 def hook_worker(hook_workers, hook_settings, clean):
     """A real Dramatiq worker on the webhook workers' broker, stopped after the test."""
-    broker = hook_workers.broker
-    before = list(broker.middleware)
-    running = Worker(broker, worker_threads=2, worker_timeout=100)
-    running.start()
-    yield running
-    running.stop()
-    broker.middleware[:] = before  # each Worker adds a middleware of its own
+    with in_process_worker(hook_workers.broker) as running:
+        yield running
 
 
 def result_of(broker, signup_sent) -> str:

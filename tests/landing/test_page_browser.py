@@ -13,12 +13,12 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from dramatiq import Worker
 from playwright.sync_api import Page, expect
 
 from landing.shared.db import Registration
 from tests.support.processes import running_gunicorn
 from tests.support.services import ROOT, control
+from tests.support.workers import in_process_worker
 
 STATIC = ROOT / "landing" / "static"
 RESULTS = ROOT / "results"
@@ -56,14 +56,8 @@ def sign_up_by_keyboard(page: Page, phone: str) -> None:
 @contextmanager
 def started_worker(broker):
     """A Dramatiq worker on both queues, started now (after an outage: fresh connections)."""
-    before = list(broker.middleware)
-    running = Worker(broker, worker_threads=2, worker_timeout=100)
-    running.start()
-    try:
+    with in_process_worker(broker) as running:
         yield running
-    finally:
-        running.stop()
-        broker.middleware[:] = before
 
 
 def test_persian_digits_typed_by_keyboard_end_registered(tmp_path, page, console, worker, clean):

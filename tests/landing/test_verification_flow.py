@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 import redis
-from dramatiq import Worker
 from standardwebhooks import Webhook
 from werkzeug.test import Client
 
@@ -26,6 +25,7 @@ from tests.support.dashboard import AUTH
 from tests.support.http import assert_error, post
 from tests.support.services import wait_for
 from tests.support.sms import NUMBER_BUDGET, sms_settings
+from tests.support.workers import in_process_worker
 
 PHONE = "09123456789"
 
@@ -34,13 +34,8 @@ PHONE = "09123456789"
 def sms_worker(sms_workers, sms_gateway, receiver, clean):
     sms_gateway.reset()
     receiver.reset()
-    broker = sms_workers.broker
-    before = list(broker.middleware)
-    running = Worker(broker, worker_threads=4, worker_timeout=100)
-    running.start()
-    yield running
-    running.stop()
-    broker.middleware[:] = before  # each Worker adds a middleware of its own
+    with in_process_worker(sms_workers.broker, worker_threads=4) as running:
+        yield running
 
 
 @pytest.fixture

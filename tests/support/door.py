@@ -226,6 +226,9 @@ def exchange(
         sock = tls.wrap_socket(sock, server_hostname="localhost")
     started = time.monotonic()
     received, answered_after, pending = b"", None, list(trickle)
+    # poll, not select: a long test session may hold descriptors past select's 1024.
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
     try:
         sock.sendall(data)
         next_byte = started + interval
@@ -233,7 +236,7 @@ def exchange(
             wait = min(next_byte, started + timeout) - now if pending else started + timeout - now
             readable = tls is not None and sock.pending()
             if not readable:
-                readable, _, _ = select.select([sock], [], [], max(0.0, wait))
+                readable = bool(poller.poll(max(0.0, wait) * 1000))
             if readable:
                 try:
                     chunk = sock.recv(65536)

@@ -5,7 +5,6 @@ On the real PostgreSQL, Redis, RabbitMQ and MongoDB stand-in, with real workers.
 """
 
 import pytest
-from dramatiq import Worker
 
 from actors.broker import build_workers
 from landing.shared.db import Registration
@@ -16,6 +15,7 @@ from tests.support.config import WEBHOOK_SECRET
 from tests.support.queues import queue_counts, take_all
 from tests.support.services import wait_for
 from tests.support.signups import signup
+from tests.support.workers import in_process_worker
 
 PHONE, OTHER = "09123456789", "09350000000"
 
@@ -72,17 +72,10 @@ def test_history_and_webhooks_queued_before_the_erase_are_dropped(
     run_queued(announcing, "attempts")
     assert {doc["phone"] for doc in mongo.find()} == {OTHER}
 
-    broker = announcing.broker
-    before = list(broker.middleware)
-    worker = Worker(broker, queues={"webhooks"}, worker_threads=1, worker_timeout=100)
-    worker.start()
-    try:
+    with in_process_worker(announcing.broker, queues={"webhooks"}, worker_threads=1):
         # In order: the erased number's event first, then the other's, then none left.
         wait_for(lambda: len(receiver.delivered()) == 1, timeout=30)
         wait_for(lambda: queue_counts("webhooks") == (0, 0), timeout=30)
-    finally:
-        worker.stop()
-        broker.middleware[:] = before
     [(_, body)] = receiver.delivered()
     assert OTHER in body.decode()
 
@@ -94,19 +87,12 @@ def test_a_real_worker_started_after_the_erase_stores_and_announces_only_the_oth
     queued = [signup(PHONE), signup(OTHER)]
     announcing.broker.enqueue(registration_batch_message(queued))  # as the web sends it
     erase(app)
-    broker = announcing.broker
-    before = list(broker.middleware)
-    worker = Worker(broker, worker_threads=2, worker_timeout=100)  # every queue
-    worker.start()
-    try:
+    with in_process_worker(announcing.broker):  # every queue
         wait_for(lambda: Registration.get_or_none(Registration.phone == OTHER), timeout=30)
         wait_for(lambda: len(receiver.delivered()) == 1, timeout=30)
         wait_for(lambda: mongo.find_one({"phone": OTHER}), timeout=30)
         for queue in ("registrations", "attempts", "webhooks"):
             wait_for(lambda q=queue: queue_counts(q) == (0, 0), timeout=30)
-    finally:
-        worker.stop()
-        broker.middleware[:] = before
     assert [row.phone for row in Registration.select()] == [OTHER]
     [(_, body)] = receiver.delivered()
     assert OTHER in body.decode() and PHONE not in body.decode()
