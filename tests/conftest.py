@@ -137,9 +137,10 @@ def clean(settings, owner, broker, mongo):
 
 
 def in_fast_tier(request: pytest.FixtureRequest) -> bool:
-    """Whether the test is in the fast tier (marked fast: `make unit`), where no process is
-    started and the app has no service behind it."""
-    return request.node.get_closest_marker("fast") is not None
+    """Whether the test's app has no service behind it: the fast tier (marked fast: `make
+    unit`, where no process is started), or a test marked offline (the same app, outside
+    the tier for what it imports)."""
+    return any(request.node.get_closest_marker(name) for name in ("fast", "offline"))
 
 
 def nowhere(settings):

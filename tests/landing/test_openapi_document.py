@@ -19,7 +19,8 @@ from landing.openapi import build_document
 from landing.schemas import RegistrationSchema
 from tests.support.http import post
 
-pytestmark = pytest.mark.fast  # the fast tier: `make unit`
+# schemathesis alone takes over a second to import: kept out of the fast tier.
+pytestmark = pytest.mark.offline
 
 
 DOCUMENT = build_document()

@@ -123,9 +123,8 @@ def test_another_servers_secret_makes_every_solution_invalid(store):
 
 
 def test_an_expired_challenge_is_refused_even_when_solved(store):
-    challenges = Challenges(SECRET, MAX, 1, store)
+    challenges = Challenges(SECRET, MAX, -5, store)  # issued already five seconds past
     payload = solved(challenges)
-    time.sleep(2.1)  # the expiry is in whole seconds
     assert challenges.verify(payload, request_id()) == Verdict.EXPIRED
 
 
@@ -170,23 +169,6 @@ def test_off_never_and_always_always_requires_a_challenge(down):
 
 def everyone_keys(store) -> None:
     store.delete("landing:challenge:count:everyone", "landing:challenge:on:everyone")
-
-
-def test_auto_engages_for_a_network_past_its_rate_then_calms(store):
-    everyone_keys(store)
-    pressure = Pressure("auto", "3/second", "1000/minute", 2, store)
-    busy, quiet = network(), network()
-    before = ENGAGED.labels("network")._value.get()
-    assert [pressure.required(busy) for _ in range(3)] == [False] * 3
-    assert pressure.required(busy)  # the fourth in its second
-    assert ENGAGED.labels("network")._value.get() == before + 1  # counted once, when it began
-    assert pressure.required(busy)
-    assert not pressure.required(quiet)  # another network is not concerned
-    time.sleep(1.1)  # a new window: under the rate, but still held
-    assert pressure.required(busy)
-    time.sleep(2.1)  # calm for the whole hold
-    assert not pressure.required(busy)
-    everyone_keys(store)
 
 
 def test_auto_engages_for_everyone_past_the_overall_rate(store, caplog):
