@@ -226,3 +226,12 @@ def sms_workers(settings, workers, sms_gateway, receiver):
     yield built
     built.forwarder.close()
     built.broker.close()
+
+
+@pytest.fixture
+def sms_worker(sms_workers, sms_gateway, receiver, clean):
+    """A real worker with VERIFICATION=sms, the gateway's and the receiver's records empty."""
+    sms_gateway.reset()
+    receiver.reset()
+    with in_process_worker(sms_workers.broker, worker_threads=4) as running:
+        yield running

@@ -4,26 +4,16 @@ first, in Persian digits), and the number ends verified in PostgreSQL. In Englis
 resend's cooldown is said rather than waited out; the service down while the code is sent
 is retried like a sign-up."""
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from landing.shared.db import db
 from tests.support.processes import running_gunicorn
 from tests.support.services import ROOT, wait_for
 from tests.support.sms import sms_settings
-from tests.support.workers import in_process_worker
 
 PHONE = "09123456789"
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 RESULTS = ROOT / "results"
-
-
-@pytest.fixture
-def sms_worker(sms_workers, sms_gateway, receiver, clean):
-    sms_gateway.reset()
-    receiver.reset()
-    with in_process_worker(sms_workers.broker, worker_threads=4) as running:
-        yield running
 
 
 def web_env(settings, gateway, receiver, **extra) -> dict[str, str]:

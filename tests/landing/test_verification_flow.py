@@ -25,17 +25,8 @@ from tests.support.dashboard import AUTH
 from tests.support.http import assert_error, post
 from tests.support.services import wait_for
 from tests.support.sms import NUMBER_BUDGET, sms_settings
-from tests.support.workers import in_process_worker
 
 PHONE = "09123456789"
-
-
-@pytest.fixture
-def sms_worker(sms_workers, sms_gateway, receiver, clean):
-    sms_gateway.reset()
-    receiver.reset()
-    with in_process_worker(sms_workers.broker, worker_threads=4) as running:
-        yield running
 
 
 @pytest.fixture
