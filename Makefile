@@ -118,6 +118,13 @@ soak: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.soak
 
+# The visitor's journey apart from `make bench`: POST, then page.js's polls until
+# `registered`, with the workers keeping up and with a backlog (BENCH_BACKLOG_SECONDS,
+# default 600), and what the polls cost the web (docs/benchmark.md). ~15 minutes.
+.PHONY: bench-journey
+bench-journey: $(VENV)/.installed
+	$(BIN)/python -m bench.journey
+
 # Redis memory per accepted sign-up, on a private redis-server of its own (~1 minute;
 # REDIS_SIGNUPS, default 100000): the figures docs/capacity.md sizes RESULT_TTL and maxmemory by.
 .PHONY: bench-redis

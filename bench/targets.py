@@ -15,6 +15,9 @@ PERSISTED_RPS = 1_000.0  # (c) rows stored per second while wrk runs
 STACK_CPU_MS = 2.0  # (c) CPU of every tree but wrk and mongo-standin, per row stored
 DRAIN_RPS = 3_000.0  # (d)
 DRAIN_WORKER_CPU_MS = 0.35  # (d) worker-registrations CPU per row
+# The journey (python -m bench.journey): polls' part of the web's CPU, with the workers
+# keeping up and with a backlog that keeps every waiting visitor polling.
+POLL_CPU_SHARE = 0.10
 
 
 def targets(results: Results) -> list[Target]:
@@ -123,6 +126,16 @@ def _e2e_targets(e2e: E2eSummary) -> list[Target]:
             e2e.max_missing == 0 and e2e.all_drained,
         ),
     ]
+
+
+def journey_targets(shares: dict[str, float | None]) -> list[Target]:
+    """Polls cost at most POLL_CPU_SHARE of the front door's CPU, in each journey case
+    (shares: the median share by case, None when not measured)."""
+    return [
+        _target(f"journey ({case.replace('_', ' ')}): polls cost <= {POLL_CPU_SHARE:.0%} of "
+                "the web's CPU", share, _at_most(share, POLL_CPU_SHARE))
+        for case, share in shares.items()
+    ]  # fmt: skip
 
 
 def _target(name: str, measured: Any, ok: bool) -> Target:
