@@ -129,8 +129,10 @@ class Pool:
         self._slots = asyncio.Semaphore(size)
         self._idle: list[_Connection] = []
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> Answer:
-        """One request on an idle connection (or a new one); OSError on a network failure."""
+    async def request(self, method: str, path: str, body: bytes = b"", extra: str = "") -> Answer:
+        """One request on an idle connection (or a new one); OSError on a network failure.
+
+        extra: header lines to add, each ending in CRLF."""
         async with self._slots:
             connection = self._take()
             fresh = connection is None
@@ -138,7 +140,7 @@ class Pool:
                 connection = await self._open()
             try:
                 answer = await asyncio.wait_for(
-                    self._exchange(connection, method, path, body), REQUEST_TIMEOUT_S
+                    self._exchange(connection, method, path, body, extra), REQUEST_TIMEOUT_S
                 )
             except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as error:
                 connection.close()
@@ -148,7 +150,8 @@ class Pool:
                 connection = await self._open()
                 try:
                     answer = await asyncio.wait_for(
-                        self._exchange(connection, method, path, body), REQUEST_TIMEOUT_S
+                        self._exchange(connection, method, path, body, extra),
+                        REQUEST_TIMEOUT_S,
                     )
                 except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as again:
                     connection.close()
@@ -176,9 +179,9 @@ class Pool:
         return _Connection(reader, writer)
 
     async def _exchange(
-        self, connection: _Connection, method: str, path: str, body: bytes
+        self, connection: _Connection, method: str, path: str, body: bytes, extra: str
     ) -> Answer:
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{extra}"
         if method == "POST":
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         connection.writer.write(head.encode() + b"\r\n" + body)
@@ -206,16 +209,28 @@ class Visit:
     to_registered_ms: float | None = None  # from its first POST to the answer saying so
 
 
-async def visit(pool: Pool, phone: str, polls: bool = True, sleep=asyncio.sleep) -> Visit:
-    """One visitor's journey (polls=False: the POST and its retries only)."""
+def address(n: int) -> str:
+    """Visitor n's own address (10.0.0.0/8: distinct for 16 million visitors)."""
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+async def visit(
+    pool: Pool, phone: str, polls: bool = True, sleep=asyncio.sleep, origin: str = "10.0.0.1"
+) -> Visit:
+    """One visitor's journey (polls=False: the POST and its retries only).
+
+    origin: the visitor's address, sent as X-Forwarded-For the way nginx would (the app
+    trusts it from 127.0.0.0/8), so each visitor has its own per-address limits, as in
+    production: all from one address, the polls would meet STATUS_RATE_LIMIT at once."""
     body = json.dumps({"phone": phone, "request_id": str(uuid.uuid4())}).encode()
+    forwarded = f"X-Forwarded-For: {origin}\r\n"
     seen = Visit("unavailable")
     started = time.monotonic()
     answer: Answer | None = None
     for attempt in range(MAX_ATTEMPTS):
         seen.posts += 1
         try:
-            answer = await pool.request("POST", "/api/register/", body)
+            answer = await pool.request("POST", "/api/register/", body, forwarded)
         except OSError:
             answer = None
         if answer is not None and answer.status not in RETRIED:
@@ -242,7 +257,7 @@ async def visit(pool: Pool, phone: str, polls: bool = True, sleep=asyncio.sleep)
         await sleep(wait / 1000)
         seen.polls += 1
         try:
-            status = status_of(await pool.request("GET", path))
+            status = status_of(await pool.request("GET", path, extra=forwarded))
         except OSError:
             status = ""
         if status in ("registered", "failed"):
@@ -318,7 +333,7 @@ async def _arrive(
         due = started + n / rate
         if (wait := due - time.monotonic()) > 0:
             await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(visit(pool, phones(n), polls)))
+        tasks.append(asyncio.create_task(visit(pool, phones(n), polls, origin=address(n))))
     visits = await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
     pool.close()

@@ -79,6 +79,7 @@ class Scripted:
     def __init__(self):
         self.posts = self.polls = self.answered = 0
         self.bodies = []
+        self.origins = []
 
     async def handle(self, reader, writer):
         while True:
@@ -90,14 +91,15 @@ class Scripted:
             headers = dict(field.lower().split(": ", 1) for field in fields)
             length = int(headers.get("content-length", "0"))
             body = await reader.readexactly(length) if length else b""
-            writer.write(self.answer(line, body))
+            writer.write(self.answer(line, headers, body))
             await writer.drain()
             self.answered += 1
             if self.answered % 2 == 0:
                 break
         writer.close()
 
-    def answer(self, line, body):
+    def answer(self, line, headers, body):
+        self.origins.append(headers.get("x-forwarded-for"))
         if line.startswith("POST"):
             self.posts += 1
             self.bodies.append(json.loads(body))
@@ -127,7 +129,7 @@ def test_a_visitor_retries_its_post_then_polls_until_registered():
         port = listening.sockets[0].getsockname()[1]
         pool = journey.Pool(f"http://127.0.0.1:{port}", 4)
         try:
-            return await journey.visit(pool, "09123456789", sleep=sleep)
+            return await journey.visit(pool, "09123456789", sleep=sleep, origin="10.1.2.3")
         finally:
             pool.close()
             listening.close()
@@ -139,10 +141,18 @@ def test_a_visitor_retries_its_post_then_polls_until_registered():
     # The same sign-up both times (its request_id), as page.js sends it.
     assert server.bodies[0] == server.bodies[1]
     assert server.bodies[0]["phone"] == "09123456789"
+    # Every request says whose it is, as nginx would: per-address limits are per visitor.
+    assert server.origins == ["10.1.2.3"] * 5
     # The retry waited half the exponential wait (Retry-After: 0, attempt 0: 0.5 to 1 s
     # with jitter), then page.js's polls.
     assert 0.25 <= waits[0] < 0.5
     assert waits[1:] == [0.5, 0.75, 1.125]
+
+
+def test_each_visitor_has_an_address_of_its_own():
+    assert journey.address(0) == "10.0.0.0"
+    assert journey.address(65_536 + 256 + 7) == "10.1.1.7"
+    assert len({journey.address(n) for n in range(100_000)}) == 100_000
 
 
 def test_a_run_sums_its_visitors():
