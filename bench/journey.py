@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from bench import journey_report
 from bench.config import Context, Params, make_stores, start_support
+from bench.targets import journey_targets
 from harness import journey
 from harness.local import ROOT
 from harness.meters import CpuMeter
@@ -106,48 +107,68 @@ def accepted(load: dict) -> int:
 _NOT_ACCEPTED = frozenset({"unavailable"} | {str(code) for code in range(100, 600)} - {"202"})
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Every repetition's runs, then the page and its targets, printed and written."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    args = parse(argv)
-    folder = results_dir("journey-")
-    context = Context(Params(), make_stores(), folder / "logs")
-    started: list[Group] = []
-    baseline: list[dict] = []
-    cases: dict[str, list[dict]] = {case: [] for case in journey_report.CASES}
+def measure(context: Context, args: argparse.Namespace, started: list[Group]) -> dict:
+    """Every repetition's runs on a landing web of their own: the journey's section of
+    results (its setting, the POST-only runs, then each case's runs with their split).
+
+    started: the caller's list of what to stop; the web is in it while it runs.
+    """
+    web = start_web(LANDING, "web-journey", context.stores, context.log_dir)
+    started.append(web)
     try:
-        started += start_support(context)
-        started.append(start_web(LANDING, "web-journey", context.stores, context.log_dir))
-        runs = Journeys(context, started[-1], args)
+        runs = Journeys(context, web, args)
+        plan = [("keeping_up", None), ("backlog", args.backlog)]
+        plan = plan if args.backlog > 0 else plan[:1]
+        section: dict = {"setting": setting(args), "post_only": []}
+        section.update({case: [] for case, _ in plan})
         for repetition in range(args.repeat):
-            baseline.append(runs.one(polls=False, workers_after=None))
-            _progress("POST only", repetition, baseline[-1])
-            price = journey_report.signup_ms(
-                baseline[-1]["web_cpu_s"], accepted(baseline[-1]["load"])
-            )
-            plan = [("keeping_up", None), ("backlog", args.backlog)]
-            for case, after in plan if args.backlog > 0 else plan[:1]:
+            section["post_only"].append(runs.one(polls=False, workers_after=None))
+            first = section["post_only"][-1]
+            _progress("POST only", repetition, first)
+            price = journey_report.signup_ms(first["web_cpu_s"], accepted(first["load"]))
+            for case, after in plan:
                 run = runs.one(polls=True, workers_after=after)
                 load = run["load"]
                 run["split"] = journey_report.poll_split(
                     run["web_cpu_s"], accepted(load), load["polls"], price
                 )
-                cases[case].append(run)
+                section[case].append(run)
                 _progress(case, repetition, run)
+        return section
+    finally:
+        started.remove(web)
+        web.stop()
+
+
+def setting(args: argparse.Namespace) -> dict:
+    """What the runs were asked to do."""
+    return {
+        "rate": args.rate, "seconds": args.seconds, "connections": args.connections,
+        "backlog_seconds": args.backlog, "repeat": args.repeat,
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The journey alone: its runs, then its page and targets, printed and written."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = parse(argv)
+    folder = results_dir("journey-")
+    context = Context(Params(), make_stores(), folder / "logs")
+    started: list[Group] = []
+    try:
+        started += start_support(context)
+        section = measure(context, args, started)
     finally:
         stop_all(started)
     info = {
-        "date_utc": now_utc(), "command": command("BENCH_", "make bench-journey",
-                                                 "python -m bench.journey"),
-        "machine": machine(), "rate": args.rate, "seconds": args.seconds,
-        "connections": args.connections, "backlog_seconds": args.backlog,
-        "repeat": args.repeat,
+        "date_utc": now_utc(), "machine": machine(),
+        "command": command("BENCH_", "make bench-journey", "python -m bench.journey"),
     }  # fmt: skip
-    targets = journey_report.targets(cases)
+    targets = journey_targets(section)
     write_json(folder / "journey.json", {
-        "info": info, "post_only": baseline, **cases, "targets": [vars(t) for t in targets],
+        "info": info, **section, "targets": [vars(t) for t in targets],
     })  # fmt: skip
-    page = journey_report.markdown(info, baseline, cases)
+    page = journey_report.page(info, section)
     (folder / "journey.md").write_text(page)
     print(page)
     print(f"bench: journey results in {folder.relative_to(ROOT)}/")

@@ -8,12 +8,8 @@ what polls do to sign-ups: a POST shares its Redis trips with the POSTs beside i
 polls taking the web's time thin those batches, which is the polls' cost too.
 """
 
-from statistics import median
-
-from bench.results import Target
+from bench.targets import JOURNEY_CASES as CASES
 from bench.targets import journey_targets
-
-CASES = ("keeping_up", "backlog")
 
 
 def signup_ms(web_cpu_s: float | None, accepted: int) -> float | None:
@@ -43,40 +39,42 @@ def poll_split(
     }
 
 
-def median_share(runs: list[dict]) -> float | None:
-    """The median of the runs' poll shares (runs without one left out)."""
-    shares = [run["split"]["share"] for run in runs if run["split"]["share"] is not None]
-    return round(median(shares), 4) if shares else None
-
-
-def targets(cases: dict[str, list[dict]]) -> list[Target]:
-    """PASS or FAIL on each case's median share."""
-    return journey_targets({case: median_share(cases.get(case, [])) for case in CASES})
-
-
-def markdown(info: dict, baseline: list[dict], cases: dict[str, list[dict]]) -> str:
-    """The journey's page: the setting, one row per run, the targets."""
-    lines = [
-        "# The visitor's journey",
-        "",
-        f"{info['date_utc']} · `{info['command']}` · {info['machine']}",
-        "",
-        f"Visitors arrive at {info['rate']}/s for {info['seconds']} s (backlog case: for "
-        f"{info['backlog_seconds']} s more, before the workers start), over "
-        f"{info['connections']} keep-alive connections; each does what page.js does.",
+def lines(journey: dict) -> list[str]:
+    """The journey's section: its setting, one row per run, its targets."""
+    setting = journey["setting"]
+    found = [
+        f"Visitors arrive at {setting['rate']}/s for {setting['seconds']} s (backlog case: "
+        f"for {setting['backlog_seconds']} s more, before the workers start), over "
+        f"{setting['connections']} keep-alive connections; each does what page.js does. The "
+        "polls' CPU is the web's CPU less the run's accepted sign-ups at the POST-only "
+        "run's price (docs/benchmark.md).",
         "",
         "| run | visitors | registered/s | outcomes | polls/visitor | POST→registered "
         "p50 / p99 ms | web CPU s | polls' CPU s | polls' share | ms/poll | client CPU s |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for run in baseline:
-        lines.append(_row("POST only", run))
+    for run in journey["post_only"]:
+        found.append(_row("POST only", run))
     for case in CASES:
-        for run in cases.get(case, []):
-            lines.append(_row(case.replace("_", " "), run))
-    lines += ["", "| target | measured | result |", "|---|---|---|"]
-    lines += [f"| {t.target} | {t.measured} | {t.result} |" for t in targets(cases)]
-    return "\n".join(lines) + "\n"
+        for run in journey.get(case, []):
+            found.append(_row(case.replace("_", " "), run))
+    return found
+
+
+def page(info: dict, journey: dict) -> str:
+    """journey.md: the run, the section, its targets."""
+    found = [
+        "# The visitor's journey",
+        "",
+        f"{info['date_utc']} · `{info['command']}` · {info['machine']}",
+        "",
+        *lines(journey),
+        "",
+        "| target | measured (median) | result |",
+        "|---|---|---|",
+        *(f"| {t.target} | {t.measured} | **{t.result}** |" for t in journey_targets(journey)),
+    ]
+    return "\n".join(found) + "\n"
 
 
 def _row(name: str, run: dict) -> str:

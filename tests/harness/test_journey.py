@@ -9,7 +9,9 @@ from email.utils import format_datetime
 import pytest
 
 from bench import journey_report
+from bench.config import parse_params
 from bench.journey import accepted
+from bench.targets import journey_targets
 from harness import journey
 
 pytestmark = pytest.mark.fast
@@ -194,15 +196,35 @@ def test_an_unmeasured_run_has_no_split():
     assert journey_report.poll_split(1.0, 10, 10, None)["share"] is None
 
 
-def test_the_target_passes_at_ten_percent_and_fails_above_or_unmeasured():
-    def run(share):
-        return {"split": {"share": share}}
+def _run(share):
+    load = journey.summarise([journey.Visit("registered", 1, 1, 0, 600.0)], 1.0, 0.1)
+    return {"load": load.figures(), "web_cpu_s": 1.0, "split": {"share": share}}
 
-    cases = {"keeping_up": [run(0.02), run(0.10), run(0.5)], "backlog": [run(0.11)]}
-    found = {t.target: t for t in journey_report.targets(cases)}
-    keeping_up = next(t for name, t in found.items() if "keeping up" in name)
-    backlog = next(t for name, t in found.items() if "backlog" in name)
+
+def test_the_target_passes_at_ten_percent_and_fails_above_or_unmeasured():
+    section = {"keeping_up": [_run(0.02), _run(0.10), _run(0.5)], "backlog": [_run(0.11)]}
+    keeping_up, backlog = journey_targets(section)
+    assert "keeping up" in keeping_up.target and "backlog" in backlog.target
     assert (keeping_up.measured, keeping_up.result) == (0.10, "PASS")
     assert (backlog.measured, backlog.result) == (0.11, "FAIL")
-    missing = journey_report.targets({"keeping_up": [run(None)]})
+    missing = journey_targets({"keeping_up": [_run(None)], "backlog": []})
     assert [t.result for t in missing] == ["FAIL", "FAIL"]
+    # A case left out (BENCH_BACKLOG_SECONDS=0) is not judged.
+    assert len(journey_targets({"keeping_up": [_run(0.05)]})) == 1
+
+
+def test_the_page_shows_every_run_and_the_targets():
+    setting = {"rate": 100.0, "seconds": 15.0, "connections": 512, "backlog_seconds": 20.0}
+    section = {"setting": setting, "post_only": [_run(None)], "keeping_up": [_run(0.25)]}
+    info = {"date_utc": "now", "command": "python -m bench.journey", "machine": "here"}
+    page = journey_report.page(info, section)
+    assert "| POST only | 1 |" in page
+    assert "| keeping up | 1 |" in page and "25.0%" in page
+    assert "polls cost <= 10% of the web's CPU | 0.25 | **FAIL** |" in page
+
+
+def test_bench_scenarios_picks_phases_and_refuses_unknown_ones():
+    assert parse_params([]).scenarios == ("matrix", "e2e", "journey")
+    assert parse_params(["--scenarios", "journey"]).scenarios == ("journey",)
+    with pytest.raises(SystemExit):
+        parse_params(["--scenarios", "jorney"])
