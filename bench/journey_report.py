@@ -49,9 +49,10 @@ def lines(journey: dict) -> list[str]:
         "polls' CPU is the web's CPU less the run's accepted sign-ups at the POST-only "
         "run's price (docs/benchmark.md).",
         "",
-        "| run | visitors | registered/s | outcomes | polls/visitor | POST→registered "
-        "p50 / p99 ms | web CPU s | polls' CPU s | polls' share | ms/poll | client CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | visitors | most at once | registered/s | outcomes | polls/visitor | "
+        "POST→registered p50 / p99 ms | web CPU s | polls' CPU s | polls' share | ms/poll | "
+        "client CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in journey["post_only"]:
         found.append(_row("POST only", run))
@@ -82,7 +83,8 @@ def _row(name: str, run: dict) -> str:
     outcomes = ", ".join(f"{k} {v}" for k, v in load["outcomes"].items())
     share = split.get("share")
     return (
-        f"| {name} | {load['visitors']} | {load['registered_per_s']} | {outcomes} | "
+        f"| {name} | {load['visitors']} | {load.get('peak_visitors_in_flight', '')} | "
+        f"{load['registered_per_s']} | {outcomes} | "
         f"{load['polls_per_visitor']} | {load['to_registered_p50_ms']} / "
         f"{load['to_registered_p99_ms']} | {run['web_cpu_s']} | "
         f"{split.get('polls_cpu_s', '')} | {'' if share is None else f'{share:.1%}'} | "

@@ -23,7 +23,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -270,6 +270,22 @@ async def visit(
     return seen
 
 
+class InFlight:
+    """How many visitors are on their journey now, and the most there have been."""
+
+    def __init__(self) -> None:
+        self.now = self.peak = 0
+
+    async def follow(self, journey: Awaitable[Visit]) -> Visit:
+        """journey, counted while it runs."""
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            return await journey
+        finally:
+            self.now -= 1
+
+
 @dataclass
 class JourneyRun:
     """Every visitor of one run, summed."""
@@ -282,6 +298,7 @@ class JourneyRun:
     poll_errors: int
     client_cpu_s: float
     to_registered_ms: list[float] = field(repr=False, default_factory=list)
+    peak_in_flight: int = 0  # the most visitors on their journey at once
 
     @property
     def registered(self) -> int:
@@ -303,11 +320,14 @@ class JourneyRun:
             "polls_per_visitor": round(self.polls / self.visitors, 2) if self.visitors else 0,
             "to_registered_p50_ms": percentile(self.to_registered_ms, 0.5),
             "to_registered_p99_ms": percentile(self.to_registered_ms, 0.99),
+            "peak_visitors_in_flight": self.peak_in_flight,
             "client_cpu_s": self.client_cpu_s,
         }
 
 
-def summarise(visits: list[Visit], seconds: float, client_cpu_s: float) -> JourneyRun:
+def summarise(
+    visits: list[Visit], seconds: float, client_cpu_s: float, peak_in_flight: int = 0
+) -> JourneyRun:
     """One JourneyRun from each visitor's Visit."""
     outcomes: dict[str, int] = {}
     for one in visits:
@@ -317,14 +337,16 @@ def summarise(visits: list[Visit], seconds: float, client_cpu_s: float) -> Journ
         posts=sum(v.posts for v in visits), polls=sum(v.polls for v in visits),
         poll_errors=sum(v.poll_errors for v in visits), client_cpu_s=round(client_cpu_s, 3),
         to_registered_ms=[v.to_registered_ms for v in visits if v.to_registered_ms is not None],
+        peak_in_flight=peak_in_flight,
     )  # fmt: skip
 
 
 async def _arrive(
     url: str, rate: float, seconds: float, connections: int, phones: Callable[[int], str],
     polls: bool,
-) -> tuple[list[Visit], float]:  # fmt: skip
+) -> tuple[list[Visit], float, int]:  # fmt: skip
     pool = Pool(url, connections)
+    flight = InFlight()
     tasks = []
     started = time.monotonic()
     count = int(rate * seconds)
@@ -333,11 +355,12 @@ async def _arrive(
         due = started + n / rate
         if (wait := due - time.monotonic()) > 0:
             await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(visit(pool, phones(n), polls, origin=address(n))))
+        one = visit(pool, phones(n), polls, origin=address(n))
+        tasks.append(asyncio.create_task(flight.follow(one)))
     visits = await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
     pool.close()
-    return visits, elapsed
+    return visits, elapsed, flight.peak
 
 
 def run(
@@ -347,5 +370,5 @@ def run(
     """rate visitors/s for seconds against url, each on its journey; returns once every
     visitor's journey ended (the last may poll for ~4.7 minutes if never registered)."""
     cpu = time.process_time()
-    visits, elapsed = asyncio.run(_arrive(url, rate, seconds, connections, phones, polls))
-    return summarise(visits, elapsed, time.process_time() - cpu)
+    visits, elapsed, peak = asyncio.run(_arrive(url, rate, seconds, connections, phones, polls))
+    return summarise(visits, elapsed, time.process_time() - cpu, peak)

@@ -157,6 +157,27 @@ def test_each_visitor_has_an_address_of_its_own():
     assert len({journey.address(n) for n in range(100_000)}) == 100_000
 
 
+def test_in_flight_counts_the_visitors_on_their_journey_at_once():
+    flight = journey.InFlight()
+
+    async def three():
+        gate = asyncio.Event()
+
+        async def waiting():
+            await gate.wait()
+            return journey.Visit("registered")
+
+        tasks = [asyncio.create_task(flight.follow(waiting())) for _ in range(3)]
+        await asyncio.sleep(0)
+        during = flight.now
+        gate.set()
+        await asyncio.gather(*tasks)
+        return during
+
+    assert asyncio.run(three()) == 3
+    assert (flight.now, flight.peak) == (0, 3)
+
+
 def test_a_run_sums_its_visitors():
     visits = [
         journey.Visit("registered", posts=1, polls=2, to_registered_ms=700.0),
@@ -218,8 +239,8 @@ def test_the_page_shows_every_run_and_the_targets():
     section = {"setting": setting, "post_only": [_run(None)], "keeping_up": [_run(0.25)]}
     info = {"date_utc": "now", "command": "python -m bench.journey", "machine": "here"}
     page = journey_report.page(info, section)
-    assert "| POST only | 1 |" in page
-    assert "| keeping up | 1 |" in page and "25.0%" in page
+    assert "| POST only | 1 | 0 |" in page
+    assert "| keeping up | 1 | 0 |" in page and "25.0%" in page
     assert "polls cost <= 10% of the web's CPU | 0.25 | **FAIL** |" in page
 
 
