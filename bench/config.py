@@ -75,12 +75,18 @@ def params_from(args: argparse.Namespace) -> Params:
 
 def make_stores() -> Stores:
     """The shared services, on our own database, vhost and Redis db; MONGO_URL, or the
-    stand-in we serve on a free port when none is given."""
+    stand-in we serve on a free port when none is given.
+
+    BENCH_NAMESPACE and BENCH_REDIS_DB move them, so a second benchmark on the machine
+    (a smoke run beside a full one) never empties the other's stores.
+    """
     mongo_url = os.environ.get("MONGO_URL", "")
+    namespace = os.environ.get("BENCH_NAMESPACE") or NAMESPACE
+    redis_db = int(os.environ.get("BENCH_REDIS_DB") or REDIS_DB)
     return Stores(
-        database_url=f"postgresql://postgres@127.0.0.1:5432/{NAMESPACE}",
-        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}",
-        redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        database_url=f"postgresql://postgres@127.0.0.1:5432/{namespace}",
+        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:5672/{namespace}",
+        redis_url=f"redis://127.0.0.1:6379/{redis_db}",
         mongo_url=mongo_url or f"mongodb://127.0.0.1:{free_port()}/logs_bench",
         mongo_is_ours=not mongo_url,
     )
