@@ -94,8 +94,8 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
 # The benchmark (not part of `make test`): the bench group (matplotlib) into the venv, wrk
-# from Debian if missing. BENCH_DURATION, BENCH_REPEAT, BENCH_CONCURRENCY and BENCH_SIGNUPS
-# tune it.
+# from Debian if missing. BENCH_DURATION, BENCH_REPEAT, BENCH_CONCURRENCY, BENCH_SIGNUPS and
+# BENCH_SCENARIOS (matrix,e2e,journey) tune it; BENCH_JOURNEY_* the journey (docs/benchmark.md).
 .PHONY: bench
 # Every time (a no-op when installed): the dev set's own sync leaves matplotlib out.
 .PHONY: bench-deps
@@ -106,7 +106,7 @@ bench: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.run
 
-# How cost grows, apart from `make bench` (which stays ~20 minutes): process counts and
+# How cost grows, apart from `make bench` (~20 minutes, ~35 with the journey): process counts and
 # table sizes (BENCH_DURATION, BENCH_REPEAT, BENCH_SIGNUPS = the drain's backlog), and a
 # soak at a fixed rate (SOAK_SECONDS, default 600; SOAK_RATE, default 0: 60% of capacity).
 .PHONY: bench-scaling soak
@@ -117,6 +117,13 @@ bench-scaling: bench-deps
 soak: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.soak
+
+# The visitor's journey alone (also `make bench`'s last phase): POST, then page.js's polls
+# until `registered`, with the workers keeping up and with a backlog (BENCH_BACKLOG_SECONDS,
+# default 600), and what the polls cost the web (docs/benchmark.md). ~14 minutes.
+.PHONY: bench-journey
+bench-journey: $(VENV)/.installed
+	$(BIN)/python -m bench.journey
 
 # Redis memory per accepted sign-up, on a private redis-server of its own (~1 minute;
 # REDIS_SIGNUPS, default 100000): the figures docs/capacity.md sizes RESULT_TTL and maxmemory by.

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from bench import journey_report
 from bench.results import Results, RunInfo
 from bench.runs import E2eRun, Scenario
 from bench.targets import P99_TARGET_MS, TARGET_CONCURRENCY
@@ -35,6 +36,10 @@ def markdown(results: Results) -> str:
         ["## Drain only (d)", "", *_drain_lines(results)] if results.drain else [],
         ["## End to end", "", *_e2e_lines(results)] if results.e2e else [],
         [f"**End to end failed**: {error}"] if error else [],
+        ["## The visitor's journey", "", *journey_report.lines(results.journey)]
+        if results.journey else [],
+        [f"**The journey failed**: {results.run.journey_error}"]
+        if results.run.journey_error else [],
         ["## Memory (peak RSS per process, VmHWM)", "", *_memory_lines(results)],
         ["## Targets", "", *_table(
             ["target", "measured (median)", "result"],

@@ -10,7 +10,7 @@ from bench.runs import CpuSeconds, E2eRun, MatrixRun, Scenario
 from harness.meters import RolePeak
 
 # Absent from results.json rather than null, as they always were.
-OMITTED_WHEN_NONE = frozenset({"drain", "e2e_error"})
+OMITTED_WHEN_NONE = frozenset({"drain", "e2e_error", "journey", "journey_error"})
 
 
 @dataclass
@@ -31,6 +31,7 @@ class RunInfo:
     loadavg_before: str
     background_busy_cores_before: float | None = None
     e2e_error: str | None = None
+    journey_error: str | None = None
     background_busy_cores_after: float | None = None
     loadavg_after: str = ""
 
@@ -141,6 +142,8 @@ class Results:
     runs: list[MatrixRun] = field(default_factory=list)
     challenge: dict[int, ChallengeCost] = field(default_factory=dict)
     e2e_runs: list[E2eRun] = field(default_factory=list)
+    # bench.journey's section (its settings and every run, as journey.json holds them).
+    journey: dict | None = None
 
     def cell(self, scenario: Scenario, concurrency: int) -> Cell | None:
         """The medians of scenario at concurrency, if it was measured."""

@@ -2,15 +2,16 @@
 
 Phases: the matrix (bare Flask, ingest only with its drain, ingest with workers, and at
 c=64 ingest with the sign-up challenge required) at each concurrency, then end to end
-(N sign-ups until PostgreSQL holds them all). Results go to results/<UTC timestamp>/ and
-results/latest.
+(N sign-ups until PostgreSQL holds them all), then the visitor's journey (bench.journey).
+BENCH_SCENARIOS picks phases (matrix, e2e, journey; all by default). Results go to
+results/<UTC timestamp>/ and results/latest.
 """
 
 import signal
 import sys
 import time
 
-from bench import bare, output, summary
+from bench import bare, journey, output, summary
 from bench.config import Context, make_stores, parse_params, start_support
 from bench.e2e import EndToEnd
 from bench.matrix import CHALLENGE_CONCURRENCY, Challenge, Matrix
@@ -34,13 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         started += start_support(context)
         info.background_busy_cores_before = _background_busy()
-        runs = _matrix(context, started)
-        e2e_runs = _end_to_end(context, started, info)
+        phases = context.params.scenarios
+        runs = _matrix(context, started) if "matrix" in phases else []
+        e2e_runs = _end_to_end(context, started, info) if "e2e" in phases else []
+        section = _journey(context, started, info) if "journey" in phases else None
     finally:
         stop_all(started)
     info.background_busy_cores_after = _background_busy()
     info.loadavg_after = loadavg()
-    results = summary.summarise(info, context, runs, e2e_runs)
+    results = summary.summarise(info, context, runs, e2e_runs, section)
     print(output.write(context.log_dir.parent, results))
     print(f"bench: results in {context.log_dir.parent.relative_to(ROOT)}/ (and results/latest)")
     return 0
@@ -91,6 +94,17 @@ def _end_to_end(context: Context, started: list[Group], info: RunInfo) -> list[E
             break
         print(_progress_line(repetition, reps[-1]), flush=True)
     return reps
+
+
+def _journey(context: Context, started: list[Group], info: RunInfo) -> dict | None:
+    """The journey with its BENCH_JOURNEY_* / BENCH_BACKLOG_SECONDS settings. A failure is
+    reported, not raised: the phases before it are kept."""
+    try:
+        return journey.measure(context, journey.parse([]), started)
+    except Exception as error:
+        info.journey_error = repr(error)
+        print(f"bench: journey failed, {info.journey_error}", flush=True)
+        return None
 
 
 def _progress_line(repetition: int, rep: E2eRun) -> str:

@@ -23,14 +23,15 @@ def medians[T](kind: type[T], items: list, **given: Any) -> T:
 
 
 def summarise(
-    info: RunInfo, context: Context, runs: list[MatrixRun], e2e_runs: list[E2eRun]
-) -> Results:
+    info: RunInfo, context: Context, runs: list[MatrixRun], e2e_runs: list[E2eRun],
+    journey: dict | None = None,
+) -> Results:  # fmt: skip
     """Every run, the medians, and the targets: everything results.json keeps."""
     results = Results(
         run=info, params=context.params, matrix=matrix_medians(runs),
         ratios=paired_ratios(runs), drain=drain_medians(runs),
         e2e=e2e_medians(e2e_runs) if e2e_runs else None, memory=context.memory.summary(),
-        runs=runs, e2e_runs=e2e_runs, challenge=challenge_costs(runs),
+        runs=runs, e2e_runs=e2e_runs, challenge=challenge_costs(runs), journey=journey,
     )  # fmt: skip
     results.targets = targets(results)
     return results

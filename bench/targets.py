@@ -1,5 +1,6 @@
 """The benchmark's targets: what each asks, what the medians say, PASS or FAIL."""
 
+import statistics
 from typing import Any
 
 from bench.results import E2eSummary, Results, Target
@@ -15,6 +16,10 @@ PERSISTED_RPS = 1_000.0  # (c) rows stored per second while wrk runs
 STACK_CPU_MS = 2.0  # (c) CPU of every tree but wrk and mongo-standin, per row stored
 DRAIN_RPS = 3_000.0  # (d)
 DRAIN_WORKER_CPU_MS = 0.35  # (d) worker-registrations CPU per row
+# The journey (python -m bench.journey): polls' part of the web's CPU, with the workers
+# keeping up and with a backlog that keeps every waiting visitor polling.
+POLL_CPU_SHARE = 0.10
+JOURNEY_CASES = ("keeping_up", "backlog")
 
 
 def targets(results: Results) -> list[Target]:
@@ -27,6 +32,7 @@ def targets(results: Results) -> list[Target]:
         *_persisted_targets(results, TARGET_CONCURRENCY),
         *_drain_targets(results),
         *(_e2e_targets(results.e2e) if results.e2e else []),
+        *(journey_targets(results.journey) if results.journey else []),
     ]
 
 
@@ -123,6 +129,22 @@ def _e2e_targets(e2e: E2eSummary) -> list[Target]:
             e2e.max_missing == 0 and e2e.all_drained,
         ),
     ]
+
+
+def journey_targets(journey: dict) -> list[Target]:
+    """Polls cost at most POLL_CPU_SHARE of the front door's CPU, in each journey case
+    measured (journey: bench.journey's section; a case's share is its runs' median)."""
+    found = []
+    for case in JOURNEY_CASES:
+        if case not in journey:
+            continue
+        shares = [run["split"]["share"] for run in journey[case]]
+        present = [share for share in shares if share is not None]
+        share = round(statistics.median(present), 4) if present else None
+        found.append(_target(f"journey ({case.replace('_', ' ')}): polls cost <= "
+                             f"{POLL_CPU_SHARE:.0%} of the web's CPU", share,
+                             _at_most(share, POLL_CPU_SHARE)))  # fmt: skip
+    return found
 
 
 def _target(name: str, measured: Any, ok: bool) -> Target:

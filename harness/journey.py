@@ -1,0 +1,374 @@
+"""The visitor's journey as landing/static/page.js performs it, for thousands of visitors.
+
+Each visitor is one coroutine that does what the page does after a sign-up: POST
+/api/register/ (retrying 429/502/503/504 and network errors with the page's backoff, the
+same request_id each time), then on its 202 GET the Location with the page's schedule
+(sleep min(500 * 1.5^attempt, 5000) ms before each of at most 60 polls) until the answer
+says `registered` or `failed`. Visitors arrive at a fixed rate (open loop: a slow answer
+does not slow arrivals), and share a pool of keep-alive connections, as they would share
+nginx's upstream connections.
+
+Why not wrk: its Lua hooks (request, response, delay) are not told which connection they
+serve, so a visitor's next step and its timing would have to be rebuilt as one shared
+schedule per thread, and its latency histogram mixes POSTs with polls. Here a visitor reads
+like page.js and its time from POST to `registered` is measured directly. The cost is this
+client's own CPU (reported as client_cpu_s): it shares the machine's cores with the stack,
+which lowers what the stack can serve but not what each request costs it.
+
+The challenge (403 + proof of work) is left out: the journey is run with it off.
+"""
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+# page.js's numbers (send(), backoff(), poll()).
+RETRIED = frozenset({429, 502, 503, 504})
+MAX_ATTEMPTS = 20
+LONGEST_WAIT_MS = 60_000
+POLLS = 60
+FIRST_POLL_MS = 500
+POLL_GROWTH = 1.5
+LONGEST_POLL_MS = 5_000
+
+REQUEST_TIMEOUT_S = 30.0  # a browser waits at least this long before calling it an error
+# gunicorn closes a keep-alive connection idle for 5 s (gunicorn.conf.py): one idle for
+# longer than this is reopened rather than written to as the server closes it.
+IDLE_REOPEN_S = 4.0
+
+
+def poll_delays() -> list[int]:
+    """The wait in ms before each of page.js's polls: min(500 * 1.5^attempt, 5000)."""
+    return [min(round(FIRST_POLL_MS * POLL_GROWTH**n), LONGEST_POLL_MS) for n in range(POLLS)]
+
+
+def backoff_ms(attempt: int, retry_after: str | None, now_s: float, jitter: float) -> float:
+    """page.js's backoff(): Retry-After (seconds or an HTTP date) if the answer has one,
+    else min(1000 * 2^attempt, 30000) scaled by 0.5 + jitter / 2 (jitter in [0, 1))."""
+    exponential = min(1000 * 2**attempt, 30_000) * (0.5 + jitter / 2)
+    if retry_after:
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            seconds = -1.0
+        if seconds >= 0:
+            return max(seconds * 1000, exponential / 2)
+        from email.utils import parsedate_to_datetime
+
+        try:
+            date_ms = (parsedate_to_datetime(retry_after).timestamp() - now_s) * 1000
+        except (TypeError, ValueError):
+            date_ms = 0.0
+        return date_ms if date_ms > 0 else exponential
+    return exponential
+
+
+@dataclass
+class Answer:
+    """One HTTP response: its status, headers (lower-case names) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    """The status and headers of a response head (up to, not including, the blank line)."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+        raise ValueError(f"not an HTTP status line: {lines[0][:80]!r}")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name:
+            headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers
+
+
+def status_of(answer: Answer) -> str:
+    """The status a poll's answer reports, as page.js reads it ('' if none)."""
+    if not 200 <= answer.status < 300:
+        return ""
+    try:
+        found = json.loads(answer.body)
+    except ValueError:
+        return ""
+    return found.get("status", "") if isinstance(found, dict) else ""
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile (share in (0, 1]) of values; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+class _Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.used_at = time.monotonic()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Pool:
+    """At most `size` keep-alive HTTP/1.1 connections to one host; requests wait their turn."""
+
+    def __init__(self, url: str, size: int) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[_Connection] = []
+
+    async def request(self, method: str, path: str, body: bytes = b"", extra: str = "") -> Answer:
+        """One request on an idle connection (or a new one); OSError on a network failure.
+
+        extra: header lines to add, each ending in CRLF."""
+        async with self._slots:
+            connection = self._take()
+            fresh = connection is None
+            if connection is None:
+                connection = await self._open()
+            try:
+                answer = await asyncio.wait_for(
+                    self._exchange(connection, method, path, body, extra), REQUEST_TIMEOUT_S
+                )
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as error:
+                connection.close()
+                if fresh or isinstance(error, TimeoutError):
+                    raise OSError(f"{method} {path}: {error!r}") from error
+                # A kept-alive connection the server closed meanwhile: once more, anew.
+                connection = await self._open()
+                try:
+                    answer = await asyncio.wait_for(
+                        self._exchange(connection, method, path, body, extra),
+                        REQUEST_TIMEOUT_S,
+                    )
+                except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as again:
+                    connection.close()
+                    raise OSError(f"{method} {path}: {again!r}") from again
+            if answer.headers.get("connection", "").lower() == "close":
+                connection.close()
+            else:
+                connection.used_at = time.monotonic()
+                self._idle.append(connection)
+            return answer
+
+    def _take(self) -> "_Connection | None":
+        now = time.monotonic()
+        while self._idle:
+            connection = self._idle.pop()  # the most recently used: least likely closed
+            if now - connection.used_at < IDLE_REOPEN_S:
+                return connection
+            connection.close()
+        return None
+
+    async def _open(self) -> _Connection:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port, limit=1 << 20), REQUEST_TIMEOUT_S
+        )
+        return _Connection(reader, writer)
+
+    async def _exchange(
+        self, connection: _Connection, method: str, path: str, body: bytes, extra: str
+    ) -> Answer:
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{extra}"
+        if method == "POST":
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        connection.writer.write(head.encode() + b"\r\n" + body)
+        await connection.writer.drain()
+        raw = await connection.reader.readuntil(b"\r\n\r\n")
+        status, headers = parse_head(raw[:-4])
+        length = int(headers.get("content-length", "0"))
+        content = await connection.reader.readexactly(length) if length else b""
+        return Answer(status, headers, content)
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        while self._idle:
+            self._idle.pop().close()
+
+
+@dataclass
+class Visit:
+    """What one visitor saw."""
+
+    outcome: str  # registered, failed, pending (gave up polling), unavailable, or the status
+    posts: int = 0
+    polls: int = 0
+    poll_errors: int = 0  # polls answered with no status (an error, a 404) or not at all
+    to_registered_ms: float | None = None  # from its first POST to the answer saying so
+
+
+def address(n: int) -> str:
+    """Visitor n's own address (10.0.0.0/8: distinct for 16 million visitors)."""
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+async def visit(
+    pool: Pool, phone: str, polls: bool = True, sleep=asyncio.sleep, origin: str = "10.0.0.1"
+) -> Visit:
+    """One visitor's journey (polls=False: the POST and its retries only).
+
+    origin: the visitor's address, sent as X-Forwarded-For the way nginx would (the app
+    trusts it from 127.0.0.0/8), so each visitor has its own per-address limits, as in
+    production: all from one address, the polls would meet STATUS_RATE_LIMIT at once."""
+    body = json.dumps({"phone": phone, "request_id": str(uuid.uuid4())}).encode()
+    forwarded = f"X-Forwarded-For: {origin}\r\n"
+    seen = Visit("unavailable")
+    started = time.monotonic()
+    answer: Answer | None = None
+    for attempt in range(MAX_ATTEMPTS):
+        seen.posts += 1
+        try:
+            answer = await pool.request("POST", "/api/register/", body, forwarded)
+        except OSError:
+            answer = None
+        if answer is not None and answer.status not in RETRIED:
+            break
+        retry_after = answer.headers.get("retry-after") if answer is not None else None
+        wait = backoff_ms(attempt, retry_after, time.time(), random.random())
+        if answer is not None and wait > LONGEST_WAIT_MS:
+            break
+        await sleep(wait / 1000)
+    else:
+        return seen
+    if answer.status != 202:  # every way out of the loop but `else` had an answer
+        seen.outcome = str(answer.status)
+        return seen
+    if not polls:
+        seen.outcome = "accepted"
+        return seen
+    where = (
+        answer.headers.get("location") or "/api/register/" + json.loads(answer.body)["request_id"]
+    )
+    path = urlsplit(where).path
+    seen.outcome = "pending"
+    for wait in poll_delays():
+        await sleep(wait / 1000)
+        seen.polls += 1
+        try:
+            status = status_of(await pool.request("GET", path, extra=forwarded))
+        except OSError:
+            status = ""
+        if status in ("registered", "failed"):
+            seen.outcome = status
+            if status == "registered":
+                seen.to_registered_ms = round((time.monotonic() - started) * 1000, 1)
+            return seen
+        if not status:
+            seen.poll_errors += 1
+    return seen
+
+
+class InFlight:
+    """How many visitors are on their journey now, and the most there have been."""
+
+    def __init__(self) -> None:
+        self.now = self.peak = 0
+
+    async def follow(self, journey: Awaitable[Visit]) -> Visit:
+        """journey, counted while it runs."""
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            return await journey
+        finally:
+            self.now -= 1
+
+
+@dataclass
+class JourneyRun:
+    """Every visitor of one run, summed."""
+
+    visitors: int
+    seconds: float  # from the first arrival until the last visitor's journey ended
+    outcomes: dict[str, int]
+    posts: int
+    polls: int
+    poll_errors: int
+    client_cpu_s: float
+    to_registered_ms: list[float] = field(repr=False, default_factory=list)
+    peak_in_flight: int = 0  # the most visitors on their journey at once
+
+    @property
+    def registered(self) -> int:
+        """Visitors who saw `registered`."""
+        return self.outcomes.get("registered", 0)
+
+    def figures(self) -> dict:
+        """What the report shows of this run."""
+        done = self.registered
+        return {
+            "visitors": self.visitors,
+            "seconds": self.seconds,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "registered_per_s": round(done / self.seconds, 1) if self.seconds else 0.0,
+            "posts": self.posts,
+            "post_retries": self.posts - self.visitors,
+            "polls": self.polls,
+            "poll_errors": self.poll_errors,
+            "polls_per_visitor": round(self.polls / self.visitors, 2) if self.visitors else 0,
+            "to_registered_p50_ms": percentile(self.to_registered_ms, 0.5),
+            "to_registered_p99_ms": percentile(self.to_registered_ms, 0.99),
+            "peak_visitors_in_flight": self.peak_in_flight,
+            "client_cpu_s": self.client_cpu_s,
+        }
+
+
+def summarise(
+    visits: list[Visit], seconds: float, client_cpu_s: float, peak_in_flight: int = 0
+) -> JourneyRun:
+    """One JourneyRun from each visitor's Visit."""
+    outcomes: dict[str, int] = {}
+    for one in visits:
+        outcomes[one.outcome] = outcomes.get(one.outcome, 0) + 1
+    return JourneyRun(
+        visitors=len(visits), seconds=round(seconds, 3), outcomes=outcomes,
+        posts=sum(v.posts for v in visits), polls=sum(v.polls for v in visits),
+        poll_errors=sum(v.poll_errors for v in visits), client_cpu_s=round(client_cpu_s, 3),
+        to_registered_ms=[v.to_registered_ms for v in visits if v.to_registered_ms is not None],
+        peak_in_flight=peak_in_flight,
+    )  # fmt: skip
+
+
+async def _arrive(
+    url: str, rate: float, seconds: float, connections: int, phones: Callable[[int], str],
+    polls: bool,
+) -> tuple[list[Visit], float, int]:  # fmt: skip
+    pool = Pool(url, connections)
+    flight = InFlight()
+    tasks = []
+    started = time.monotonic()
+    count = int(rate * seconds)
+    for n in range(count):
+        # Each visitor at its own slot, n / rate after the first: late slots go at once.
+        due = started + n / rate
+        if (wait := due - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        one = visit(pool, phones(n), polls, origin=address(n))
+        tasks.append(asyncio.create_task(flight.follow(one)))
+    visits = await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - started
+    pool.close()
+    return visits, elapsed, flight.peak
+
+
+def run(
+    url: str, rate: float, seconds: float, connections: int, phones: Callable[[int], str],
+    polls: bool = True,
+) -> JourneyRun:  # fmt: skip
+    """rate visitors/s for seconds against url, each on its journey; returns once every
+    visitor's journey ended (the last may poll for ~4.7 minutes if never registered)."""
+    cpu = time.process_time()
+    visits, elapsed, peak = asyncio.run(_arrive(url, rate, seconds, connections, phones, polls))
+    return summarise(visits, elapsed, time.process_time() - cpu, peak)
