@@ -99,7 +99,7 @@ class Sender:
             self.provider.send(phone, self.codes.issue(request_id))
         except Exception as error:
             self.budgets.refund(phone, network)
-            self.codes.note(request_id, "failed")
+            self.codes.withdraw(request_id)  # never guessable: it was not sent
             log.warning("code for %s not sent: %s", request_id, error)
             raise
         log.info("code for %s sent", request_id)

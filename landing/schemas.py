@@ -152,7 +152,9 @@ class Code(fields.String):
     """A code as typed: Persian or Arabic-Indic digits and separators read as ASCII digits."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        return ascii_digits(super()._deserialize(value, attr, data, **kwargs))
+        # Whitespace around it (a pasted code's newline) is not part of it: Python's "$"
+        # would let "123456\n" through, to be compared, and counted, as a wrong code.
+        return ascii_digits(super()._deserialize(value, attr, data, **kwargs)).strip()
 
 
 class VerifySchema(Schema):

@@ -108,6 +108,16 @@ class Codes:
             pipe.execute()
         return code
 
+    def withdraw(self, request_id: str) -> None:
+        """The code just issued did not go out: its digest is dropped, so no guess is ever
+        compared with it (issuing reset the guesses; a send that fails must not hand out a
+        fresh set of them for nothing)."""
+        key = record_key(request_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hdel(key, "digest")
+            pipe.hset(key, "state", "failed")
+            pipe.execute()
+
     def note(self, request_id: str, state: str) -> None:
         """Record why no code went out (over_budget, not_mobile, failed), if the record is there."""
         key = record_key(request_id)

@@ -49,8 +49,15 @@ POLICY = (
 
 
 def _referrer(raw: str | None) -> str | None:
-    """The referrer filter: None (any) when absent or "*", else that referrer ('' none)."""
-    return None if raw is None or raw == "*" else raw
+    """The referrer filter: None (any) when absent or "*", else that referrer ('' none).
+
+    A value no stored referrer could be (a NUL, a control character: the intake cleans
+    them out) is a 400, never a query PostgreSQL refuses."""
+    if raw is None or raw == "*":
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise BadRequest("referrer holds a control character no stored referrer has.")
+    return raw
 
 
 def _context(**extra: Any) -> dict[str, Any]:

@@ -87,6 +87,16 @@ def test_an_expired_code_is_refused(client):
     assert store.guess(request_id, code).check is Check.EXPIRED
 
 
+def test_a_code_whose_sms_failed_is_never_guessable(client):
+    """Issuing resets the guesses; a failed send withdraws the code, so resends that never
+    reach a phone hand out no fresh guesses."""
+    store = codes(client)
+    request_id, code = issued(store)
+    store.withdraw(request_id)
+    assert store.guess(request_id, code).check is Check.EXPIRED
+    assert store.read(request_id).get("state") == "failed"
+
+
 def test_no_code_sent_is_unknown_and_leaves_nothing(client):
     store = codes(client)
     request_id = str(uuid.uuid4())

@@ -111,6 +111,14 @@ def test_a_post_without_the_token_is_refused(page) -> None:
     assert response.json["error"] == "forbidden"
 
 
+@pytest.mark.parametrize("referrer", ["\x00", "a\x01b", "\x7f"])
+def test_a_referrer_no_sign_up_could_have_is_a_json_400(page, referrer: str) -> None:
+    for path in (PAGE, f"{PAGE}live"):
+        response = page.get(path, query_string={"referrer": referrer}, headers=AUTH)
+        assert response.status_code == 400, path
+        assert response.json["error"] == "invalid"
+
+
 def test_unknown_export_is_a_json_404(page) -> None:
     response = page.get(f"{PAGE}exports/not-a-job", headers=AUTH)
     assert response.status_code == 404
