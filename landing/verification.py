@@ -71,8 +71,11 @@ def _redis_down(error: RedisError) -> NoReturn:
 def verify(request_id: str):
     """Check a code: 200 verified, 400 wrong, 410 expired or out of guesses."""
     codes, request_id = _codes(), _request_id(request_id)
+    body = request.get_json(silent=True)
     try:
-        code = schema.load(request.get_json(silent=True) or {})["code"]
+        if body is None and request.get_data():  # something was sent, but not JSON
+            raise ValidationError({"_schema": ["The body is not valid JSON."]})
+        code = schema.load({} if body is None else body)["code"]
     except ValidationError as error:
         return error_response(400, "Some fields are not valid.", fields=error.messages)
     try:

@@ -88,6 +88,24 @@ def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**6:06d}"
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"data": "{", "content_type": "application/json"}, "_schema", "not valid JSON"),
+        ({"data": "123456", "content_type": "text/plain"}, "_schema", "not valid JSON"),
+        ({"json": [1]}, "_schema", "Invalid input type"),
+        ({"json": {"code": 123456}}, "code", "Not a valid string"),
+        ({"json": {"code": "12345"}}, "code", "6-digit"),
+    ],
+)
+def test_a_malformed_code_is_a_400_saying_what_is_wrong(clean, make_app, body, field, message):
+    client = make_app(verification="sms", verification_secret="test-secret").test_client()
+    response = client.post(f"/api/register/{uuid.uuid4()}/verify", **body)
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid"
+    assert message in " ".join(response.json["fields"][field])
+
+
 def test_a_code_sent_by_sms_verifies_the_registration(sms_app, sms_gateway, receiver):
     client = sms_app().test_client()
     request_id = sign_up(client)
