@@ -1,10 +1,12 @@
-"""`make bench-journey`: the visitor's journey (POST, then page.js's polls) on this machine.
+"""`make bench-journey`: the visitor's journey (POST, then page.js's polls, if any) on this
+machine.
 
 Three runs per repetition, each on empty stores, at the same visitor rate:
 - POST only, workers running: the web's CPU per accepted sign-up without polls;
 - keeping up: the journey with the workers running;
-- backlog: the journey with the workers started only after BENCH_BACKLOG_SECONDS, so every
-  visitor who arrived meanwhile keeps polling (page.js gives up after ~4.7 minutes).
+- backlog: BENCH_BACKLOG_SECONDS of arrivals at that rate queued first with the workers
+  stopped, then the journey, the workers started only once it is over: every visitor's
+  sign-up waits behind the backlog for as long as the visitor is there.
 The web's CPU of each journey run, less its sign-ups at the POST-only price, is what the
 polls cost (bench/journey_report.py says why a difference). Results go to
 results/journey-<UTC timestamp>/ (journey.json, journey.md).
@@ -18,7 +20,7 @@ import argparse
 import os
 import signal
 import sys
-import threading
+import time
 from collections.abc import Callable
 
 from bench import journey_report
@@ -29,10 +31,13 @@ from harness.local import ROOT
 from harness.meters import CpuMeter
 from harness.processes import Group, stop_all
 from harness.reports import command, machine, now_utc, results_dir, write_json
+from harness.rows import RowCounter
 from harness.stack import LANDING, start_web, start_workers
 from harness.stores import reset
 
 PHONES_PER_RUN = 10_000_000  # each run's numbers start past the previous run's
+# Visitors/s that queue the backlog case's backlog: as fast as the client goes.
+PREFILL_RATE = 1_500.0
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -66,33 +71,51 @@ class Journeys:
         self.runs += 1
         return lambda n: f"09{(first + n) % 1_000_000_000:09d}"
 
-    def one(self, polls: bool, workers_after: float | None) -> dict:
-        """One run on empty stores: workers from the start (workers_after None or 0) or
-        started that many seconds into it; the web's CPU metered from the first visitor
-        until the last visitor's journey ended."""
+    def one(self, polls: bool, backlog: float = 0) -> dict:
+        """One run on empty stores, the web's CPU metered from the first visitor until the
+        last visitor's journey ended. backlog: seconds of arrivals at the run's rate queued
+        ahead of it with the workers stopped (they start once the run is over). Then every
+        sign-up accepted, ahead and in the run, is waited for in PostgreSQL."""
         reset(self.context.stores)
-        workers: list[Group] = []
-        starter = None
-        if workers_after:
-            starter = threading.Timer(workers_after, lambda: workers.extend(self._workers()))
-            starter.start()
-        else:
-            workers += self._workers()
-        seconds = self.args.seconds + (workers_after or 0)
+        workers = [] if backlog else self._workers()
         try:
+            ahead = self._queue_ahead(backlog) if backlog else 0
             meter = CpuMeter({"web": self.web.pid}).start()
             load = journey.run(
-                self.url, self.args.rate, seconds, self.args.connections, self.phones(),
-                polls=polls,
-            )  # fmt: skip
+                self.url, self.args.rate, self.args.seconds, self.args.connections,
+                self.phones(), polls=polls,
+            ).figures()  # fmt: skip
             cpu = meter.stop()
+            if not workers:
+                workers += self._workers()
+            stored = self._all_stored(ahead + accepted(load))
         finally:
-            if starter:
-                starter.cancel()
-                starter.join()
             stop_all(workers)
-        return {"load": load.figures(), "web_cpu_s": cpu["web"],
-                "machine_busy_cores": cpu["machine_busy_cores"]}  # fmt: skip
+        return {"load": load, "web_cpu_s": cpu["web"], "queued_ahead": ahead,
+                "all_stored": stored, "machine_busy_cores": cpu["machine_busy_cores"]}  # fmt: skip
+
+    def _queue_ahead(self, backlog: float) -> int:
+        """backlog seconds of the run's arrivals, sent as fast as PREFILL_RATE allows (they
+        only have to be queued, not timed): the sign-ups accepted."""
+        count = backlog * self.args.rate
+        ahead = journey.run(
+            self.url, PREFILL_RATE, count / PREFILL_RATE, self.args.connections,
+            self.phones(), polls=False,
+        )  # fmt: skip
+        return accepted(ahead.figures())
+
+    def _all_stored(self, promised: int) -> bool:
+        """Whether PostgreSQL holds at least `promised` rows within the drain timeout."""
+        counter = RowCounter(self.context.stores.database_url)
+        try:
+            deadline = time.monotonic() + self.context.params.drain_timeout
+            while time.monotonic() < deadline:
+                if counter() >= promised:
+                    return True
+                time.sleep(0.5)
+            return False
+        finally:
+            counter.close()
 
     def _workers(self) -> list[Group]:
         return start_workers(self.context.stores, self.context.log_dir)
@@ -117,17 +140,17 @@ def measure(context: Context, args: argparse.Namespace, started: list[Group]) ->
     started.append(web)
     try:
         runs = Journeys(context, web, args)
-        plan = [("keeping_up", None), ("backlog", args.backlog)]
+        plan = [("keeping_up", 0.0), ("backlog", args.backlog)]
         plan = plan if args.backlog > 0 else plan[:1]
         section: dict = {"setting": setting(args), "post_only": []}
         section.update({case: [] for case, _ in plan})
         for repetition in range(args.repeat):
-            section["post_only"].append(runs.one(polls=False, workers_after=None))
+            section["post_only"].append(runs.one(polls=False))
             first = section["post_only"][-1]
             _progress("POST only", repetition, first)
             price = journey_report.signup_ms(first["web_cpu_s"], accepted(first["load"]))
             for case, after in plan:
-                run = runs.one(polls=True, workers_after=after)
+                run = runs.one(polls=True, backlog=after)
                 load = run["load"]
                 run["split"] = journey_report.poll_split(
                     run["web_cpu_s"], accepted(load), load["polls"], price
@@ -180,7 +203,8 @@ def _progress(name: str, repetition: int, run: dict) -> None:
     share = split.get("share")
     print(
         f"bench: journey ({name}) rep={repetition}: {load['visitors']} visitors, "
-        f"{load['registered_per_s']} registered/s, {load['outcomes']}, "
+        f"{load['served_per_s']} served/s, {run['queued_ahead']} queued ahead, "
+        f"all stored {run['all_stored']}, {load['outcomes']}, "
         f"{load['polls_per_visitor']} polls/visitor, POST->registered p50 "
         f"{load['to_registered_p50_ms']} ms p99 {load['to_registered_p99_ms']} ms, web "
         f"{run['web_cpu_s']} CPU s" + (f", polls {share:.1%} of it" if share is not None else ""),

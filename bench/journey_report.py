@@ -43,16 +43,18 @@ def lines(journey: dict) -> list[str]:
     """The journey's section: its setting, one row per run, its targets."""
     setting = journey["setting"]
     found = [
-        f"Visitors arrive at {setting['rate']}/s for {setting['seconds']} s (backlog case: "
-        f"for {setting['backlog_seconds']} s more, before the workers start), over "
-        f"{setting['connections']} keep-alive connections; each does what page.js does. The "
-        "polls' CPU is the web's CPU less the run's accepted sign-ups at the POST-only "
-        "run's price (docs/benchmark.md).",
+        f"Visitors arrive at {setting['rate']}/s for {setting['seconds']} s over "
+        f"{setting['connections']} keep-alive connections; each does what page.js does. "
+        f"Backlog case: {setting['backlog_seconds']} s of arrivals at that rate are queued "
+        "first with the workers stopped, who start only once the run is over. The polls' "
+        "CPU is the web's CPU less the run's accepted sign-ups at the POST-only run's price "
+        "(docs/benchmark.md). Every run then waits until PostgreSQL holds every sign-up "
+        "accepted (all stored).",
         "",
-        "| run | visitors | most at once | registered/s | outcomes | polls/visitor | "
-        "POST→registered p50 / p99 ms | web CPU s | polls' CPU s | polls' share | ms/poll | "
-        "client CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | visitors | most at once | served/s | queued ahead | all stored | outcomes | "
+        "polls/visitor | POST→registered p50 / p99 ms | web CPU s | polls' CPU s | "
+        "polls' share | ms/poll | client CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in journey["post_only"]:
         found.append(_row("POST only", run))
@@ -84,7 +86,8 @@ def _row(name: str, run: dict) -> str:
     share = split.get("share")
     return (
         f"| {name} | {load['visitors']} | {load.get('peak_visitors_in_flight', '')} | "
-        f"{load['registered_per_s']} | {outcomes} | "
+        f"{load['served_per_s']} | {run.get('queued_ahead', 0)} | "
+        f"{'yes' if run.get('all_stored') else 'NO'} | {outcomes} | "
         f"{load['polls_per_visitor']} | {load['to_registered_p50_ms']} / "
         f"{load['to_registered_p99_ms']} | {run['web_cpu_s']} | "
         f"{split.get('polls_cpu_s', '')} | {'' if share is None else f'{share:.1%}'} | "

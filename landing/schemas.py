@@ -106,6 +106,10 @@ class AcceptedSchema(Schema):
 
     message = fields.String(required=True)
     request_id = fields.UUID(required=True)
+    # Only with VERIFICATION=sms: a code is on its way once the sign-up is stored, so the
+    # page polls the status (Location) until it says so. Without it there is nothing to wait
+    # for: the 202 is the promise, and the page polls nothing (docs/api.md).
+    verify_by = fields.String(validate=validate.OneOf(["sms"]))
 
 
 class RegistrationStatusSchema(Schema):

@@ -57,6 +57,8 @@ def register():
         "message": "Your phone number has been accepted.",
         "request_id": signup.request_id,
     }
+    if current_app.config["SETTINGS"].verification == "sms":
+        body["verify_by"] = "sms"  # the page waits for the code step (AcceptedSchema)
     return body, 202, {"Location": location}
 
 

@@ -1,12 +1,19 @@
 """Group commit: threads that each want something written share one write.
 
 A worker process runs several threads, each handling one message. Storing each row in its
-own transaction costs a round trip, a commit and a WAL flush per row. Here a thread queues
-its item and then takes its turn at the flush lock; whoever holds the lock writes everything
-queued so far, its own item and those of the threads that arrived meanwhile, in one go.
-Under load a batch is as large as the number of threads waiting; a thread alone writes
-just its own item at once: no timer, no added latency. Every thread still gets its own
-outcome (or exception) back, so each message keeps its own ack, result and retries.
+own transaction costs a round trip, a commit and a WAL flush per row. Here a caller queues
+its items; if no write is under way it writes, else it waits to be woken. Whoever writes
+takes everything queued so far, its own items and those of the callers that arrived
+meanwhile, writes them in one go, wakes each of their callers, and hands the turn to the
+first caller still waiting (who then writes everything queued by then). Under load a batch
+is as large as the number of callers waiting; a caller alone writes its own items at once:
+no timer, no added latency. Every caller still gets its own outcome (or exception) back,
+so each message keeps its own ack, result and retries.
+
+A caller whose items were written by someone else is woken once and returns: it never
+takes a turn at a lock behind the others. (With one lock that every caller took in turn,
+each caller already written still queued for it: at hundreds of callers that convoy of
+hand-offs, not the writes, set the pace, and the batches shrank as callers grew.)
 
 Where the callers are greenlets on one thread (the web under gevent), "meanwhile" is short:
 only what ran while the previous batch waited on I/O. There the writer can gather first:
@@ -35,6 +42,17 @@ class _Item[T, R]:
         self.done = False
 
 
+class _Caller[T, R]:
+    """One caller's items, and the event it waits on: its items written, or its turn."""
+
+    __slots__ = ("items", "turn", "woken")
+
+    def __init__(self, items: list[_Item[T, R]]) -> None:
+        self.items = items
+        self.turn = False  # handed the turn to write: its items are not written yet
+        self.woken = threading.Event()
+
+
 class GroupCommit[T, R]:
     """Calls write(values) with the values of every waiting caller; one write at a time.
 
@@ -48,9 +66,9 @@ class GroupCommit[T, R]:
         """gather: how many times the writer may yield for more callers before it writes."""
         self._write = write
         self._gather = gather
-        self._queue: list[_Item[T, R]] = []
-        self._queue_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._waiting: list[_Caller[T, R]] = []
+        self._writing = False  # a caller holds the turn
+        self._lock = threading.Lock()  # guards _waiting and _writing; never held over I/O
 
     def submit(self, value: T) -> R:
         """Write value (with whatever else is waiting); its outcome, or raise its exception."""
@@ -61,33 +79,35 @@ class GroupCommit[T, R]:
 
     def submit_many(self, values: Sequence[T]) -> list[R | Exception]:
         """Write values (with whatever else is waiting); each one's outcome or exception."""
-        items: list[_Item[T, R]] = [_Item(value) for value in values]
-        with self._queue_lock:
-            self._queue.extend(items)
-        with self._write_lock:
-            if not all(item.done for item in items):  # ours not all written meanwhile: we write
-                self._wait_for_more()
-                self._write_queued()
+        caller: _Caller[T, R] = _Caller([_Item(value) for value in values])
+        with self._lock:
+            self._waiting.append(caller)
+            caller.turn = not self._writing
+            self._writing = True
+        if not caller.turn:
+            try:
+                caller.woken.wait()  # written by another, or handed the turn
+            except BaseException:  # interrupted (TimeLimit, shutdown): leave, pass any turn on
+                self._leave(caller)
+                raise
+        if caller.turn:
+            self._take_turn(caller)
         # An item still not done was taken by a write interrupted before it could say so.
         return [
             item.outcome
             if item.done
             else FlushInterrupted("the batch this item was in did not finish")
-            for item in items
+            for item in caller.items
         ]
 
-    def _wait_for_more(self) -> None:
-        for _ in range(self._gather):
-            waiting = len(self._queue)
-            time.sleep(0)  # gevent: every greenlet ready to run runs first
-            if len(self._queue) == waiting:
-                return
-
-    def _write_queued(self) -> None:
-        batch: list[_Item[T, R]] = []
+    def _take_turn(self, caller: _Caller[T, R]) -> None:
+        """Write everything queued (caller's items among it), wake its callers, pass the turn."""
+        taken: list[_Caller[T, R]] = []
         try:
-            with self._queue_lock:
-                batch, self._queue = self._queue, []
+            self._wait_for_more()
+            with self._lock:
+                taken, self._waiting = self._waiting, []
+            batch = [item for one in taken for item in one.items]
             outcomes = self._write([item.value for item in batch])
             for item, outcome in zip(batch, outcomes, strict=True):
                 item.outcome = outcome
@@ -95,7 +115,42 @@ class GroupCommit[T, R]:
         finally:
             # Interrupted (TimeLimit raises inside this thread) or write raised: nobody in
             # this batch may wait for an outcome that will never come.
-            for item in batch:
-                if not item.done:
-                    item.outcome = FlushInterrupted("the batch this item was in did not finish")
-                    item.done = True
+            for one in taken:
+                for item in one.items:
+                    if not item.done:
+                        item.outcome = FlushInterrupted("the batch this item was in did not finish")
+                        item.done = True
+            self._pass_turn(caller, taken)
+
+    def _pass_turn(self, caller: _Caller[T, R], taken: list[_Caller[T, R]]) -> None:
+        following = self._leave(caller, wake=False)
+        for one in taken:
+            if one is not caller:
+                one.woken.set()
+        if following is not None:
+            following.woken.set()
+
+    def _leave(self, caller: _Caller[T, R], wake: bool = True) -> "_Caller[T, R] | None":
+        """caller out of the queue; if it held the turn, the turn to the first caller
+        waiting (returned; woken unless wake is False), or to nobody."""
+        with self._lock:
+            if caller in self._waiting:  # never taken: its items are not written by anyone
+                self._waiting.remove(caller)
+            if not caller.turn:
+                return None
+            caller.turn = False
+            following = self._waiting[0] if self._waiting else None
+            if following is None:
+                self._writing = False
+            else:
+                following.turn = True
+        if wake and following is not None:
+            following.woken.set()
+        return following
+
+    def _wait_for_more(self) -> None:
+        for _ in range(self._gather):
+            waiting = len(self._waiting)
+            time.sleep(0)  # gevent: every greenlet ready to run runs first
+            if len(self._waiting) == waiting:
+                return

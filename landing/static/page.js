@@ -12,6 +12,7 @@
       empty: "لطفاً شماره موبایل خود را وارد کنید.",
       sending: "در حال ارسال…",
       retrying: "سرویس موقتاً در دسترس نیست؛ دوباره تلاش می‌کنیم…",
+      accepted: "دریافت شد؛ نام شما ثبت می‌شود. ممنون!",
       queued: "دریافت شد؛ در حال ثبت…",
       registered: "ثبت شد. ممنون!",
       failed: "ثبت انجام نشد. لطفاً بعداً دوباره تلاش کنید.",
@@ -41,6 +42,7 @@
       empty: "Please enter your mobile number.",
       sending: "Sending…",
       retrying: "The service is briefly unavailable; retrying…",
+      accepted: "Received: you are signed up. Thank you!",
       queued: "Received; registering…",
       registered: "You are registered. Thank you!",
       failed: "We could not register you. Please try again later.",
@@ -101,7 +103,7 @@
   function show(state) {
     shown = state;
     result.dataset.state = state;
-    const plain = { registered: "ok", verified: "ok", queued: "", sending: "", retrying: "" };
+    const plain = { accepted: "ok", registered: "ok", verified: "ok", queued: "", sending: "", retrying: "" };
     Object.assign(plain, { code: "", checking: "", resent: "" });
     result.className = plain[state] ?? "error";
     result.textContent = TEXT[lang][state];
@@ -270,8 +272,19 @@
     show("pending");
   }
 
+  // A 202 is the API's promise that the number will be stored: without a code step there
+  // is nothing left to wait for, so the page says so and polls nothing (a campaign's
+  // visitors would otherwise spend the front door's time on polls). With VERIFICATION=sms
+  // the 202 says verify_by, and the page polls until the code is on its way.
   async function accepted(response) {
-    const where = response.headers.get("Location") || `/api/register/${(await response.json()).request_id}`;
+    let body = {};
+    try {
+      body = await response.json();
+    } catch {
+      body = {};
+    }
+    if (body.verify_by !== "sms") return show("accepted");
+    const where = response.headers.get("Location") || `/api/register/${body.request_id}`;
     show("queued");
     await poll(new URL(where, API || location.href).href);
   }

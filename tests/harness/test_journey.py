@@ -78,7 +78,8 @@ class Scripted:
     the status answers `queued` twice, then `registered`. It closes every other connection
     after answering without saying so, as a server ending a keep-alive connection does."""
 
-    def __init__(self):
+    def __init__(self, accepted=b'{"request_id": "the-id", "verify_by": "sms"}'):
+        self.accepted = accepted
         self.posts = self.polls = self.answered = 0
         self.bodies = []
         self.origins = []
@@ -107,7 +108,7 @@ class Scripted:
             self.bodies.append(json.loads(body))
             if self.posts == 1:
                 return _response(503, b'{"error": "unavailable"}', "Retry-After: 0\r\n")
-            return _response(202, b"{}", "Location: /api/register/the-id\r\n")
+            return _response(202, self.accepted, "Location: /api/register/the-id\r\n")
         self.polls += 1
         assert line == "GET /api/register/the-id HTTP/1.1"
         status = "registered" if self.polls == 3 else "queued"
@@ -119,14 +120,11 @@ def _response(status, body, extra=""):
     return head.encode() + body
 
 
-def test_a_visitor_retries_its_post_then_polls_until_registered():
-    server = Scripted()
-    waits = []
-
+def _journey_once(server, waits):
     async def sleep(seconds):
         waits.append(seconds)
 
-    async def journey_once():
+    async def once():
         listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
         port = listening.sockets[0].getsockname()[1]
         pool = journey.Pool(f"http://127.0.0.1:{port}", 4)
@@ -136,7 +134,13 @@ def test_a_visitor_retries_its_post_then_polls_until_registered():
             pool.close()
             listening.close()
 
-    seen = asyncio.run(journey_once())
+    return asyncio.run(once())
+
+
+def test_a_visitor_retries_its_post_then_polls_until_registered():
+    """With a code step (verify_by), as page.js: polls until the code is on its way."""
+    server, waits = Scripted(), []
+    seen = _journey_once(server, waits)
     assert seen.outcome == "registered"
     assert (seen.posts, seen.polls, seen.poll_errors) == (2, 3, 0)
     assert seen.to_registered_ms is not None
@@ -149,6 +153,14 @@ def test_a_visitor_retries_its_post_then_polls_until_registered():
     # with jitter), then page.js's polls.
     assert 0.25 <= waits[0] < 0.5
     assert waits[1:] == [0.5, 0.75, 1.125]
+
+
+def test_without_a_code_step_the_202_ends_the_journey_and_nothing_is_polled():
+    server, waits = Scripted(accepted=b'{"request_id": "the-id"}'), []
+    seen = _journey_once(server, waits)
+    assert seen.outcome == "accepted"
+    assert (seen.posts, seen.polls, server.polls) == (2, 0, 0)
+    assert len(waits) == 1  # the 503's backoff, and no poll's wait
 
 
 def test_each_visitor_has_an_address_of_its_own():
@@ -186,7 +198,7 @@ def test_a_run_sums_its_visitors():
     ]
     figures = journey.summarise(visits, 2.0, 0.5).figures()
     assert figures["outcomes"] == {"pending": 1, "registered": 2}
-    assert figures["registered_per_s"] == 1.0
+    assert figures["served_per_s"] == 1.0
     assert (figures["posts"], figures["post_retries"], figures["polls"]) == (4, 1, 63)
     assert figures["polls_per_visitor"] == 21.0
     assert figures["to_registered_p50_ms"] == 700.0

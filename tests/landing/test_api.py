@@ -22,6 +22,7 @@ def test_accepted_registration_answers_202_with_status_location(client):
     request_id = response.json["request_id"]
     assert uuid.UUID(request_id).version == 4
     assert response.json["message"] == "Your phone number has been accepted."
+    assert "verify_by" not in response.json  # no code step: the page has nothing to poll for
     assert response.headers["Location"] == f"/api/register/{request_id}"
     status = client.get(response.headers["Location"])
     assert status.status_code == 200

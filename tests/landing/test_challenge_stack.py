@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from landing.admission.challenge import solution
 from landing.shared.db import Registration
-from tests.landing.test_page_browser import shows, sign_up_by_keyboard
+from tests.landing.test_page_browser import shows, sign_up_by_keyboard, stored
 from tests.support.processes import http, running_gunicorn
 
 UNLIMITED = "1000000/minute"
@@ -128,7 +128,8 @@ def test_the_page_solves_a_required_challenge_unseen_and_signs_up(
     with running_gunicorn(tmp_path, env={**AUTO, "CHALLENGE_MODE": "always"}) as web:
         page.goto(web.url)
         sign_up_by_keyboard(page, "09125550077")
-        shows(page, "registered")
+        shows(page, "accepted")
+        stored("09125550077")
         result = page.locator("#result")
         assert result.get_attribute("data-solves") == "1"
         assert not result.get_attribute("data-attempts")  # solved, not retried
@@ -146,5 +147,5 @@ def test_the_page_signs_up_without_solving_when_none_is_required(
     with running_gunicorn(tmp_path, env={**AUTO, "CHALLENGE_MODE": mode}) as web:
         page.goto(web.url)
         sign_up_by_keyboard(page, "09125550078")
-        shows(page, "registered")
+        shows(page, "accepted")
         assert page.locator("#result").get_attribute("data-solves") is None

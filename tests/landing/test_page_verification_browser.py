@@ -93,5 +93,5 @@ def test_without_verification_the_page_has_no_code_step(tmp_path, page, console,
         page.goto(web.url)
         page.locator("#phone").fill(PHONE)
         page.keyboard.press("Enter")
-        shows(page, "registered")
+        shows(page, "accepted")  # the promise: no poll, no code step
         expect(page.locator("#verify")).to_be_hidden()

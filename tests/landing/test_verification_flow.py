@@ -46,6 +46,7 @@ def vars_of(config) -> dict:
 def sign_up(client, phone: str = PHONE) -> str:
     response = post(client, {"phone": phone})
     assert response.status_code == 202, response.json
+    assert response.json["verify_by"] == "sms"  # the page polls for the code step
     request_id = response.json["request_id"]
     wait_for(lambda: status_of(client, request_id)["status"] == "registered", timeout=15)
     return request_id
