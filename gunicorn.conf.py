@@ -51,7 +51,9 @@ max_requests_jitter = 10_000
 # Every master on a machine would share ~/.gunicorn/gunicorn.ctl (tests, benchmarks, honcho).
 control_socket_disable = True
 
-accesslog = "-"
+# One JSON line per request on stdout, only when asked (WEB_ACCESS_LOG): behind nginx, which
+# logs every request, it would be each request twice, and it cost ~8% of a sign-up's CPU.
+accesslog = "-" if settings.web_access_log == "on" else None
 errorlog = "-"
 loglevel = settings.log_level.lower()
 

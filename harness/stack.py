@@ -73,8 +73,8 @@ def start_web(
 ) -> Group:  # fmt: skip
     """gunicorn -c gunicorn.conf.py on a free port; returns once /health answers.
 
-    The access log (stdout) costs what it costs in production, but we keep it only when
-    asked (end-to-end counts the 202s the server sent); otherwise it goes to /dev/null.
+    The access log is off, as in production behind nginx (WEB_ACCESS_LOG); given a sink
+    for it (end-to-end counts the 202s the server sent), it is on and written there.
     processes: gunicorn's worker processes (WEB_WORKERS); 0 keeps the setting's one per core.
     env: settings on top of the stores' (e.g. CHALLENGE_MODE).
     """
@@ -82,6 +82,8 @@ def start_web(
     settings = stores.child_env(WEB_BIND=f"127.0.0.1:{port}", **(env or {}))
     if processes:
         settings["WEB_WORKERS"] = str(processes)
+    if access_log is not None:
+        settings["WEB_ACCESS_LOG"] = "on"
     stdout = access_log if access_log is not None else subprocess.DEVNULL
     group = Group(name, web_command(app), settings, log_dir, stdout=stdout)
     group.url = f"http://127.0.0.1:{port}"

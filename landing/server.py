@@ -36,7 +36,9 @@ class JsonAccessLogger(Logger):
     """
 
     def access(self, resp, req, environ, request_time) -> None:
-        if not self.access_log_enabled:
+        # gunicorn counts its logconfig_dict (ours, below) as asking for access lines; only
+        # accesslog (gunicorn.conf.py, from WEB_ACCESS_LOG) does here.
+        if not (self.access_log_enabled and self.cfg.accesslog):
             return
         # gunicorn's own error answers carry a status line but no status_code.
         status = getattr(resp, "status_code", None) or int(str(resp.status).split()[0])

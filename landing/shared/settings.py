@@ -225,6 +225,12 @@ class Settings:
     web_connections: int = setting(
         1000, "requests one gunicorn process serves at once (gevent greenlets)"
     )
+    web_access_log: str = setting(
+        "off",
+        "`on`: gunicorn writes a JSON access line per request. Off by default because nginx,"
+        " the public door, logs every request already (its JSON access log); `make dev` turns"
+        " it on, where nothing is in front",
+    )
     log_level: str = setting("INFO", "log level of the web (the app and gunicorn)")
     worker_metrics_host: str = setting(
         "127.0.0.1", "address of the workers' Prometheus endpoint (compose: `0.0.0.0`)"
@@ -388,6 +394,8 @@ def load(environ: Mapping[str, str] | None = None, process: str | None = "web") 
     check_queue_type(settings.rabbitmq_queue_type)
     check_challenge_mode(settings.challenge_mode)
     check_verification(settings)
+    if settings.web_access_log not in ("on", "off"):
+        raise ValueError("WEB_ACCESS_LOG must be on or off")
     return settings
 
 

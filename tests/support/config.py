@@ -38,6 +38,9 @@ ENVIRONMENT = {
     # No challenge unless a test asks for one (tests/landing/admission/test_challenge*.py):
     # the other tests sign up from one address far faster than any person.
     "CHALLENGE_MODE": "off",
+    # gunicorn's access lines on, as under `make dev`: tests read them (off by default,
+    # tests/system/test_logging.py says what that leaves out).
+    "WEB_ACCESS_LOG": "on",
     # CLI workers started by tests serve their metrics here, not on a developer's 9191.
     "WORKER_METRICS_PORT": str(free_port()),
     # Exports of this namespace's own: another run's erasure would delete this one's files.

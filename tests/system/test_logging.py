@@ -113,6 +113,20 @@ def test_gunicorn_writes_json_lines_a_refused_registration_has_its_ids(clean, tm
     assert PHONE not in web.errors.read_text() + web.output.read_text()
 
 
+def test_without_web_access_log_gunicorn_writes_no_access_line(clean, tmp_path):
+    """The default behind nginx, which logs every request itself: errors are still logged."""
+    with running_gunicorn(tmp_path, "--workers", "1", env={"WEB_ACCESS_LOG": "off"}) as web:
+        status, _, _ = http(f"{web.url}/api/register/", {"phone": PHONE})
+        assert status == 202
+        assert http(f"{web.url}/nowhere")[0] == 404
+        assert web.stop() == 0
+    written = lines_of(web.output.read_text()) + lines_of(web.errors.read_text())
+    assert not [line for line in written if line.get("logger") == "gunicorn.access"]
+    assert any(
+        line["message"].startswith("Booting worker") for line in lines_of(web.errors.read_text())
+    )
+
+
 def test_cli_worker_writes_json_lines_with_the_sign_ups_request_id(clean, tmp_path, broker):
     # Stored, then the attempt log chokes on its received_at, which quotes the phone number.
     body = attempt(PHONE, received_at=f"at {PHONE}")
