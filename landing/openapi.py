@@ -216,7 +216,9 @@ def _codes(responses: dict[str, dict], extra: dict) -> dict:
 
 def _register() -> dict:
     accepted = _response(
-        "RabbitMQ holds the sign-up. The same answer whether the number is new or not.",
+        "RabbitMQ holds the sign-up: the promise that it will be stored. The same answer "
+        "whether the number is new or not. With VERIFICATION=sms the body adds verify_by: a "
+        "code step follows once it is stored, and its status (Location) says when.",
         "Accepted",
         ["X-Request-ID", "Location"],
     )

@@ -178,9 +178,10 @@ class Settings:
     mongo_timeout_ms: int = setting(2000, "MongoDB server-selection and socket timeout, ms")
     result_ttl: int = setting(
         1_800,
-        "seconds a registration's status stays readable: the page polls ~5 minutes, and a"
-        " status outlives a backlog of 25 more; Redis's memory is sized for it"
-        " (docs/capacity.md)",
+        "seconds a registration's status (and its request_id's binding) is kept: API clients"
+        " read it within minutes, the page only for a code step (VERIFICATION=sms, ~5"
+        " minutes), and `queued` outlives a backlog of 25 more; Redis's memory is sized"
+        " for it (docs/capacity.md)",
     )
     max_retries: int = setting(
         5,
