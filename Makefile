@@ -118,9 +118,10 @@ soak: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 	$(BIN)/python -m bench.soak
 
-# The visitor's journey alone (also `make bench`'s last phase): POST, then page.js's polls
-# until `registered`, with the workers keeping up and with a backlog (BENCH_BACKLOG_SECONDS,
-# default 600), and what the polls cost the web (docs/benchmark.md). ~14 minutes.
+# The visitor's journey alone (also `make bench`'s last phase): POST as page.js does (and
+# its polls, when a code step asks for them), with the workers keeping up and behind a
+# backlog (BENCH_BACKLOG_SECONDS, default 600, queued first), and what polls cost the web
+# (docs/benchmark.md). ~5 minutes.
 .PHONY: bench-journey
 bench-journey: $(VENV)/.installed
 	$(BIN)/python -m bench.journey
