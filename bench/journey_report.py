@@ -29,6 +29,9 @@ def poll_split(
     """
     if web_cpu_s is None or per_signup_ms is None or web_cpu_s <= 0:
         return {"signups_cpu_s": None, "polls_cpu_s": None, "share": None, "ms_per_poll": None}
+    if not polls:  # nothing polled costs nothing: the difference is the runs' noise alone
+        return {"signups_cpu_s": round(web_cpu_s, 3), "polls_cpu_s": 0.0, "share": 0.0,
+                "ms_per_poll": None}  # fmt: skip
     signups_s = accepted * per_signup_ms / 1000
     polls_s = max(0.0, web_cpu_s - signups_s)
     return {

@@ -261,3 +261,9 @@ def test_bench_scenarios_picks_phases_and_refuses_unknown_ones():
     assert parse_params(["--scenarios", "journey"]).scenarios == ("journey",)
     with pytest.raises(SystemExit):
         parse_params(["--scenarios", "jorney"])
+
+
+def test_a_journey_that_polled_nothing_spent_nothing_on_polls():
+    """The web's CPU beyond the POST-only price is then the runs' noise, not polls'."""
+    split = journey_report.poll_split(2.4, 4000, 0, 0.5)
+    assert split == {"signups_cpu_s": 2.4, "polls_cpu_s": 0.0, "share": 0.0, "ms_per_poll": None}
