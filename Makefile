@@ -94,8 +94,10 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
 # The benchmark (not part of `make test`): the bench group (matplotlib) into the venv, wrk
-# from Debian if missing. BENCH_DURATION, BENCH_REPEAT, BENCH_CONCURRENCY, BENCH_SIGNUPS and
-# BENCH_SCENARIOS (matrix,e2e,journey) tune it; BENCH_JOURNEY_* the journey (docs/benchmark.md).
+# and nginx (the matrix runs (a) and (b) through our nginx.conf too) from Debian if missing.
+# BENCH_DURATION (20), BENCH_REPEAT (3), BENCH_CONCURRENCY (64,256,1024), BENCH_SIGNUPS
+# (20000) and BENCH_SCENARIOS (matrix,e2e,journey) tune it; BENCH_JOURNEY_* the journey
+# (docs/benchmark.md).
 .PHONY: bench
 # Every time (a no-op when installed): the dev set's own sync leaves matplotlib out.
 .PHONY: bench-deps
@@ -104,9 +106,11 @@ bench-deps: $(VENV)/.installed
 
 bench: bench-deps
 	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	@command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || \
+		{ apt-get update -q && apt-get install -y -q nginx; }
 	$(BIN)/python -m bench.run
 
-# How cost grows, apart from `make bench` (~20 minutes, ~35 with the journey): process counts and
+# How cost grows, apart from `make bench` (~35 minutes, ~50 with the journey): process counts and
 # table sizes (BENCH_DURATION, BENCH_REPEAT, BENCH_SIGNUPS = the drain's backlog), and a
 # soak at a fixed rate (SOAK_SECONDS, default 600; SOAK_RATE, default 0: 60% of capacity).
 .PHONY: bench-scaling soak

@@ -23,7 +23,7 @@ class Params:
 
     duration: int = 20  # seconds per wrk run
     repeat: int = 3  # runs per scenario and concurrency; we quote medians
-    concurrency: tuple[int, ...] = (64, 256)
+    concurrency: tuple[int, ...] = (64, 256, 1024)
     signups: int = 20_000  # end-to-end sign-ups per repetition
     threads: int = 2  # wrk threads
     warmup: int = 2  # seconds of unmeasured load before each run (connections, caches)
@@ -48,7 +48,7 @@ def parser(prog: str, description: str | None = None) -> argparse.ArgumentParser
     found = argparse.ArgumentParser(prog=prog, description=description or __doc__)
     found.add_argument("--duration", type=int, default=int(env.get("BENCH_DURATION", 20)))
     found.add_argument("--repeat", type=int, default=int(env.get("BENCH_REPEAT", 3)))
-    found.add_argument("--concurrency", default=env.get("BENCH_CONCURRENCY", "64,256"))
+    found.add_argument("--concurrency", default=env.get("BENCH_CONCURRENCY", "64,256,1024"))
     found.add_argument("--signups", type=int, default=int(env.get("BENCH_SIGNUPS", 20_000)))
     found.add_argument(
         "--scenarios", default=env.get("BENCH_SCENARIOS", ",".join(PHASES)),

@@ -32,12 +32,14 @@ class Measured:
 
 
 def measure(
-    context: Context, server: Group, workers: list[Group], wrk: Callable[[int], Wrk]
-) -> Measured:
+    context: Context, server: Group, workers: list[Group], wrk: Callable[[int], Wrk],
+    door: Group | None = None,
+) -> Measured:  # fmt: skip
     """Warm up, then one run of params.duration with CPU metered and rows counted around it.
 
     wrk(seconds) makes a new Wrk for each of the two runs (one Wrk runs once), before its
-    run and outside the meter: the challenge scenario solves its challenges there.
+    run and outside the meter: the challenge scenario solves its challenges there. door:
+    the nginx wrk goes through to server, if any; its tree is metered as "nginx".
     """
     counter = RowCounter(context.stores.database_url)
     params = context.params
@@ -45,6 +47,8 @@ def measure(
         warmup = wrk(params.warmup).run(params.warmup)
         measured = wrk(params.duration)
         roots = {"web": server.pid, **{g.name: g.pid for g in workers}}
+        if door is not None:
+            roots["nginx"] = door.pid
         before = counter()
         meter = CpuMeter({**roots, **context.also_watch}).start()
         load = measured.run(params.duration)
@@ -52,7 +56,7 @@ def measure(
         cpu = meter.stop()
     finally:
         counter.close()
-    for group in [server, *workers]:
-        # Each group's name is its role: web-bare, web-landing, worker-registrations, ...
+    for group in [server, *workers, *([door] if door else [])]:
+        # Each group's name is its role: web-bare, nginx-bare, worker-registrations, ...
         context.memory.observe(group.name, group.children())
     return Measured(warmup, load, cpu, after - before)

@@ -52,11 +52,14 @@ class Cell:
     cpu_ms_per_request: CpuSeconds
     persisted_rps: float | None = None  # (c) only: rows stored during the run, per second
     total_cpu_ms_per_row: float | None = None  # (c) only: the stack's CPU per row stored
+    nginx_cpu_ms_per_request: float | None = None  # via nginx only
+    signups_per_message: float | None = None  # without workers only (MatrixRun's)
 
 
 @dataclass
 class Ratio:
-    """Ingest-only req/s over the bare run's just before it, per repetition, and the median."""
+    """Ingest-only req/s over the bare run's of its repetition (direct, or both via nginx),
+    per repetition, and the median."""
 
     median: float | None
     runs: list[float]
@@ -134,7 +137,7 @@ class Results:
     run: RunInfo
     params: Params
     matrix: dict[Scenario, dict[int, Cell]]
-    ratios: dict[int, Ratio]
+    ratios: dict[int, Ratio]  # (b)/(a), straight at gunicorn
     drain: dict[int, DrainCell]
     e2e: E2eSummary | None
     memory: dict[str, RolePeak]
@@ -144,6 +147,8 @@ class Results:
     e2e_runs: list[E2eRun] = field(default_factory=list)
     # bench.journey's section (its settings and every run, as journey.json holds them).
     journey: dict | None = None
+    # (b)/(a) both via nginx, paired as ratios are; a results.json from before has none.
+    nginx_ratios: dict[int, Ratio] = field(default_factory=dict)
 
     def cell(self, scenario: Scenario, concurrency: int) -> Cell | None:
         """The medians of scenario at concurrency, if it was measured."""

@@ -1,7 +1,8 @@
 """`make bench`: the real stack on this machine, measured with wrk, reported with medians.
 
-Phases: the matrix (bare Flask, ingest only with its drain, ingest with workers, and at
-c=64 ingest with the sign-up challenge required) at each concurrency, then end to end
+Phases: the matrix (bare Flask, ingest only with its drain, both of them again through our
+nginx.conf, ingest with workers, and at c=64 ingest with the sign-up challenge required)
+at each concurrency, then end to end
 (N sign-ups until PostgreSQL holds them all), then the visitor's journey (bench.journey).
 BENCH_SCENARIOS picks phases (matrix, e2e, journey; all by default). Results go to
 results/<UTC timestamp>/ and results/latest.
@@ -14,10 +15,11 @@ import time
 from bench import bare, journey, output, summary
 from bench.config import Context, make_stores, parse_params, start_support
 from bench.e2e import EndToEnd
-from bench.matrix import CHALLENGE_CONCURRENCY, Challenge, Matrix
+from bench.matrix import CHALLENGE_CONCURRENCY, Challenge, Doors, Matrix
 from bench.results import RunInfo
 from bench.runs import E2eRun, MatrixRun
 from bench.solutions import Solutions, server_env
+from harness.door import start_nginx
 from harness.local import ROOT
 from harness.meters import CpuMeter
 from harness.processes import Group, stop_all
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _matrix(context: Context, started: list[Group]) -> list[MatrixRun]:
     """The servers up for the whole matrix (the challenge's one only if it runs: at
-    CHALLENGE_CONCURRENCY); workers come and go with the scenarios."""
+    CHALLENGE_CONCURRENCY), and our nginx in front of bare Flask's and landing's, stopped
+    with them; workers come and go with the scenarios."""
     solutions = Solutions()
     servers: list[tuple[str, str, dict[str, str]]] = [
         ("bare", bare.APP, {}),
@@ -64,12 +67,16 @@ def _matrix(context: Context, started: list[Group]) -> list[MatrixRun]:
         ours.append(start_web(app, f"web-{name}", context.stores, context.log_dir, env=env))
         started.append(ours[-1])
     challenge = Challenge(ours[2], solutions) if len(ours) == 3 else None
+    for web in ours[:2]:  # bare and landing: each its own nginx, as in production
+        ours.append(start_nginx(web.url, web.name.replace("web-", "nginx-"), context.log_dir))
+        started.append(ours[-1])
+    doors = Doors(ours[-2], ours[-1])
     try:
-        return Matrix(context, ours[0], ours[1], challenge).run()
+        return Matrix(context, ours[0], ours[1], challenge, doors).run()
     finally:
         for group in ours:
             started.remove(group)
-        stop_all(ours[::-1])
+        stop_all(ours)  # newest first: each nginx before its web
 
 
 def _end_to_end(context: Context, started: list[Group], info: RunInfo) -> list[E2eRun]:

@@ -19,15 +19,24 @@ class Scenario(StrEnum):
 
     BARE_FLASK = "a", "(a) bare Flask", "#9e9e9e"  # parse JSON, 202, no I/O: the ceiling
     INGEST_ONLY = "b", "(b) ingest only", "#1f77b4"  # POST /api/register/, workers stopped
+    # (a) and (b) through our nginx.conf, unchanged, in front of the same web (harness.door)
+    BARE_NGINX = "a+nginx", "(a) bare Flask via nginx", "#616161"
+    INGEST_NGINX = "b+nginx", "(b) ingest only via nginx", "#17becf"
     # (b) with CHALLENGE_MODE=always, each request carrying a fresh solution (bench/solutions.py)
     INGEST_CHALLENGE = "b+challenge", "(b) + challenge", "#9467bd"
     INGEST_AND_DRAIN = "c", "(c) ingest + drain", "#ff7f0e"  # the same, workers running
     DRAIN_ONLY = "d", "(d) drain only (rows/s)", "#2ca02c"  # workers alone on (b)'s backlog
 
 
-MATRIX = (Scenario.BARE_FLASK, Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN,
-          Scenario.INGEST_CHALLENGE)  # fmt: skip
-LANDING_SCENARIOS = (Scenario.INGEST_ONLY, Scenario.INGEST_AND_DRAIN)
+# In the order each concurrency runs them: each via nginx right after its direct run.
+MATRIX = (Scenario.BARE_FLASK, Scenario.BARE_NGINX, Scenario.INGEST_ONLY, Scenario.INGEST_NGINX,
+          Scenario.INGEST_AND_DRAIN, Scenario.INGEST_CHALLENGE)  # fmt: skip
+VIA_NGINX = frozenset({Scenario.BARE_NGINX, Scenario.INGEST_NGINX})
+# Landing's sign-ups without the challenge: every answer must be a 202.
+LANDING_SCENARIOS = (Scenario.INGEST_ONLY, Scenario.INGEST_NGINX, Scenario.INGEST_AND_DRAIN)
+# No worker runs: every message the web published is still in the queue at the end.
+WITHOUT_WORKERS = frozenset({Scenario.INGEST_ONLY, Scenario.INGEST_NGINX,
+                             Scenario.INGEST_CHALLENGE})  # fmt: skip
 CpuSeconds = dict[str, float | None]  # per process tree, plus "machine_busy_cores"
 
 
@@ -87,6 +96,17 @@ class MatrixRun(LoadRun):
     persisted_rows: int | None = None
     persisted_rps: float | None = None
     total_cpu_ms_per_row: float | None = None
+    # Via nginx: nginx's CPU (master and workers) per request, apart from the web's.
+    nginx_cpu_ms_per_request: float | None = None
+
+    @property
+    def signups_per_message(self) -> float | None:
+        """Sign-ups the web put in each message it published: its 202s (warm-up included)
+        over the messages still ready at the end; None where workers consumed them (or
+        there were none)."""
+        if self.scenario not in WITHOUT_WORKERS or not self.registrations_ready_end:
+            return None
+        return round(self.answered_202 / self.registrations_ready_end, 2)
 
 
 @dataclass

@@ -32,6 +32,7 @@ def summarise(
         ratios=paired_ratios(runs), drain=drain_medians(runs),
         e2e=e2e_medians(e2e_runs) if e2e_runs else None, memory=context.memory.summary(),
         runs=runs, e2e_runs=e2e_runs, challenge=challenge_costs(runs), journey=journey,
+        nginx_ratios=paired_ratios(runs, Scenario.INGEST_NGINX, Scenario.BARE_NGINX),
     )  # fmt: skip
     results.targets = targets(results)
     return results
@@ -64,14 +65,18 @@ def _ms(seconds: float | None, count: int) -> float | None:
     return None if seconds is None or not count else seconds * 1000 / count
 
 
-def paired_ratios(runs: list[MatrixRun]) -> dict[int, Ratio]:
-    """Ingest only over bare Flask per concurrency, each repetition's over the run before it."""
+def paired_ratios(
+    runs: list[MatrixRun], ingest: Scenario = Scenario.INGEST_ONLY,
+    bare: Scenario = Scenario.BARE_FLASK,
+) -> dict[int, Ratio]:  # fmt: skip
+    """ingest over bare per concurrency (by default ingest only over bare Flask, both
+    direct), each repetition's run over the bare run of the same repetition."""
     rps = {(r.scenario, r.concurrency, r.repetition): r.rps for r in runs}
     ratios: dict[int, list[float]] = {}
     for (scenario, c, rep), value in rps.items():
-        bare = rps.get((Scenario.BARE_FLASK, c, rep))
-        if scenario is Scenario.INGEST_ONLY and bare:
-            ratios.setdefault(c, []).append(value / bare)
+        ceiling = rps.get((bare, c, rep))
+        if scenario is ingest and ceiling:
+            ratios.setdefault(c, []).append(value / ceiling)
     return {c: Ratio(median(v), [round(x, 3) for x in v]) for c, v in ratios.items()}
 
 

@@ -1,6 +1,11 @@
 -- wrk script for `make bench`: POST a distinct valid phone per request and print one JSON
 -- line from done(), so the driver parses numbers instead of wrk's text.
 --
+-- Each request also names a visitor of its own in X-Forwarded-For (10.x.y.z, from the same
+-- counter as its phone), as a load balancer in front of nginx would: all of wrk's load comes
+-- from 127.0.0.1, and nginx (with the bench's realip settings, harness/door.py) and the app
+-- (which trusts the header from loopback) key their per-client limits by that address.
+--
 -- Environment (read by every thread):
 --   BENCH_PHONE_OFFSET  first phone number of this run, so runs never reuse a phone
 --   BENCH_THREADS       wrk's -t, so threads interleave their numbers without overlap
@@ -17,7 +22,6 @@ local thread_count = tonumber(os.getenv("BENCH_THREADS") or "2")
 local limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local solutions_path = os.getenv("BENCH_SOLUTIONS") or ""
-local headers = { ["Content-Type"] = "application/json" }
 
 -- Per-thread counters (globals, so done() can read them with thread:get).
 sent, responses, non2xx, status_4xx, status_5xx, non202, unsolved = 0, 0, 0, 0, 0, 0, 0
@@ -67,6 +71,12 @@ function request()
       end
    end
    local body = string.format('{"phone":"09%09d","referrer":"bench"%s}', n, solution)
+   -- 2^24 visitors before an address comes again: an hour of load at thousands a second,
+   -- long after nginx's limits (10 r/s, a burst of 20) have forgotten it.
+   local visitor = string.format(
+      "10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256
+   )
+   local headers = { ["Content-Type"] = "application/json", ["X-Forwarded-For"] = visitor }
    return wrk.format("POST", nil, headers, body)
 end
 

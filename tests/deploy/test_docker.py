@@ -21,11 +21,12 @@ import pytest
 from dramatiq.cli import make_argument_parser
 from ruamel.yaml import YAML
 
+from harness.door import nginx_binary, render_nginx
 from landing.shared.settings import SECRETS, Settings, load
 from landing.shared.signup import QUEUES, SMS, WEBHOOKS
 from tests.support.config import child_environment
 from tests.support.config import settings as test_settings
-from tests.support.door import nginx_binary, render_nginx, self_signed_pair
+from tests.support.door import self_signed_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -3,7 +3,7 @@ and the benchmark's parameters."""
 
 import pytest
 
-from bench.config import parse_params
+from bench.config import Params, parse_params
 from bench.measure import Measured
 from bench.runs import stack_cpu_s
 from bench.scaling_report import PreloadDrain, ScalingRun, markdown, summarise
@@ -82,7 +82,7 @@ def test_wrk_is_told_each_thread_s_share_of_the_rate():
 def test_flags_win_over_the_environment_which_wins_over_defaults(monkeypatch):
     for name in ("BENCH_DURATION", "BENCH_REPEAT", "BENCH_CONCURRENCY", "BENCH_SIGNUPS"):
         monkeypatch.delenv(name, raising=False)
-    assert parse_params([]).concurrency == (64, 256)
+    assert parse_params([]).concurrency == Params().concurrency == (64, 256, 1024)
     monkeypatch.setenv("BENCH_CONCURRENCY", "8, 16,")
     monkeypatch.setenv("BENCH_REPEAT", "5")
     params = parse_params(["--repeat", "1", "--duration", "5"])

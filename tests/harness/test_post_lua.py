@@ -1,9 +1,12 @@
 """harness/post.lua under real wrk, against a small server here that records each body: the
 challenge scenario's solutions are each sent once, split between the threads, and a run
-that outlasts them says so (not a fast test: it starts wrk)."""
+that outlasts them says so; each request names a visitor of its own (not a fast test: it
+starts wrk)."""
 
 import json
+import re
 import shutil
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,10 +35,14 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def recorder():
+def needs_wrk():
     if shutil.which("wrk") is None:
         pytest.skip("wrk is not installed here (make bench installs it)")
+
+
+@pytest.fixture
+def recorder():
+    needs_wrk()
     _Recorder.bodies = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -68,3 +75,59 @@ def test_without_a_solutions_file_no_body_carries_altcha(recorder):
     run = Wrk(url, connections=1, threads=1, phones=Phones(1)).run(1)
     assert _Recorder.bodies and not any("altcha" in body for body in _Recorder.bodies)
     assert (run.unsolved, run.non202) == (0, run.requests)  # all 403 here, none unsolved
+
+
+@pytest.fixture
+def silent():
+    """A server that reads each connection's first request and never answers: each of wrk's
+    connections sends one request, then waits out the run (no load). Yields the port and the
+    requests, raw."""
+    needs_wrk()
+    listener = socket.create_server(("127.0.0.1", 0))
+    requests: list[bytes] = []
+    held: list[socket.socket] = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # closed: the test is over
+            held.append(connection)
+            connection.settimeout(5)
+            data = b""
+            while not _whole(data) and (chunk := connection.recv(4096)):
+                data += chunk
+            if data:  # wrk may open and close a connection without a request on it
+                requests.append(data)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1], requests
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+def _whole(data: bytes) -> bool:
+    head, found, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(found and length and len(body) >= int(length.group(1)))
+
+
+def test_each_request_names_a_visitor_of_its_own_from_its_phone_number(silent):
+    port, requests = silent
+    # Past 65,536: the address's second octet counts too.
+    phones = Phones(2, next_offset=70_000)
+    Wrk(f"http://127.0.0.1:{port}", connections=4, threads=2, phones=phones).run(1)
+
+    assert len(requests) == 4  # one per connection, none answered
+    visitors = {}
+    for data in requests:
+        head, _, body = data.partition(b"\r\n\r\n")
+        n = int(json.loads(body)["phone"][2:])
+        forwarded = re.search(rb"(?im)^x-forwarded-for:\s*(\S+)", head).group(1).decode()
+        visitors[n] = forwarded
+    assert visitors == {n: f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}" for n in visitors}
+    assert len(set(visitors.values())) == 4
+    # Thread 1's first (thread 0's, 70,000, went to wrk's check of the script).
+    assert visitors[70_001] == "10.1.17.113"

@@ -26,14 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.door import nginx_command, render_nginx
 from harness.local import free_port
 from landing.shared.db import Registration
 from tests.support.door import (
     GUNICORN,
     exchange,
     free_port_v6,
-    nginx_command,
-    render_nginx,
     request,
     self_signed_pair,
     serving,

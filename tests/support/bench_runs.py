@@ -46,12 +46,13 @@ def e2e_run(**fields) -> E2eRun:
     return E2eRun(**{**values, **fields})
 
 
-def results_of(runs, e2e_runs=()):
-    """Results as the benchmark assembles them at the end."""
+def results_of(runs, e2e_runs=(), concurrency: tuple[int, ...] | None = None):
+    """Results as the benchmark assembles them at the end, of a run at these concurrencies
+    (Params' default ones unless given)."""
     info = RunInfo("2026-01-01 00:00 UTC", "make bench", "2 cores", "gunicorn", 2, 3, 20, 2,
                    10_000, 64, "MONGO_URL", "0 0 0")  # fmt: skip
     context = Context(
-        Params(),
+        Params(concurrency=concurrency) if concurrency else Params(),
         Stores("postgresql://x/y", "amqp://x/y", "redis://x/0", "mongodb://x/y"),
         Path("unused"),
     )

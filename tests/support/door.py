@@ -1,6 +1,7 @@
 """The public door for real: our nginx.conf in front of gunicorn (gunicorn.conf.py), and the
 clients that talk to it: polite ones (http.client, over TLS too) and hostile ones (raw bytes
-on a socket, sent whole or a byte at a time).
+on a socket, sent whole or a byte at a time). nginx itself, rendered and started, is
+harness.door's, shared with the benchmark.
 
 Importing this starts nothing.
 """
@@ -8,7 +9,6 @@ Importing this starts nothing.
 import http.client
 import json
 import select
-import shutil
 import socket
 import ssl
 import subprocess
@@ -16,8 +16,6 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 from tests.support.config import BIN, child_environment
 from tests.support.services import ROOT, wait_for
@@ -35,26 +33,6 @@ class Response:
     @property
     def json(self):
         return json.loads(self.body)
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    if not found:
-        pytest.fail("nginx is not installed (Debian package nginx; .ci/run installs it)")
-    return found
-
-
-def render_nginx(folder: Path, upstream_port: int, listen: str) -> Path:
-    """Our nginx.conf, unchanged, beside a local upstream.conf and this listen.conf."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nginx.conf", folder / "nginx.conf")
-    (folder / "upstream.conf").write_text(f"server 127.0.0.1:{upstream_port};\n")
-    (folder / "listen.conf").write_text(listen)
-    return folder / "nginx.conf"
-
-
-def nginx_command(config: Path) -> list[str]:
-    return [nginx_binary(), "-p", str(config.parent), "-c", str(config), "-g", "daemon off;"]
 
 
 def start(command, log: Path, **env) -> subprocess.Popen:

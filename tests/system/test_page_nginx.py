@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from harness.door import nginx_command, render_nginx
 from landing.page import PAGE_CSP
 from landing.shared.db import Registration
-from tests.support.door import nginx_command, render_nginx, serving, start
+from tests.support.door import serving, start
 from tests.support.processes import answers, http, listen_port, running_gunicorn
 from tests.support.services import ROOT, wait_for
 
@@ -26,7 +27,7 @@ def nginx(folder: Path, upstream_port: int, with_page: bool = True):
         (folder / "page").mkdir()
         (folder / "page" / "static").symlink_to(ROOT / "landing" / "static")
     # pytest's folders are private to root, and nginx's workers would run as nobody.
-    command = [*nginx_command(config)[:-1], "daemon off; user root;"]
+    command = nginx_command(config, "user root;")
     process = start(command, folder / "nginx.log")
     url = f"http://127.0.0.1:{port}"
     with serving([process], lambda: http(f"{url}/")[0] in (200, 404)):

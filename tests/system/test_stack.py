@@ -11,14 +11,12 @@ import subprocess
 import pytest
 import redis
 
+from harness.door import nginx_binary, nginx_command, render_nginx
 from harness.local import free_port
 from landing.shared.db import Registration
 from tests.support.door import (
     GUNICORN,
     Stack,
-    nginx_binary,
-    nginx_command,
-    render_nginx,
     serving,
     start,
 )

@@ -6,8 +6,9 @@ from typing import ClassVar
 
 import pytest
 
+from harness.door import nginx_command, render_nginx
 from harness.local import free_port
-from tests.support.door import nginx_command, render_nginx, request, serving, start
+from tests.support.door import request, serving, start
 
 
 class Recorder(BaseHTTPRequestHandler):
