@@ -92,13 +92,17 @@ def start_web(
     return group
 
 
-def start_workers(stores: Stores, log_dir: Path, processes: int = 0) -> list[Group]:
-    """Both workers (worker_commands), each in its own process group; returns once both
-    queues have consumers."""
-    groups = [
+def spawn_workers(stores: Stores, log_dir: Path, processes: int = 0) -> list[Group]:
+    """Both workers (worker_commands), each in its own process group, just launched."""
+    return [
         Group(name, command, worker_env(stores), log_dir, nice=name in NICED)
         for name, command in worker_commands(processes).items()
     ]
+
+
+def start_workers(stores: Stores, log_dir: Path, processes: int = 0) -> list[Group]:
+    """spawn_workers, returning once both queues have consumers."""
+    groups = spawn_workers(stores, log_dir, processes)
     try:
         wait_healthy(None, stores.rabbitmq_url, 60)
     except BaseException:
