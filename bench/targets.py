@@ -192,6 +192,10 @@ def journey_targets(journey: dict) -> list[Target]:
         found.append(_target(f"journey ({case.replace('_', ' ')}): polls cost <= "
                              f"{POLL_CPU_SHARE:.0%} of the web's CPU", share,
                              _at_most(share, POLL_CPU_SHARE)))  # fmt: skip
+        # The promise, in each case: PostgreSQL ends up holding every sign-up accepted.
+        short = [run for run in journey[case] if not run.get("all_stored")]
+        found.append(_target(f"journey ({case.replace('_', ' ')}): every accepted sign-up "
+                             "stored (runs short of it)", len(short), not short))  # fmt: skip
     return found
 
 

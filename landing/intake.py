@@ -49,7 +49,8 @@ class Intake:
 
     def __init__(self, gate: Gate, publisher: Publisher) -> None:
         self.gate, self.publisher = gate, publisher
-        self._batches = GroupCommit(self._write, gather=GATHER)
+        # Greenlets: killed only where they yield, so no waiter needs to look again unwoken.
+        self._batches = GroupCommit(self._write, gather=GATHER, recheck=None)
 
     def submit(self, signup: SignUp) -> None:
         pending = self._batches.submit(signup)  # Limited, RequestIdTaken, FlushInterrupted

@@ -144,8 +144,9 @@ def read_body_ahead(environ: dict, read_ahead: int) -> None:
 
 
 class HeadWithBody:
-    """A request's client socket as gunicorn's Response writes to it: the response head
-    (always its first sendall) is held and goes out with the body's first bytes, in one send.
+    """A request's client socket as gunicorn's Response writes to it: the first sendall, the
+    response head, is held and goes out with the body's first bytes, in one send. (A 103
+    Early Hints would be the first instead and go out late, with the head: our apps send none.)
 
     gunicorn sends a head, then the body: two sends per answer, each a syscall inside
     gevent's send loop (~5% of a sign-up's CPU at c=64, py-spy), and two packets where one

@@ -33,6 +33,10 @@ class FlushInterrupted(Transient):
     the item was not written by us, so retrying it is safe."""
 
 
+# How often a waiter looks at its own state unwoken (see GroupCommit._wait).
+RECHECK_S = 1.0
+
+
 class _Item[T, R]:
     __slots__ = ("done", "outcome", "value")
     outcome: R | Exception  # set once done
@@ -61,11 +65,18 @@ class GroupCommit[T, R]:
     """
 
     def __init__(
-        self, write: Callable[[Sequence[T]], list[R | Exception]], *, gather: int = 0
+        self,
+        write: Callable[[Sequence[T]], list[R | Exception]],
+        *,
+        gather: int = 0,
+        recheck: float | None = RECHECK_S,
     ) -> None:
-        """gather: how many times the writer may yield for more callers before it writes."""
+        """gather: how many times the writer may yield for more callers before it writes.
+        recheck: seconds between a waiter's looks at its own state (_wait); None for
+        greenlets, which are interrupted while they wait and never between two lines."""
         self._write = write
         self._gather = gather
+        self._recheck = recheck
         self._waiting: list[_Caller[T, R]] = []
         self._writing = False  # a caller holds the turn
         self._lock = threading.Lock()  # guards _waiting and _writing; never held over I/O
@@ -84,14 +95,14 @@ class GroupCommit[T, R]:
             self._waiting.append(caller)
             caller.turn = not self._writing
             self._writing = True
-        if not caller.turn:
-            try:
-                caller.woken.wait()  # written by another, or handed the turn
-            except BaseException:  # interrupted (TimeLimit, shutdown): leave, pass any turn on
-                self._leave(caller)
-                raise
-        if caller.turn:
-            self._take_turn(caller)
+        try:
+            self._wait(caller)
+            if caller.turn:
+                self._take_turn(caller)
+        finally:
+            # However this ends (written, write raised, interrupted by a TimeLimit at any
+            # line): out of the queue, and a turn it holds passed on.
+            self._leave(caller)
         # An item still not done was taken by a write interrupted before it could say so.
         return [
             item.outcome
@@ -100,8 +111,21 @@ class GroupCommit[T, R]:
             for item in caller.items
         ]
 
+    def _wait(self, caller: _Caller[T, R]) -> None:
+        """Until caller's items are written or it holds the turn. It looks again every
+        RECHECK_S unwoken: a writer interrupted between handing the turn and the wake-up
+        still loses nobody, and a thread's TimeLimit reaches it (not while it blocks)."""
+        if caller.turn:
+            return
+        if self._recheck is None:
+            caller.woken.wait()
+            return
+        while not caller.woken.wait(self._recheck):
+            if caller.turn or all(item.done for item in caller.items):
+                return
+
     def _take_turn(self, caller: _Caller[T, R]) -> None:
-        """Write everything queued (caller's items among it), wake its callers, pass the turn."""
+        """Write everything queued (caller's items among it), pass the turn, wake its callers."""
         taken: list[_Caller[T, R]] = []
         try:
             self._wait_for_more()
@@ -120,33 +144,27 @@ class GroupCommit[T, R]:
                     if not item.done:
                         item.outcome = FlushInterrupted("the batch this item was in did not finish")
                         item.done = True
-            self._pass_turn(caller, taken)
+            self._leave(caller)  # the turn first: the next batch need not wait for wake-ups
+            for one in taken:
+                if one is not caller:
+                    one.woken.set()
 
-    def _pass_turn(self, caller: _Caller[T, R], taken: list[_Caller[T, R]]) -> None:
-        following = self._leave(caller, wake=False)
-        for one in taken:
-            if one is not caller:
-                one.woken.set()
-        if following is not None:
-            following.woken.set()
-
-    def _leave(self, caller: _Caller[T, R], wake: bool = True) -> "_Caller[T, R] | None":
-        """caller out of the queue; if it held the turn, the turn to the first caller
-        waiting (returned; woken unless wake is False), or to nobody."""
+    def _leave(self, caller: _Caller[T, R]) -> None:
+        """caller out of the queue; if it holds the turn, the turn to the first caller
+        waiting (woken), or to nobody. Idempotent."""
         with self._lock:
             if caller in self._waiting:  # never taken: its items are not written by anyone
                 self._waiting.remove(caller)
             if not caller.turn:
-                return None
+                return
             caller.turn = False
             following = self._waiting[0] if self._waiting else None
             if following is None:
                 self._writing = False
             else:
                 following.turn = True
-        if wake and following is not None:
+        if following is not None:
             following.woken.set()
-        return following
 
     def _wait_for_more(self) -> None:
         for _ in range(self._gather):

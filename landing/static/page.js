@@ -42,7 +42,7 @@
       empty: "Please enter your mobile number.",
       sending: "Sending…",
       retrying: "The service is briefly unavailable; retrying…",
-      accepted: "Received: you are signed up. Thank you!",
+      accepted: "Received: your number will be registered. Thank you!",
       queued: "Received; registering…",
       registered: "You are registered. Thank you!",
       failed: "We could not register you. Please try again later.",

@@ -1,5 +1,6 @@
 """GroupCommit: concurrent callers share writes, and each gets only its own outcome."""
 
+import ctypes
 import threading
 import time
 
@@ -103,3 +104,81 @@ def test_write_must_answer_every_item():
     group = GroupCommit(lambda values: [])
     with pytest.raises(ValueError):  # zip(strict=True): a writer bug is loud, not a hang
         group.submit(1)
+
+
+class Interrupted(Exception):
+    """What dramatiq's TimeLimit does to a worker thread: an exception raised in it from outside."""
+
+
+def interrupt(thread: threading.Thread) -> None:
+    """Raise Interrupted in thread at its next line of Python, as TimeLimit does."""
+    done = ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread.ident), ctypes.py_object(Interrupted)
+    )
+    assert done == 1
+
+
+def queued_behind_a_write(write_started, release, victim_at_end=None):
+    """A group whose first write holds until release is set; at its end it interrupts
+    victim_at_end()'s thread (the caller first in line, about to be handed the turn)."""
+    batches = []
+
+    def write(values):
+        batches.append(list(values))
+        if len(batches) == 1:
+            write_started.set()
+            release.wait(5)
+            if victim_at_end is not None:
+                interrupt(victim_at_end())
+        return list(values)
+
+    return GroupCommit(write, recheck=0.05), batches
+
+
+def start_callers(group, values, outcomes):
+    def call(value):
+        try:
+            outcomes[value] = group.submit(value)
+        except BaseException as error:
+            outcomes[value] = error
+
+    threads = {}
+    for value in values:
+        threads[value] = threading.Thread(target=call, args=(value,), daemon=True)
+        threads[value].start()
+        time.sleep(0.05)  # queued in this order
+    return threads
+
+
+def test_a_waiting_thread_interrupted_leaves_and_the_others_are_written():
+    started, release, outcomes = threading.Event(), threading.Event(), {}
+    group, batches = queued_behind_a_write(started, release)
+    threads = start_callers(group, [0], outcomes)
+    started.wait(5)
+    threads |= start_callers(group, [1, 2, 3], outcomes)
+    interrupt(threads[1])  # waiting: it sees it at its next look, not once woken
+    threads[1].join(2)
+    assert not threads[1].is_alive() and isinstance(outcomes[1], Interrupted)
+    release.set()
+    for thread in threads.values():
+        thread.join(5)
+    assert not any(thread.is_alive() for thread in threads.values())
+    assert isinstance(outcomes[1], Interrupted)
+    assert {v: outcomes[v] for v in (0, 2, 3)} == {0: 0, 2: 2, 3: 3}
+    assert sorted(v for batch in batches for v in batch) == [0, 2, 3]  # 1 never written
+    assert group.submit(9) == 9  # nothing holds the turn
+
+
+def test_a_thread_interrupted_as_it_is_handed_the_turn_passes_it_on():
+    started, release, outcomes, threads = threading.Event(), threading.Event(), {}, {}
+    group, _ = queued_behind_a_write(started, release, victim_at_end=lambda: threads[1])
+    threads |= start_callers(group, [0], outcomes)
+    started.wait(5)
+    threads |= start_callers(group, [1, 2, 3], outcomes)
+    release.set()  # the write ends by interrupting 1, then hands it the turn
+    for thread in threads.values():
+        thread.join(5)
+    assert not any(thread.is_alive() for thread in threads.values()), "the turn was lost"
+    assert isinstance(outcomes[1], Interrupted | FlushInterrupted)
+    assert {v: outcomes[v] for v in (0, 2, 3)} == {0: 0, 2: 2, 3: 3}
+    assert group.submit(9) == 9

@@ -49,7 +49,8 @@ def write(values):
     gevent.sleep(0.001)
     return list(values)
 
-group = GroupCommit(write, gather=2)
+group = GroupCommit(write, gather=2, recheck=None)
+ok = carried = 0
 for round in range(200):
     callers = [gevent.spawn(group.submit, v) for v in range(12)]
     gevent.sleep(random.random() * 0.003)
@@ -58,7 +59,16 @@ for round in range(200):
     gevent.joinall(callers, timeout=5)
     survivors = [c for c in callers if c not in doomed]
     assert all(c.ready() for c in callers), f"round {round}: a caller never returned"
-    assert all(c.value == v for v, c in enumerate(callers) if c in survivors and c.successful())
+    for v, c in enumerate(callers):
+        if c in doomed:
+            continue
+        if c.successful():
+            assert c.value == v
+            ok += 1
+        else:  # only a batch whose writer was killed fails, and says to retry
+            assert type(c.exception).__name__ == "FlushInterrupted", repr(c.exception)
+            carried += 1
+assert ok >= 0.7 * (ok + carried), (ok, carried)
 with gevent.Timeout(5):
     assert group.submit(99) == 99
 print("ok")
@@ -86,7 +96,7 @@ def write(values):
         victims.pop().kill(block=False)  # its GreenletExit comes before its wake-up
     return list(values)
 
-group = GroupCommit(write)
+group = GroupCommit(write, recheck=None)
 callers = [gevent.spawn(group.submit, v) for v in range(6)]
 gevent.sleep(0)  # callers[0] writes alone; the others wait, callers[1] first in line
 victims.append(callers[1])
