@@ -56,6 +56,10 @@ class _Caller[T, R]:
         self.turn = False  # handed the turn to write: its items are not written yet
         self.woken = threading.Event()
 
+    def ready(self) -> bool:
+        """Whether it holds the turn or its items are all written, woken or not."""
+        return self.turn or all(item.done for item in self.items)
+
 
 class GroupCommit[T, R]:
     """Calls write(values) with the values of every waiting caller; one write at a time.
@@ -121,7 +125,7 @@ class GroupCommit[T, R]:
             caller.woken.wait()
             return
         while not caller.woken.wait(self._recheck):
-            if caller.turn or all(item.done for item in caller.items):
+            if caller.ready():  # handed the turn, or written, by a writer who never woke it
                 return
 
     def _take_turn(self, caller: _Caller[T, R]) -> None:
