@@ -20,14 +20,13 @@ import argparse
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 
 from bench import journey_report
 from bench.config import Context, Params, make_stores, start_support
 from bench.targets import journey_targets
 from harness import journey
-from harness.local import ROOT
+from harness.local import ROOT, wait_until
 from harness.meters import CpuMeter
 from harness.processes import Group, stop_all
 from harness.reports import command, machine, now_utc, results_dir, write_json
@@ -108,12 +107,8 @@ class Journeys:
         """Whether PostgreSQL holds at least `promised` rows within the drain timeout."""
         counter = RowCounter(self.context.stores.database_url)
         try:
-            deadline = time.monotonic() + self.context.params.drain_timeout
-            while time.monotonic() < deadline:
-                if counter() >= promised:
-                    return True
-                time.sleep(0.5)
-            return False
+            timeout = self.context.params.drain_timeout
+            return bool(wait_until(lambda: counter() >= promised, timeout, every=0.5))
         finally:
             counter.close()
 

@@ -12,7 +12,7 @@ from bench import journey_report
 from bench.config import parse_params
 from bench.journey import accepted
 from bench.targets import journey_targets
-from harness import journey
+from harness import journey, keepalive
 
 pytestmark = pytest.mark.fast
 
@@ -47,17 +47,17 @@ def test_backoff_honours_retry_after_in_seconds_and_as_a_date():
 
 def test_parse_head_reads_status_and_lower_cased_headers():
     head = b"HTTP/1.1 202 ACCEPTED\r\nLocation: /api/register/abc\r\nContent-Length: 12"
-    assert journey.parse_head(head) == (
+    assert keepalive.parse_head(head) == (
         202,
         {"location": "/api/register/abc", "content-length": "12"},
     )
     with pytest.raises(ValueError):
-        journey.parse_head(b"garbage")
+        keepalive.parse_head(b"garbage")
 
 
 def test_status_of_reads_what_page_js_reads():
     def answer(status, body):
-        return journey.Answer(status, {}, body)
+        return keepalive.Answer(status, {}, body)
 
     assert journey.status_of(answer(200, b'{"status": "registered"}')) == "registered"
     assert journey.status_of(answer(404, b'{"status": "registered"}')) == ""
@@ -127,7 +127,7 @@ def _journey_once(server, waits):
     async def once():
         listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
         port = listening.sockets[0].getsockname()[1]
-        pool = journey.Pool(f"http://127.0.0.1:{port}", 4)
+        pool = keepalive.Pool(f"http://127.0.0.1:{port}", 4)
         try:
             return await journey.visit(pool, "09123456789", sleep=sleep, origin="10.1.2.3")
         finally:

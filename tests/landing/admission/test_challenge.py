@@ -21,19 +21,11 @@ from harness.local import free_port
 from landing.admission.challenge import CLAIMED_IN_MEMORY, Challenges, Verdict, solution
 from landing.admission.pressure import ENGAGED, EVERYONE, Pressure
 from landing.visitor import client_network
-from tests.support.config import settings
 
 pytestmark = pytest.mark.fast  # the fast tier: `make unit`
 
 SECRET = "test-challenge-key"
 MAX = 2_000  # small work: these tests are about the rules, not the cost
-
-
-@pytest.fixture
-def store():
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -4,19 +4,8 @@ the fast tier's rules in test_challenge.py."""
 
 import time
 
-import pytest
-import redis
-
 from landing.admission.pressure import ENGAGED, Pressure
 from tests.landing.admission.test_challenge import everyone_keys, network
-from tests.support.config import settings
-
-
-@pytest.fixture
-def store():
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
-    yield client
-    client.close()
 
 
 def test_auto_engages_for_a_network_past_its_rate_then_calms(store):

@@ -18,7 +18,6 @@ from landing.admission.gate import Admitted, Gate
 from landing.admission.keys import PhoneKeys
 from landing.admission.refusals import AddressLimited, PhoneLimited, RequestIdTaken
 from landing.shared.signup import SignUp
-from tests.support.config import settings
 
 pytestmark = pytest.mark.fast  # the fast tier: `make unit`
 
@@ -33,13 +32,6 @@ def address() -> str:
 def signup(ip: str, phone: str = PHONES[0], request_id: str | None = None) -> SignUp:
     request_id = request_id or str(uuid.uuid4())
     return SignUp(request_id, phone, None, ip, None, "2026-12-08T00:00:00.000Z")
-
-
-@pytest.fixture
-def store():
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
-    yield client
-    client.close()
 
 
 class Tracked(Gate):
