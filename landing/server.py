@@ -15,11 +15,13 @@ from http import HTTPStatus
 from urllib.parse import unquote
 
 import gevent
+from gevent.server import StreamServer
 from gunicorn import util
 from gunicorn.glogging import Logger
 from gunicorn.http import errors
 from gunicorn.http.message import Request
 from gunicorn.http.wsgi import Response, default_environ
+from gunicorn.workers import ggevent
 from gunicorn.workers.ggevent import GeventWorker
 
 from landing.error_body import error_body
@@ -177,10 +179,34 @@ class HeadWithBody:
         return getattr(self._sock, name)
 
 
+class EagerAcceptServer(StreamServer):
+    """gevent's server, taking up to ACCEPT_BURST waiting connections per turn of its loop
+    however many sibling processes share the socket.
+
+    gunicorn's gevent worker takes one per turn when it has siblings, to spread connections
+    over them. Under load a turn runs every request that is ready, tens of milliseconds, so
+    a burst of new connections (a proxy opening more to keep up, clients arriving at a
+    campaign's peak) waited in the listen queue for seconds: with 1,024 new connections,
+    wrk timed requests out at 5 s and nginx's connects to us timed out into 502s. Each
+    process still stops accepting at WEB_CONNECTIONS, and siblings wake for the same
+    queue, so connections still spread, less evenly (e.g. 300 and 700 of 1,000).
+    """
+
+    ACCEPT_BURST = 100  # gevent's own default
+
+    @property
+    def max_accept(self) -> int:
+        return self.ACCEPT_BURST
+
+    @max_accept.setter
+    def max_accept(self, value: int) -> None:
+        pass  # gunicorn's 1 (with more than one process) is what this server replaces
+
+
 class JsonErrorWorker(GeventWorker):
     """gevent's worker (why gevent: see gunicorn.conf.py), with gunicorn's own answers in
     the one shape (landing.error_body), a deadline on bodies, and each answer in one send
-    (HeadWithBody)."""
+    (HeadWithBody), accepting new connections in bursts (EagerAcceptServer)."""
 
     read_ahead = 4_097  # bytes; json_error_worker sets it from MAX_BODY_BYTES
 
@@ -190,6 +216,11 @@ class JsonErrorWorker(GeventWorker):
             super().handle_request(listener_name, req, client, addr)
         finally:
             client.flush()
+
+    def run(self) -> None:
+        # gunicorn's run() builds its servers from this module attribute, in this process only.
+        ggevent.StreamServer = EagerAcceptServer
+        super().run()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()

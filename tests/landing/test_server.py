@@ -1,8 +1,9 @@
-"""HeadWithBody: gunicorn's two sends per answer (head, then body) made one."""
+"""HeadWithBody: gunicorn's two sends per answer (head, then body) made one; EagerAcceptServer:
+new connections taken in bursts."""
 
 import pytest
 
-from landing.server import HeadWithBody
+from landing.server import EagerAcceptServer, HeadWithBody
 
 pytestmark = pytest.mark.fast  # the fast tier: `make unit`
 
@@ -56,3 +57,12 @@ def test_nothing_sent_nothing_flushed():
     sock = Recorded()
     HeadWithBody(sock).flush()
     assert sock.sent == []
+
+
+def test_gunicorns_one_connection_per_turn_does_not_take():
+    server = EagerAcceptServer(("127.0.0.1", 0), handle=lambda sock, address: None)
+    try:
+        server.max_accept = 1  # what gunicorn's worker sets when it has sibling processes
+        assert server.max_accept == EagerAcceptServer.ACCEPT_BURST > 1
+    finally:
+        server.close()
