@@ -7,6 +7,7 @@ header is ignored, so a client reaching gunicorn directly cannot choose its own 
 
 import functools
 import ipaddress
+import re
 
 from flask import current_app, request
 
@@ -18,6 +19,9 @@ IPV6_CLIENT_PREFIX = 64  # one subscriber's allocation: its addresses share one 
 IPV4_NETWORK_PREFIX, IPV6_NETWORK_PREFIX = 24, 48
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# An IPv4 address exactly as ipaddress writes it (no leading zeros): already inet's form.
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 
 
 def trusted_networks(text: str) -> tuple[Network, ...]:
@@ -33,6 +37,8 @@ def normalize_ip(text: str) -> str | None:
     what a dual-stack socket reports for an IPv4 client) is that IPv4 client, so it is
     recorded, and rate limited, as one.
     """
+    if _IPV4.fullmatch(text):  # most addresses: a tenth of ip_address's time
+        return text
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -62,6 +68,8 @@ def forwarded_client(peer: str | None, forwarded: str, trusted: tuple[Network, .
     return client
 
 
+# The proxies' own addresses come again and again (every request nginx forwards).
+@functools.lru_cache(maxsize=1024)
 def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     parsed = ipaddress.ip_address(address)
     return any(parsed in network for network in trusted)

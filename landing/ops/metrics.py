@@ -110,31 +110,30 @@ def metrics():
     return Response(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def _started() -> None:
-    g.metrics_started = time.perf_counter()
-    current_app.extensions["metrics"].in_progress.inc()
-
-
-def _answered(response: Response) -> Response:
-    web = current_app.extensions["metrics"]
-    method = request.method if request.method in METHODS else "other"
-    endpoint = request.url_rule.rule if request.url_rule else UNMATCHED
-    counter, latency = web.series(method, endpoint, response.status_code)
-    counter.inc()
-    if "metrics_started" in g:
-        latency.observe(time.perf_counter() - g.metrics_started)
-    return response
-
-
-def _finished(error: BaseException | None) -> None:
-    if g.pop("metrics_started", None) is not None:
-        current_app.extensions["metrics"].in_progress.dec()
-
-
 def init_metrics(app: Flask) -> None:
     """Count and time every request and serve /metrics (register before other hooks)."""
-    app.extensions["metrics"] = WebMetrics(app.config["SETTINGS"].rabbitmq_url)
-    app.before_request(_started)
-    app.after_request(_answered)
-    app.teardown_request(_finished)
+    web = app.extensions["metrics"] = WebMetrics(app.config["SETTINGS"].rabbitmq_url)
+
+    # The hooks hold their WebMetrics: looking it up through current_app on every request
+    # is work they can skip.
+    @app.before_request
+    def started() -> None:
+        g.metrics_started = time.perf_counter()
+        web.in_progress.inc()
+
+    @app.after_request
+    def answered(response: Response) -> Response:
+        method = request.method if request.method in METHODS else "other"
+        endpoint = request.url_rule.rule if request.url_rule else UNMATCHED
+        counter, latency = web.series(method, endpoint, response.status_code)
+        counter.inc()
+        if "metrics_started" in g:
+            latency.observe(time.perf_counter() - g.metrics_started)
+        return response
+
+    @app.teardown_request
+    def finished(error: BaseException | None) -> None:
+        if g.pop("metrics_started", None) is not None:
+            web.in_progress.dec()
+
     app.register_blueprint(bp)

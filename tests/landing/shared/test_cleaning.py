@@ -97,3 +97,13 @@ def test_any_text_normalises_to_a_plain_address_or_none(text):
         address = ipaddress.ip_address(normalised)
         assert "%" not in normalised and normalised.isascii()
         assert getattr(address, "ipv4_mapped", None) is None
+
+
+@given(st.lists(st.from_regex(r"0?[0-9]{1,3}", fullmatch=True), min_size=3, max_size=5))
+def test_dotted_numbers_normalise_as_ipaddress_reads_them(octets):
+    text = ".".join(octets)  # leading zeros, octets past 255, too few or too many parts
+    try:
+        expected = str(ipaddress.ip_address(text))
+    except ValueError:
+        expected = None
+    assert normalize_ip(text) == expected
