@@ -24,9 +24,13 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 
 
-def trusted_networks(text: str) -> tuple[Network, ...]:
-    """TRUSTED_PROXIES' comma-separated networks; ValueError for one that is not."""
-    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
+def trusted_networks(text: str) -> frozenset[Network]:
+    """TRUSTED_PROXIES' comma-separated networks; ValueError for one that is not.
+
+    A frozenset: the caches below key on it, and a frozenset keeps its hash once computed
+    (a tuple hashes every network again on every lookup).
+    """
+    return frozenset(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
 
 
 def normalize_ip(text: str) -> str | None:
@@ -48,7 +52,7 @@ def normalize_ip(text: str) -> str | None:
     return str(address)
 
 
-def forwarded_client(peer: str | None, forwarded: str, trusted: tuple[Network, ...]) -> str | None:
+def forwarded_client(peer: str | None, forwarded: str, trusted: frozenset[Network]) -> str | None:
     """The client's address: the nearest X-Forwarded-For entry that is not a trusted proxy,
     when peer (the connection's address) is one; otherwise peer itself.
 
@@ -70,7 +74,7 @@ def forwarded_client(peer: str | None, forwarded: str, trusted: tuple[Network, .
 
 # The proxies' own addresses come again and again (every request nginx forwards).
 @functools.lru_cache(maxsize=1024)
-def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+def _is_trusted(address: str, trusted: frozenset[Network]) -> bool:
     parsed = ipaddress.ip_address(address)
     return any(parsed in network for network in trusted)
 
@@ -87,7 +91,7 @@ def client_ip() -> str | None:
 # Parsing addresses is a few percent of a sign-up's CPU, and the same (peer, header) pairs
 # come again and again: nginx's address and a visitor's repeated requests.
 @functools.lru_cache(maxsize=1024)
-def _client(remote_addr: str, forwarded: str, trusted: tuple[Network, ...]) -> str | None:
+def _client(remote_addr: str, forwarded: str, trusted: frozenset[Network]) -> str | None:
     return forwarded_client(normalize_ip(remote_addr), forwarded, trusted)
 
 
