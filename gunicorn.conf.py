@@ -17,7 +17,8 @@ import os
 import shutil
 import tempfile
 
-from landing.server import JsonAccessLogger, json_error_worker
+from landing.server.access_log import JsonAccessLogger
+from landing.server.worker import json_error_worker
 from landing.shared.json_logs import JsonFormatter
 from landing.shared.settings import load
 
@@ -60,7 +61,7 @@ loglevel = settings.log_level.lower()
 
 logger_class = JsonAccessLogger
 # gevent's worker, answering what gunicorn can't parse in the API's JSON shape, with a
-# deadline on bodies (landing/server.py).
+# deadline on bodies (landing/server/).
 worker_class = json_error_worker(settings.max_body_bytes)
 
 

@@ -2,7 +2,7 @@
 
 One table lists every code and the statuses it is answered with, whoever answers it: the API
 and the operator API (landing/errors.py), the task dashboard (landing/ops/dashboard/errors.py),
-gunicorn itself (landing/server.py), and nginx (nginx.conf, which writes its bodies out; a
+gunicorn itself (landing/server/), and nginx (nginx.conf, which writes its bodies out; a
 unit test holds them to this table). error_body builds the body and refuses a code the table
 does not list, or one listed for another status. Each server encodes it its own way.
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from landing import server
 from landing.error_body import CODES, code_for, error_body
+from landing.server import answers
 
 pytestmark = pytest.mark.fast  # the fast tier: `make unit`
 
@@ -88,8 +88,8 @@ def test_every_code_our_servers_name_is_listed_for_its_status():
 
 
 def test_every_answer_gunicorn_writes_is_listed():
-    answers = [row[1:] for row in server.CLIENT_ERRORS]
-    for status, code, message in [*answers, server.INTERNAL, server.WRONG_VERSION]:
+    listed = [row[1:] for row in answers.CLIENT_ERRORS]
+    for status, code, message in [*listed, answers.INTERNAL, answers.WRONG_VERSION]:
         assert error_body(status, message, code) == {"error": code, "message": message}
 
 

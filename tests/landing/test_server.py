@@ -3,7 +3,7 @@ new connections taken in bursts."""
 
 import pytest
 
-from landing.server import EagerAcceptServer, HeadWithBody
+from landing.server.sockets import EagerAcceptServer, HeadWithBody
 
 pytestmark = pytest.mark.fast  # the fast tier: `make unit`
 
