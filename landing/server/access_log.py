@@ -21,8 +21,8 @@ class JsonAccessLogger(Logger):
     """
 
     def access(self, resp, req, environ, request_time) -> None:
-        # gunicorn counts its logconfig_dict (ours, below) as asking for access lines; only
-        # accesslog (gunicorn.conf.py, from WEB_ACCESS_LOG) does here.
+        # gunicorn counts its logconfig_dict (ours, in gunicorn.conf.py) as asking for access
+        # lines; only accesslog (there too, from WEB_ACCESS_LOG) does here.
         if not (self.access_log_enabled and self.cfg.accesslog):
             return
         # gunicorn's own error answers carry a status line but no status_code.

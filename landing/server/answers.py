@@ -25,8 +25,8 @@ class BodyTimeout(errors.ParseException):
 
 
 # (exception, status, code, message), first match wins; the codes are landing.error_body's.
-# Every ParseException is the client's doing (400 unless listed), except the two the server
-# causes itself.
+# Every ParseException is the client's doing (400 unless listed), except the three the
+# server causes itself.
 SERVER_FAULTS = (
     errors.ConfigurationProblem,
     errors.InvalidResponseHeader,  # the app's header, not the client's

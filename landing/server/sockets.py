@@ -49,7 +49,8 @@ class EagerAcceptServer(StreamServer):
     wrk timed requests out at 5 s and nginx's connects to us timed out into 502s. Each
     process still stops accepting at WEB_CONNECTIONS, and siblings wake for the same
     queue, so connections still spread; a small burst keeps one process from taking a whole
-    burst alone (with 100, gevent's default, 1,024 split 200 / 800).
+    burst alone (with 100, gevent's default, 1,024 split 200 / 800). The worker uses it only
+    when it has siblings: alone, gunicorn leaves gevent's 100.
     """
 
     # At c=1024 with wrk: 8 took every connection within a second, 0 timeouts (1: ~250 per 8 s).

@@ -30,8 +30,11 @@ class JsonErrorWorker(GeventWorker):
             client.flush()
 
     def run(self) -> None:
-        # gunicorn's run() builds its servers from this module attribute, in this process only.
-        ggevent.StreamServer = EagerAcceptServer
+        # gunicorn lowers the burst to 1 only for a process with siblings; alone (one process
+        # per pod, the dashboard) gevent's own 100 applies. Its run() builds its servers from
+        # this module attribute, in this process only.
+        if self.cfg.workers > 1:
+            ggevent.StreamServer = EagerAcceptServer
         super().run()
 
     def load_wsgi(self) -> None:

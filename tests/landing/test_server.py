@@ -1,9 +1,15 @@
 """HeadWithBody: gunicorn's two sends per answer (head, then body) made one; EagerAcceptServer:
-new connections taken in bursts."""
+new connections taken in bursts, by a worker that has sibling processes."""
 
+import socket
+from types import SimpleNamespace
+
+import gevent
 import pytest
+from gunicorn.workers import ggevent
 
 from landing.server.sockets import EagerAcceptServer, HeadWithBody
+from landing.server.worker import JsonErrorWorker
 
 pytestmark = pytest.mark.fast  # the fast tier: `make unit`
 
@@ -66,3 +72,29 @@ def test_gunicorns_one_connection_per_turn_does_not_take():
         assert server.max_accept == EagerAcceptServer.ACCEPT_BURST > 1
     finally:
         server.close()
+
+
+def test_one_turn_of_the_loop_accepts_a_burst_of_waiting_connections():
+    handled = []
+    server = EagerAcceptServer(("127.0.0.1", 0), handle=lambda sock, address: handled.append(1))
+    server.init_socket()  # listening, but not started: no turn of the loop accepts by itself
+    clients = [socket.create_connection(server.address) for _ in range(20)]
+    try:
+        server.max_accept = 1  # as gunicorn's worker sets it
+        server._do_read()  # what one readiness event of the listening socket runs
+        gevent.sleep(0)  # the handlers it spawned run
+        assert len(handled) == EagerAcceptServer.ACCEPT_BURST
+    finally:
+        for client in clients:
+            client.close()
+        server.close()
+
+
+@pytest.mark.parametrize(("processes", "installed"), [(2, True), (1, False)])
+def test_the_worker_takes_bursts_only_beside_sibling_processes(monkeypatch, processes, installed):
+    monkeypatch.setattr(ggevent, "StreamServer", ggevent.StreamServer)  # restored afterwards
+    monkeypatch.setattr(ggevent.GeventWorker, "run", lambda self: None)  # no servers started
+    worker = JsonErrorWorker.__new__(JsonErrorWorker)  # gunicorn's arbiter is not needed
+    worker.cfg = SimpleNamespace(workers=processes)
+    worker.run()
+    assert (ggevent.StreamServer is EagerAcceptServer) is installed
