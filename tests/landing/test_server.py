@@ -65,15 +65,6 @@ def test_nothing_sent_nothing_flushed():
     assert sock.sent == []
 
 
-def test_gunicorns_one_connection_per_turn_does_not_take():
-    server = EagerAcceptServer(("127.0.0.1", 0), handle=lambda sock, address: None)
-    try:
-        server.max_accept = 1  # what gunicorn's worker sets when it has sibling processes
-        assert server.max_accept == EagerAcceptServer.ACCEPT_BURST > 1
-    finally:
-        server.close()
-
-
 def test_one_turn_of_the_loop_accepts_a_burst_of_waiting_connections():
     handled = []
     server = EagerAcceptServer(("127.0.0.1", 0), handle=lambda sock, address: handled.append(1))
