@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         TRUSTED_PROXIES=trusted_networks(settings.trusted_proxies),
     )
     _configure_logging(settings.log_level)
-    # First, so their hooks wrap every other one.
+    # Middleware around the whole app: every answer has its id and is counted, whatever made it.
     init_request_ids(app)
     init_metrics(app)
 

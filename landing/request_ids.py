@@ -2,16 +2,22 @@
 
 Each log line written while the request is handled carries it (json_logs.REQUEST_ID), the
 response echoes it in X-Request-ID, and gunicorn's access log line shows it too.
+
+It is WSGI middleware around the whole app rather than Flask hooks: every answer carries
+the id, whatever produced it, and the web pays for one wrapper instead of three hooks
+(callgrind, docs/benchmark.md).
 """
 
 import re
 import secrets
+from collections.abc import Callable, Iterable
 
-from flask import Flask, Response, g, request
+from flask import Flask
 
 from landing.shared.json_logs import REQUEST_ID
 
 HEADER = "X-Request-ID"
+ENVIRON_KEY = "HTTP_X_REQUEST_ID"  # where WSGI puts the header, and the access log reads it
 # Anything else a client sends is replaced: the id goes into every log line.
 _PLAIN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -25,25 +31,26 @@ def incoming_request_id(value: str) -> str:
     return value if _PLAIN.fullmatch(value) else secrets.token_hex(16)
 
 
-def _start() -> None:
-    g.request_id = incoming_request_id(request.headers.get(HEADER, ""))
-    REQUEST_ID.set(g.request_id)
-    # gunicorn.conf.py's access logger reads the header from the WSGI environ.
-    request.environ["HTTP_X_REQUEST_ID"] = g.request_id
+class RequestIds:
+    """WSGI middleware: the request's id in its environ and the log context, and echoed."""
 
+    def __init__(self, app: Callable) -> None:
+        self.app = app
 
-def _echo(response: Response) -> Response:
-    if "request_id" in g:
-        response.headers[HEADER] = g.request_id
-    return response
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request_id = environ[ENVIRON_KEY] = incoming_request_id(environ.get(ENVIRON_KEY, ""))
 
+        def start(status: str, headers: list, exc_info=None):
+            headers.append((HEADER, request_id))
+            return start_response(status, headers, exc_info)
 
-def _end(error: BaseException | None) -> None:
-    REQUEST_ID.set(None)  # the thread serves other requests next
+        token = REQUEST_ID.set(request_id)
+        try:
+            return self.app(environ, start)
+        finally:
+            REQUEST_ID.reset(token)  # the greenlet or thread serves other requests next
 
 
 def init_request_ids(app: Flask) -> None:
-    """Give every request an id (register first, so every other hook and handler sees it)."""
-    app.before_request(_start)
-    app.after_request(_echo)
-    app.teardown_request(_end)
+    """Give every request an id, around everything the app does (install it first)."""
+    app.wsgi_app = RequestIds(app.wsgi_app)

@@ -15,8 +15,9 @@ registers the same one).
 """
 
 import time
+from collections.abc import Callable, Iterable
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -110,30 +111,43 @@ def metrics():
     return Response(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def init_metrics(app: Flask) -> None:
-    """Count and time every request and serve /metrics (register before other hooks)."""
-    web = app.extensions["metrics"] = WebMetrics(app.config["SETTINGS"].rabbitmq_url)
+class Instrumented:
+    """WSGI middleware: every request counted by method, route and status, timed until its
+    response starts, and counted in progress while the app handles it.
 
-    # The hooks hold their WebMetrics: looking it up through current_app on every request
-    # is work they can skip.
-    @app.before_request
-    def started() -> None:
-        g.metrics_started = time.perf_counter()
+    Middleware rather than three Flask hooks: one wrapper per request instead of three
+    hooks' calls and their lookups through g (callgrind, docs/benchmark.md). The route is
+    read while the app starts its response, inside the request's context.
+    """
+
+    def __init__(self, app: Callable, web: WebMetrics) -> None:
+        self.app, self.web = app, web
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        began = time.perf_counter()
+        web = self.web
+
+        def start(status: str, headers: list, exc_info=None):
+            method = environ["REQUEST_METHOD"]
+            rule = request.url_rule if has_request_context() else None
+            counter, latency = web.series(
+                method if method in METHODS else "other",
+                rule.rule if rule is not None else UNMATCHED,
+                int(status[:3]),
+            )
+            counter.inc()
+            latency.observe(time.perf_counter() - began)
+            return start_response(status, headers, exc_info)
+
         web.in_progress.inc()
-
-    @app.after_request
-    def answered(response: Response) -> Response:
-        method = request.method if request.method in METHODS else "other"
-        endpoint = request.url_rule.rule if request.url_rule else UNMATCHED
-        counter, latency = web.series(method, endpoint, response.status_code)
-        counter.inc()
-        if "metrics_started" in g:
-            latency.observe(time.perf_counter() - g.metrics_started)
-        return response
-
-    @app.teardown_request
-    def finished(error: BaseException | None) -> None:
-        if g.pop("metrics_started", None) is not None:
+        try:
+            return self.app(environ, start)
+        finally:
             web.in_progress.dec()
 
+
+def init_metrics(app: Flask) -> None:
+    """Count and time every request (Instrumented) and serve /metrics."""
+    web = app.extensions["metrics"] = WebMetrics(app.config["SETTINGS"].rabbitmq_url)
+    app.wsgi_app = Instrumented(app.wsgi_app, web)
     app.register_blueprint(bp)

@@ -7,7 +7,7 @@ import logging
 import uuid
 from contextlib import contextmanager
 
-from landing.shared.json_logs import JsonFormatter
+from landing.shared.json_logs import REQUEST_ID, JsonFormatter
 from tests.support.processes import (
     answers,
     attempt,
@@ -68,6 +68,19 @@ def test_every_request_gets_an_id_and_odd_ones_are_replaced(client):
     )
     odd = client.get("/health", headers={"X-Request-ID": '"}, {"level": "x'})
     assert len(odd.headers["X-Request-ID"]) == 32 and uuid.UUID(odd.headers["X-Request-ID"])
+
+
+def test_every_answer_carries_one_id_and_the_log_context_is_cleared_after(client):
+    # Answers no view made (a wrong method, a body too large, a static file) carry it too.
+    answers = [
+        client.put("/api/register/"),
+        client.post("/api/register/", data="x" * (2 << 20), content_type="application/json"),
+        client.get("/"),
+    ]
+    assert [answer.status_code for answer in answers] == [405, 413, 200]
+    for answer in answers:
+        assert len(answer.headers.getlist("X-Request-ID")) == 1
+    assert REQUEST_ID.get() is None  # the next request on this thread starts without one
 
 
 def test_json_lines_name_messages_by_id_and_mask_phones_whoever_logs(broker):
