@@ -53,4 +53,4 @@ class RequestIds:
 
 def init_request_ids(app: Flask) -> None:
     """Give every request an id, around everything the app does (install it first)."""
-    app.wsgi_app = RequestIds(app.wsgi_app)
+    app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]  # as Flask documents

@@ -149,5 +149,5 @@ class Instrumented:
 def init_metrics(app: Flask) -> None:
     """Count and time every request (Instrumented) and serve /metrics."""
     web = app.extensions["metrics"] = WebMetrics(app.config["SETTINGS"].rabbitmq_url)
-    app.wsgi_app = Instrumented(app.wsgi_app, web)
+    app.wsgi_app = Instrumented(app.wsgi_app, web)  # type: ignore[method-assign]  # as Flask documents
     app.register_blueprint(bp)
