@@ -130,6 +130,13 @@ soak: bench-deps
 bench-journey: $(VENV)/.installed
 	$(BIN)/python -m bench.journey
 
+# Instructions per sign-up in the web's app, counted by valgrind (~15 minutes of one core;
+# deterministic where CPU time here is not): bare, landing without I/O, landing.
+.PHONY: bench-instructions
+bench-instructions: $(VENV)/.installed
+	@command -v valgrind >/dev/null || { apt-get update -q && apt-get install -y -q valgrind; }
+	$(BIN)/python -m bench.instructions
+
 # Redis memory per accepted sign-up, on a private redis-server of its own (~1 minute;
 # REDIS_SIGNUPS, default 100000): the figures docs/capacity.md sizes RESULT_TTL and maxmemory by.
 .PHONY: bench-redis
