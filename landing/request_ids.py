@@ -3,9 +3,12 @@
 Each log line written while the request is handled carries it (json_logs.REQUEST_ID), the
 response echoes it in X-Request-ID, and gunicorn's access log line shows it too.
 
-It is WSGI middleware around the whole app rather than Flask hooks: every answer carries
-the id, whatever produced it, and the web pays for one wrapper instead of three hooks
-(callgrind, docs/benchmark.md).
+It is WSGI middleware around the Flask app rather than Flask hooks: every answer the app
+makes carries the id, whatever produced it, and the web pays for one wrapper instead of
+three hooks (`make bench-instructions`, docs/benchmark.md). gunicorn's own refusals (a
+malformed request, docs/architecture.md) never reach it. The log context holds the id
+until the app returns its answer, as Flask's teardown did: a streamed body's log lines,
+were there any, would have none.
 """
 
 import re
@@ -41,8 +44,9 @@ class RequestIds:
         request_id = environ[ENVIRON_KEY] = incoming_request_id(environ.get(ENVIRON_KEY, ""))
 
         def start(status: str, headers: list, exc_info=None):
-            headers.append((HEADER, request_id))
-            return start_response(status, headers, exc_info)
+            # Ours replaces any the app set, as for the environ: one id per answer.
+            kept = [(name, value) for name, value in headers if name.lower() != "x-request-id"]
+            return start_response(status, [*kept, (HEADER, request_id)], exc_info)
 
         token = REQUEST_ID.set(request_id)
         try:
@@ -52,5 +56,5 @@ class RequestIds:
 
 
 def init_request_ids(app: Flask) -> None:
-    """Give every request an id, around everything the app does (install it first)."""
+    """Give every request an id, around everything the Flask app does."""
     app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]  # as Flask documents

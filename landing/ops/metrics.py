@@ -14,6 +14,7 @@ ADMITTED_IN_MEMORY is counted where it happens, in admission's fallback
 registers the same one).
 """
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 
@@ -39,6 +40,7 @@ from landing.shared.signup import QUEUES
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # 404s: no route, and no raw path in a label
 
+log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
 
 
@@ -116,8 +118,10 @@ class Instrumented:
     response starts, and counted in progress while the app handles it.
 
     Middleware rather than three Flask hooks: one wrapper per request instead of three
-    hooks' calls and their lookups through g (callgrind, docs/benchmark.md). The route is
-    read while the app starts its response, inside the request's context.
+    hooks' calls and their lookups through g (`make bench-instructions`, docs/benchmark.md).
+    The route is read while the app starts its response, inside the request's context. A
+    sample that cannot be written (a new label set's file could not grow: the multiprocess
+    directory full) is logged and skipped: the visitor still gets the app's answer.
     """
 
     def __init__(self, app: Callable, web: WebMetrics) -> None:
@@ -130,13 +134,16 @@ class Instrumented:
         def start(status: str, headers: list, exc_info=None):
             method = environ["REQUEST_METHOD"]
             rule = request.url_rule if has_request_context() else None
-            counter, latency = web.series(
-                method if method in METHODS else "other",
-                rule.rule if rule is not None else UNMATCHED,
-                int(status[:3]),
-            )
-            counter.inc()
-            latency.observe(time.perf_counter() - began)
+            try:
+                counter, latency = web.series(
+                    method if method in METHODS else "other",
+                    rule.rule if rule is not None else UNMATCHED,
+                    int(status[:3]),
+                )
+                counter.inc()
+                latency.observe(time.perf_counter() - began)
+            except OSError as error:
+                log.warning("request not counted: %s", error)
             return start_response(status, headers, exc_info)
 
         web.in_progress.inc()

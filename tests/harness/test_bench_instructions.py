@@ -13,11 +13,11 @@ from tests.support.config import BIN, child_environment
 
 @pytest.mark.parametrize("app", [*instructions.APPS, instructions.CLIENT])
 def test_the_child_posts_every_sign_up_and_each_is_accepted(clean, app):
-    command = [str(BIN / "python"), "-m", "bench.instructions", "--child", app, "--signups", "40"]
-    done = subprocess.run(
-        command, cwd=ROOT, env=child_environment(), capture_output=True, timeout=120
-    )
+    command = [str(BIN / "python"), "-c", instructions._CHILD]
+    env = child_environment(INSTRUCTIONS_APP=app, INSTRUCTIONS_SIGNUPS="40")
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert b"MonkeyPatchWarning" not in done.stderr  # patched before anything else
 
 
 def test_a_count_is_per_sign_up_and_net_of_the_client(monkeypatch, capsys):
@@ -27,7 +27,16 @@ def test_a_count_is_per_sign_up_and_net_of_the_client(monkeypatch, capsys):
         ("bare", instructions.FEW): 2_000_000,
         ("bare", instructions.MANY): 2_000_000 + 1_000 * 900_000,
     }
-    monkeypatch.setattr(instructions, "prepare", lambda stores: None)
+    monkeypatch.setenv("BENCH_NAMESPACE", "unused")
+    monkeypatch.setenv("BENCH_REDIS_DB", "11")
+    for name in ("prepare", "_empty"):
+        monkeypatch.setattr(instructions, name, lambda stores: None)
+    monkeypatch.setattr(instructions, "queue_state", lambda url, queue: (0, 0))
     monkeypatch.setattr(instructions, "_instructions", lambda app, n, env: counted[app, n])
     assert instructions.main(["--apps", "bare"]) == 0
     assert "bare: 800,000 instructions per sign-up" in capsys.readouterr().out
+
+
+def test_an_unknown_app_is_refused_before_anything_runs():
+    with pytest.raises(SystemExit, match="unknown"):
+        instructions.main(["--apps", "landing,nginx"])

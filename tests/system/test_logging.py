@@ -83,6 +83,12 @@ def test_every_answer_carries_one_id_and_the_log_context_is_cleared_after(client
     assert REQUEST_ID.get() is None  # the next request on this thread starts without one
 
 
+def test_an_id_the_app_set_itself_is_replaced_by_the_requests(app):
+    app.add_url_rule("/own", view_func=lambda: ("", 204, {"X-Request-ID": "the-views"}))
+    answer = app.test_client().get("/own", headers={"X-Request-ID": "req-7"})
+    assert answer.headers.getlist("X-Request-ID") == ["req-7"]
+
+
 def test_json_lines_name_messages_by_id_and_mask_phones_whoever_logs(broker):
     from tests.support.signups import message_carrying
 

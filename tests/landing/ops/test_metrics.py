@@ -156,3 +156,15 @@ def test_in_process_worker_keeps_prometheus_quiet(worker, broker, caplog):
     wait_for(lambda: Registration.get_or_none(Registration.request_id == body["request_id"]))
     assert not [r for r in caplog.records if "Unexpected failure" in r.getMessage()]
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_a_sample_that_cannot_be_written_leaves_the_answer_as_it_was(app, caplog):
+    metrics = app.extensions["metrics"]
+
+    def full(*labels):
+        raise OSError(28, "No space left on device")
+
+    metrics.series = full
+    answer = app.test_client().get("/health")
+    assert answer.status_code == 200 and answer.json == {"status": "ok"}
+    assert "request not counted" in caplog.text
