@@ -1,5 +1,5 @@
 """The sockets gunicorn's gevent worker serves on: each answer in one send, new connections
-taken in bursts."""
+taken in bursts, and a listening socket's name that outlives it."""
 
 from gevent.server import StreamServer
 
@@ -63,3 +63,25 @@ class EagerAcceptServer(StreamServer):
     @max_accept.setter
     def max_accept(self, value: int) -> None:
         pass  # gunicorn's 1 (with more than one process) is what this server replaces
+
+
+class NamedListener:
+    """A listening socket as gunicorn's handle() sees it, its name read while it was open.
+
+    handle() asks a connection's listening socket for its name first thing. A process that
+    recycles (max_requests) closes that socket at once, and a connection it had accepted
+    but not yet started (EagerAcceptServer takes up to ACCEPT_BURST in one turn) then failed
+    with EBADF and was closed unanswered: its visitor saw a reset, nginx a 502. Everything
+    else is the socket's own.
+    """
+
+    __slots__ = ("_name", "_sock")
+
+    def __init__(self, sock, name) -> None:
+        self._sock, self._name = sock, name
+
+    def getsockname(self):
+        return self._name
+
+    def __getattr__(self, name: str):
+        return getattr(self._sock, name)

@@ -12,15 +12,20 @@ from gunicorn.workers.ggevent import GeventWorker
 
 from landing.error_body import error_body
 from landing.server.answers import error_answer, read_body_ahead
-from landing.server.sockets import EagerAcceptServer, HeadWithBody
+from landing.server.sockets import EagerAcceptServer, HeadWithBody, NamedListener
 
 
 class JsonErrorWorker(GeventWorker):
     """gevent's worker (why gevent: see gunicorn.conf.py), with gunicorn's own answers in
     the one shape (landing.error_body), a deadline on bodies, and each answer in one send
-    (HeadWithBody), accepting new connections in bursts (EagerAcceptServer)."""
+    (HeadWithBody), accepting new connections in bursts (EagerAcceptServer) and serving
+    those accepted as it recycles (NamedListener)."""
 
     read_ahead = 4_097  # bytes; json_error_worker sets it from MAX_BODY_BYTES
+
+    def handle(self, listener, client, addr) -> None:
+        name = self._listener_names.get(listener)
+        super().handle(listener if name is None else NamedListener(listener, name), client, addr)
 
     def handle_request(self, listener_name, req, sock, addr) -> None:
         client = HeadWithBody(sock)
@@ -35,6 +40,8 @@ class JsonErrorWorker(GeventWorker):
         # this module attribute, in this process only.
         if self.cfg.workers > 1:
             ggevent.StreamServer = EagerAcceptServer
+        # Named now, while they are open: a recycle closes them under accepted connections.
+        self._listener_names = {sock: sock.getsockname() for sock in self.sockets}
         super().run()
 
     def load_wsgi(self) -> None:

@@ -8,7 +8,7 @@ import gevent
 import pytest
 from gunicorn.workers import ggevent
 
-from landing.server.sockets import EagerAcceptServer, HeadWithBody
+from landing.server.sockets import EagerAcceptServer, HeadWithBody, NamedListener
 from landing.server.worker import JsonErrorWorker
 
 pytestmark = pytest.mark.fast  # the fast tier: `make unit`
@@ -86,6 +86,24 @@ def test_the_worker_takes_bursts_only_beside_sibling_processes(monkeypatch, proc
     monkeypatch.setattr(ggevent, "StreamServer", ggevent.StreamServer)  # restored afterwards
     monkeypatch.setattr(ggevent.GeventWorker, "run", lambda self: None)  # no servers started
     worker = JsonErrorWorker.__new__(JsonErrorWorker)  # gunicorn's arbiter is not needed
-    worker.cfg = SimpleNamespace(workers=processes)
+    worker.cfg, worker.sockets = SimpleNamespace(workers=processes), []
     worker.run()
     assert (ggevent.StreamServer is EagerAcceptServer) is installed
+
+
+def test_a_connection_accepted_before_a_recycle_is_still_served(monkeypatch):
+    # A recycle closes the listening socket under connections it already accepted; gunicorn
+    # asks that socket its name before it reads their first request.
+    monkeypatch.setattr(ggevent.GeventWorker, "run", lambda self: None)
+    seen = []
+    monkeypatch.setattr(ggevent.GeventWorker, "handle", lambda self, listener, client, addr: (
+        seen.append(listener.getsockname())))  # fmt: skip
+    listener = socket.create_server(("127.0.0.1", 0))
+    name = listener.getsockname()
+    worker = JsonErrorWorker.__new__(JsonErrorWorker)
+    worker.cfg, worker.sockets = SimpleNamespace(workers=2), [listener]
+    worker.run()
+    listener.close()  # the recycle
+    worker.handle(listener, None, ("127.0.0.1", 1))
+    assert seen == [name]
+    assert NamedListener(listener, name).fileno() == -1  # anything else is the socket's own
