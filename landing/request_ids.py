@@ -20,6 +20,7 @@ from flask import Flask
 from landing.shared.json_logs import REQUEST_ID
 
 HEADER = "X-Request-ID"
+_HEADER_KEY = HEADER.lower()  # header names are case-insensitive
 ENVIRON_KEY = "HTTP_X_REQUEST_ID"  # where WSGI puts the header, and the access log reads it
 # Anything else a client sends is replaced: the id goes into every log line.
 _PLAIN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -45,7 +46,7 @@ class RequestIds:
 
         def start(status: str, headers: list, exc_info=None):
             # Ours replaces any the app set, as for the environ: one id per answer.
-            kept = [(name, value) for name, value in headers if name.lower() != "x-request-id"]
+            kept = [(name, value) for name, value in headers if name.lower() != _HEADER_KEY]
             return start_response(status, [*kept, (HEADER, request_id)], exc_info)
 
         token = REQUEST_ID.set(request_id)

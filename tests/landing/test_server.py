@@ -94,6 +94,7 @@ def test_the_worker_takes_bursts_only_beside_sibling_processes(monkeypatch, proc
 def test_a_connection_accepted_before_a_recycle_is_still_served(monkeypatch):
     # A recycle closes the listening socket under connections it already accepted; gunicorn
     # asks that socket its name before it reads their first request.
+    monkeypatch.setattr(ggevent, "StreamServer", ggevent.StreamServer)  # run() replaces it
     monkeypatch.setattr(ggevent.GeventWorker, "run", lambda self: None)
     seen = []
     monkeypatch.setattr(ggevent.GeventWorker, "handle", lambda self, listener, client, addr: (
